@@ -1,0 +1,296 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from scrm.customers.events import SCHEMA_VERSION, Channel, EventKind
+from scrm.org.models import Staff, Store
+
+
+class Gender(models.IntegerChoices):
+    # WeCom's own codes, so synced values need no mapping.
+    UNKNOWN = 0, _("未知")
+    MALE = 1, _("男")
+    FEMALE = 2, _("女")
+
+
+class LifecycleStage(models.TextChoices):
+    PROSPECT = "prospect", _("潜在客户")
+    NEW = "new", _("新客")
+    REPEAT = "repeat", _("复购客")
+    LOYAL = "loyal", _("忠诚客")
+    DORMANT = "dormant", _("沉睡客")
+    LOST = "lost", _("流失客")
+
+
+class Customer(models.Model):
+    """One real person, merged across every channel they are known on."""
+
+    name = models.CharField(_("名称"), max_length=100, blank=True)
+    avatar = models.URLField(_("头像"), max_length=500, blank=True)
+    gender = models.PositiveSmallIntegerField(_("性别"), choices=Gender.choices, default=Gender.UNKNOWN)
+    birthday = models.DateField(_("生日"), null=True, blank=True)
+    # Phone kept only as a keyed hash (for matching) and a masked form (for showing).
+    phone_hash = models.CharField(_("手机号哈希"), max_length=64, blank=True, db_index=True)
+    phone_masked = models.CharField(_("手机号"), max_length=20, blank=True)
+    store = models.ForeignKey(
+        Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="customers", verbose_name=_("归属门店")
+    )
+    source = models.CharField(_("来源渠道"), max_length=16, choices=Channel.choices, default=Channel.WECOM)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_from"
+    )
+
+    # Derived by scrm.customers.services.customer_refresh_figures, never typed by hand.
+    lifecycle_stage = models.CharField(
+        _("生命周期"), max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.PROSPECT
+    )
+    order_count = models.PositiveIntegerField(_("订单数"), default=0)
+    refund_count = models.PositiveIntegerField(_("退款数"), default=0)
+    total_spend = models.DecimalField(_("累计消费"), max_digits=14, decimal_places=2, default=0)
+    avg_order_value = models.DecimalField(_("客单价"), max_digits=12, decimal_places=2, default=0)
+    first_order_at = models.DateTimeField(_("首次购买"), null=True, blank=True)
+    last_order_at = models.DateTimeField(_("最近购买"), null=True, blank=True)
+    repurchase_cycle_days = models.PositiveIntegerField(_("回购周期(天)"), null=True, blank=True)
+    next_expected_on = models.DateField(_("预计下次购买"), null=True, blank=True)
+    churn_risk = models.BooleanField(_("流失风险"), default=False)
+    churn_reason = models.CharField(_("流失原因"), max_length=100, blank=True)
+    figures_updated_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("客户")
+        verbose_name_plural = _("客户")
+        indexes = [models.Index(fields=["store", "lifecycle_stage"])]
+
+    def __str__(self) -> str:
+        return self.name or f"#{self.pk}"
+
+
+class IdentityKind(models.TextChoices):
+    WECOM = "wecom_external_userid", _("企业微信")
+    UNIONID = "unionid", _("微信 UnionID")
+    OA_OPENID = "oa_openid", _("公众号")
+    MP_OPENID = "mp_openid", _("小程序")
+    PHONE = "phone", _("手机号")
+    TMALL = "tmall", _("天猫")
+    JD = "jd", _("京东")
+    YOUZAN = "youzan", _("有赞")
+    POS_MEMBER = "pos_member", _("门店会员")
+
+
+class Identity(models.Model):
+    """One way a person is known: (kind, value) is unique across the brand."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(_("渠道"), max_length=32, choices=IdentityKind.choices)
+    # For phones this is the keyed hash, never the number.
+    value = models.CharField(_("标识"), max_length=128)
+    display = models.CharField(_("显示值"), max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("身份标识")
+        verbose_name_plural = _("身份标识")
+        constraints = [models.UniqueConstraint(fields=["kind", "value"], name="identity_kind_value_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.display or self.value}"
+
+
+class FollowRelation(models.Model):
+    """A guide serving a customer through WeCom. Ended relations are kept as history."""
+
+    class EndedBy(models.TextChoices):
+        CUSTOMER = "customer", _("客户删除")
+        STAFF = "staff", _("导购删除")
+        TRANSFER = "transfer", _("转接")
+
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="follow_relations")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="follow_relations")
+    external_userid = models.CharField(max_length=64, db_index=True)
+    remark = models.CharField(_("备注名"), max_length=100, blank=True)
+    description = models.CharField(_("描述"), max_length=255, blank=True)
+    remark_mobiles = models.JSONField(default=list, blank=True)
+    add_way = models.PositiveSmallIntegerField(_("添加方式"), default=0)
+    state = models.CharField(_("渠道活码 state"), max_length=64, blank=True)
+    added_at = models.DateTimeField(_("添加时间"))
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    ended_by = models.CharField(_("结束原因"), max_length=16, choices=EndedBy.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("好友关系")
+        verbose_name_plural = _("好友关系")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staff", "external_userid"],
+                condition=Q(ended_at__isnull=True),
+                name="followrelation_one_active_per_staff",
+            )
+        ]
+        indexes = [models.Index(fields=["customer", "staff"])]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id}→{self.external_userid}"
+
+
+class TagSource(models.TextChoices):
+    WECOM = "wecom", _("企业微信")
+    LOCAL = "local", _("本系统")
+
+
+class TagGroup(models.Model):
+    name = models.CharField(_("标签组"), max_length=50)
+    wecom_group_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    order = models.IntegerField(_("排序"), default=0)
+    source = models.CharField(max_length=8, choices=TagSource.choices, default=TagSource.WECOM)
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("标签组")
+        verbose_name_plural = _("标签组")
+        ordering = ["-order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    group = models.ForeignKey(TagGroup, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(_("标签"), max_length=50)
+    wecom_tag_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    order = models.IntegerField(_("排序"), default=0)
+    source = models.CharField(max_length=8, choices=TagSource.choices, default=TagSource.WECOM)
+    deleted = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("标签")
+        verbose_name_plural = _("标签")
+        ordering = ["-order", "id"]
+        constraints = [models.UniqueConstraint(fields=["group", "name"], name="tag_name_unique_in_group")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerTag(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="customer_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_tags")
+    added_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    source = models.CharField(_("来源"), max_length=16, default="local")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("客户标签")
+        verbose_name_plural = _("客户标签")
+        constraints = [models.UniqueConstraint(fields=["customer", "tag"], name="customertag_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}:{self.tag_id}"
+
+
+class Event(models.Model):
+    """One entry in a customer's timeline, from any channel. See scrm.customers.events."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("类型"), max_length=32, choices=EventKind.choices)
+    occurred_at = models.DateTimeField(_("发生时间"))
+    channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
+    staff = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    title = models.CharField(_("描述"), max_length=200)
+    payload = models.JSONField(default=dict, blank=True)
+    schema = models.PositiveSmallIntegerField(default=SCHEMA_VERSION)
+    # Natural key of the source message (callback id, order no, API item id): redelivery is a no-op.
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("客户轨迹")
+        verbose_name_plural = _("客户轨迹")
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at", "-id"], name="event_customer_newest"),
+            models.Index(fields=["customer", "kind", "-occurred_at", "-id"], name="event_customer_kind_newest"),
+            models.Index(fields=["staff", "kind", "occurred_at"], name="event_staff_kind_time"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class OrderStatus(models.TextChoices):
+    PAID = "paid", _("已支付")
+    SHIPPED = "shipped", _("已发货")
+    COMPLETED = "completed", _("已完成")
+    REFUNDED = "refunded", _("已退款")
+    PARTIALLY_REFUNDED = "partially_refunded", _("部分退款")
+
+
+class Order(models.Model):
+    channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
+    order_no = models.CharField(_("订单号"), max_length=64)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
+    store = models.ForeignKey(Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders")
+    # The guide who earned the order; a later hand-over never changes it.
+    staff = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders", verbose_name=_("业绩归属")
+    )
+    paid_at = models.DateTimeField(_("支付时间"))
+    amount = models.DecimalField(_("实付金额"), max_digits=12, decimal_places=2)
+    refund_amount = models.DecimalField(_("退款金额"), max_digits=12, decimal_places=2, default=0)
+    status = models.CharField(_("状态"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.PAID)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("订单")
+        verbose_name_plural = _("订单")
+        constraints = [models.UniqueConstraint(fields=["channel", "order_no"], name="order_no_unique_per_channel")]
+        indexes = [
+            models.Index(fields=["customer", "-paid_at"], name="order_customer_newest"),
+            models.Index(fields=["staff", "paid_at"], name="order_staff_paid"),
+            models.Index(fields=["store", "paid_at"], name="order_store_paid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.order_no}"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    sku = models.CharField(max_length=64, blank=True)
+    name = models.CharField(_("商品"), max_length=200)
+    quantity = models.PositiveIntegerField(_("数量"), default=1)
+    unit_price = models.DecimalField(_("单价"), max_digits=12, decimal_places=2)
+    amount = models.DecimalField(_("小计"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("订单明细")
+        verbose_name_plural = _("订单明细")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Note(models.Model):
+    """A guide's follow-up record; each one is also a timeline event."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="notes")
+    body = models.TextField(_("内容"))
+    next_contact_on = models.DateField(_("下次联系"), null=True, blank=True)
+    done = models.BooleanField(_("已完成"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("跟进记录")
+        verbose_name_plural = _("跟进记录")
+        indexes = [
+            models.Index(fields=["customer", "-created_at"]),
+            models.Index(fields=["staff", "next_contact_on"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.body[:30]

@@ -1,0 +1,159 @@
+"""Writes to the customer domain. Views, tasks and commands call these; none write models directly."""
+
+import datetime as dt
+import hashlib
+import hmac
+import itertools
+import re
+import statistics
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from scrm.customers.events import SCHEMA_VERSION
+from scrm.customers.models import Customer, Event, FollowRelation, LifecycleStage, Order, OrderStatus
+
+_PHONE_DIGITS = re.compile(r"\D+")
+
+
+def phone_normalize(raw: str) -> str:
+    """Mainland mobile numbers in their 11-digit form; '+86 138-0013-8000' → '13800138000'."""
+    digits = _PHONE_DIGITS.sub("", raw or "")
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return digits
+
+
+def phone_hash(raw: str) -> str:
+    return hmac.new(settings.PHONE_HASH_KEY.encode(), phone_normalize(raw).encode(), hashlib.sha256).hexdigest()
+
+
+def phone_mask(raw: str) -> str:
+    digits = phone_normalize(raw)
+    if len(digits) < 7:
+        return "*" * len(digits)
+    return f"{digits[:3]}****{digits[-4:]}"
+
+
+def event_record(
+    *,
+    customer: Customer,
+    kind: str,
+    occurred_at: dt.datetime,
+    channel: str,
+    title: str,
+    dedupe_key: str,
+    staff=None,
+    payload: dict | None = None,
+) -> tuple[Event, bool]:
+    """Append a timeline event once per dedupe_key; a redelivery returns the stored one."""
+    payload = {"schema": SCHEMA_VERSION, **(payload or {})}
+    return Event.objects.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={
+            "customer": customer,
+            "kind": kind,
+            "occurred_at": occurred_at,
+            "channel": channel,
+            "title": title[:200],
+            "staff": staff,
+            "payload": payload,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Figures:
+    order_count: int
+    refund_count: int
+    total_spend: Decimal
+    avg_order_value: Decimal
+    first_order_at: dt.datetime | None
+    last_order_at: dt.datetime | None
+    repurchase_cycle_days: int | None
+    next_expected_on: dt.date | None
+    lifecycle_stage: str
+    churn_risk: bool
+    churn_reason: str
+
+
+# A customer is dormant once they are this many cycles late, or this many days with no cycle known.
+LATE_CYCLES = 2
+NO_CYCLE_DORMANT_DAYS = 180
+LOYAL_ORDERS = 5
+
+
+def figures_compute(
+    *, orders: list[tuple[dt.datetime, Decimal, Decimal, str]], relations_ended_by: list[str], today: dt.date
+) -> Figures:
+    """Pure computation from (paid_at, amount, refund_amount, status) rows and the follow relations.
+
+    relations_ended_by holds each relation's ended_by ('' while active).
+    """
+    kept = sorted((o for o in orders if o[3] != OrderStatus.REFUNDED), key=lambda o: o[0])
+    refund_count = sum(1 for o in orders if o[3] in (OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED))
+    count = len(kept)
+    spend = sum((o[1] - o[2] for o in kept), Decimal("0.00"))
+    aov = (spend / count).quantize(Decimal("0.01")) if count else Decimal("0.00")
+    first_at = kept[0][0] if kept else None
+    last_at = kept[-1][0] if kept else None
+    cycle = None
+    if count >= 2:
+        days = [timezone.localdate(o[0]) for o in kept]
+        gaps = [(b - a).days for a, b in itertools.pairwise(days)]
+        cycle = max(1, round(statistics.median(gaps)))
+    next_on = timezone.localdate(last_at) + dt.timedelta(days=cycle) if cycle else None
+    since = (today - timezone.localdate(last_at)).days if last_at else None
+
+    deleted = bool(relations_ended_by) and all(relations_ended_by) and "customer" in relations_ended_by
+    churn_reason = ""
+    if deleted:
+        churn_reason = "已删除好友"
+    elif cycle and since is not None and since > LATE_CYCLES * cycle:
+        churn_reason = f"超过平均回购周期 {LATE_CYCLES} 倍未购买"
+    elif count == 1 and since is not None and since > NO_CYCLE_DORMANT_DAYS:
+        churn_reason = f"首单后超过 {NO_CYCLE_DORMANT_DAYS} 天未复购"
+
+    if deleted:
+        stage = LifecycleStage.LOST
+    elif count == 0:
+        stage = LifecycleStage.PROSPECT
+    elif churn_reason:
+        stage = LifecycleStage.DORMANT
+    elif count >= LOYAL_ORDERS:
+        stage = LifecycleStage.LOYAL
+    elif count >= 2:
+        stage = LifecycleStage.REPEAT
+    else:
+        stage = LifecycleStage.NEW
+    return Figures(
+        order_count=count,
+        refund_count=refund_count,
+        total_spend=spend,
+        avg_order_value=aov,
+        first_order_at=first_at,
+        last_order_at=last_at,
+        repurchase_cycle_days=cycle,
+        next_expected_on=next_on,
+        lifecycle_stage=stage,
+        churn_risk=bool(churn_reason),
+        churn_reason=churn_reason,
+    )
+
+
+@transaction.atomic
+def customer_refresh_figures(*, customer_id: int, today: dt.date | None = None) -> Figures:
+    """Recompute a customer's lifecycle, purchase figures and churn flag from orders and relations.
+
+    Both the after-write task and the nightly sweep call this, so they always agree.
+    """
+    orders = list(
+        Order.objects.filter(customer_id=customer_id).values_list("paid_at", "amount", "refund_amount", "status")
+    )
+    ended_by = list(FollowRelation.objects.filter(customer_id=customer_id).values_list("ended_by", flat=True))
+    figures = figures_compute(orders=orders, relations_ended_by=ended_by, today=today or timezone.localdate())
+    Customer.objects.filter(pk=customer_id).update(**figures.__dict__, figures_updated_at=timezone.now())
+    return figures

@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from scrm.materials.models import Material, MaterialCategory, MaterialSend
+
+
+@admin.register(MaterialCategory)
+class MaterialCategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "parent", "order"]
+    search_fields = ["name"]
+    list_filter = ["parent"]
+
+
+@admin.register(Material)
+class MaterialAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "category", "status", "send_count", "updated_at"]
+    search_fields = ["title", "content", "keywords"]
+    list_filter = ["kind", "status", "category"]
+    filter_horizontal = ["audience_tags"]
+
+
+@admin.register(MaterialSend)
+class MaterialSendAdmin(admin.ModelAdmin):
+    list_display = ["material", "staff", "customer", "status", "sent_at"]
+    search_fields = ["material__title", "staff__name", "customer__name"]
+    list_filter = ["status", "material__kind"]
+    raw_id_fields = ["material", "staff", "customer"]
+    date_hierarchy = "sent_at"

@@ -1,0 +1,96 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from scrm.customers.models import Customer, Tag
+from scrm.org.models import Staff
+
+
+class MaterialCategory(models.Model):
+    name = models.CharField(_("分类"), max_length=50)
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")
+    order = models.IntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("素材分类")
+        verbose_name_plural = _("素材分类")
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["parent", "name"], name="materialcategory_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Material(models.Model):
+    class Kind(models.TextChoices):
+        TEXT = "text", _("话术")
+        IMAGE = "image", _("图片")
+        VIDEO = "video", _("视频")
+        FILE = "file", _("文件")
+        LINK = "link", _("链接")
+        MINIPROGRAM = "miniprogram", _("小程序")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        PUBLISHED = "published", _("已发布")
+        UNPUBLISHED = "unpublished", _("已下架")
+
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    title = models.CharField(_("标题"), max_length=100)
+    # Script text for TEXT (may hold placeholders such as {客户称呼}); description for LINK.
+    content = models.TextField(_("内容"), blank=True)
+    file = models.FileField(_("文件"), upload_to="materials/%Y/%m/", blank=True)
+    thumbnail = models.ImageField(_("缩略图"), upload_to="materials/thumbs/%Y/%m/", blank=True)
+    link_url = models.URLField(_("链接地址"), max_length=500, blank=True)
+    cover = models.ImageField(_("封面"), upload_to="materials/covers/%Y/%m/", blank=True)
+    mp_appid = models.CharField(_("小程序 appid"), max_length=64, blank=True)
+    mp_page = models.CharField(_("小程序页面"), max_length=255, blank=True)
+    category = models.ForeignKey(
+        MaterialCategory, on_delete=models.SET_NULL, null=True, blank=True, related_name="materials"
+    )
+    keywords = models.CharField(_("关键词"), max_length=200, blank=True)
+    audience_tags = models.ManyToManyField(Tag, blank=True, related_name="materials", verbose_name=_("适用标签"))
+    audience_stages = models.JSONField(_("适用生命周期"), default=list, blank=True)
+    valid_from = models.DateTimeField(_("生效时间"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("失效时间"), null=True, blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    send_count = models.PositiveIntegerField(_("发送次数"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("素材")
+        verbose_name_plural = _("素材")
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["status", "kind"]), models.Index(fields=["category", "status"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class MaterialSend(models.Model):
+    class Status(models.TextChoices):
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+        CANCELLED = "cancelled", _("已取消")
+
+    material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="sends")
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="material_sends")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="material_sends")
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SENT)
+    error = models.CharField(_("失败原因"), max_length=200, blank=True)
+    # Client-generated id of the tap, so a retried request records one send.
+    request_id = models.CharField(max_length=64, unique=True)
+    sent_at = models.DateTimeField(_("发送时间"))
+
+    class Meta:
+        verbose_name = _("素材发送记录")
+        verbose_name_plural = _("素材发送记录")
+        indexes = [
+            models.Index(fields=["material", "sent_at"]),
+            models.Index(fields=["staff", "sent_at"]),
+            models.Index(fields=["customer", "sent_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.material_id}→{self.customer_id} {self.status}"

@@ -1,0 +1,36 @@
+import pytest
+
+from tests.factories import CustomerFactory, FollowRelationFactory, StaffFactory, StoreFactory
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings, tmp_path):
+    # Uploaded files and cached tokens never leak between tests.
+    settings.MEDIA_ROOT = tmp_path / "media"
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def store(db):
+    return StoreFactory()
+
+
+@pytest.fixture
+def guide(db, store):
+    return StaffFactory(store=store)
+
+
+@pytest.fixture
+def followed_customer(db, guide):
+    """A customer the `guide` serves, with an active follow relation."""
+    customer = CustomerFactory(store=guide.store)
+    FollowRelationFactory(staff=guide, customer=customer)
+    return customer
+
+
+@pytest.fixture
+def guide_client(client, guide):
+    client.force_login(guide.user)
+    return client

@@ -1,0 +1,72 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from scrm.customers.models import Customer, LifecycleStage, OrderStatus
+from scrm.customers.services import customer_refresh_figures, phone_hash, phone_mask
+from tests.factories import CustomerFactory, FollowRelationFactory, OrderFactory
+
+TODAY = dt.date(2026, 11, 28)
+
+
+def at(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(14, 0)))
+
+
+def test_phone_is_masked_and_hashed_the_same_whatever_the_format():
+    assert phone_mask("+86 138-0013-5678") == "138****5678"
+    assert phone_hash("13800135678") == phone_hash("+86 138 0013 5678")
+    assert "13800135678" not in phone_hash("13800135678")
+
+
+@pytest.mark.django_db
+def test_figures_from_orders():
+    customer = CustomerFactory()
+    for days_ago, amount in [(100, "200.00"), (70, "300.00"), (40, "100.00")]:
+        OrderFactory(customer=customer, paid_at=at(TODAY - dt.timedelta(days=days_ago)), amount=Decimal(amount))
+    OrderFactory(
+        customer=customer, paid_at=at(TODAY - dt.timedelta(days=10)), amount=Decimal("999"), status=OrderStatus.REFUNDED
+    )
+
+    customer_refresh_figures(customer_id=customer.pk, today=TODAY)
+    customer = Customer.objects.get(pk=customer.pk)
+    assert customer.order_count == 3
+    assert customer.refund_count == 1
+    assert customer.total_spend == Decimal("600.00")
+    assert customer.avg_order_value == Decimal("200.00")
+    assert customer.repurchase_cycle_days == 30
+    assert customer.next_expected_on == TODAY - dt.timedelta(days=10)
+    assert customer.lifecycle_stage == LifecycleStage.REPEAT
+    assert customer.churn_risk is False
+
+
+@pytest.mark.django_db
+def test_overdue_customer_is_dormant_with_a_reason():
+    customer = CustomerFactory()
+    for days_ago in (200, 170, 140):
+        OrderFactory(customer=customer, paid_at=at(TODAY - dt.timedelta(days=days_ago)))
+    figures = customer_refresh_figures(customer_id=customer.pk, today=TODAY)
+    assert figures.lifecycle_stage == LifecycleStage.DORMANT
+    assert figures.churn_reason == "超过平均回购周期 2 倍未购买"
+
+
+@pytest.mark.django_db
+def test_customer_who_deleted_every_guide_is_lost():
+    customer = CustomerFactory()
+    OrderFactory(customer=customer, paid_at=at(TODAY - dt.timedelta(days=5)))
+    FollowRelationFactory(customer=customer, ended_at=timezone.now(), ended_by="customer")
+    figures = customer_refresh_figures(customer_id=customer.pk, today=TODAY)
+    assert figures.lifecycle_stage == LifecycleStage.LOST
+    assert figures.churn_reason == "已删除好友"
+
+
+@pytest.mark.django_db
+def test_customer_with_no_orders_is_a_prospect():
+    customer = CustomerFactory()
+    FollowRelationFactory(customer=customer)
+    figures = customer_refresh_figures(customer_id=customer.pk, today=TODAY)
+    assert figures.lifecycle_stage == LifecycleStage.PROSPECT
+    assert figures.order_count == 0
+    assert not figures.churn_risk
