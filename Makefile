@@ -15,6 +15,7 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
+	$(PY) manage.py wecom_sim_seed
 	@echo "打开 http://127.0.0.1:8000/dev/chat/ (模拟企业微信聊天窗口)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 

@@ -1,6 +1,15 @@
 import pytest
 
+from scrm.celery import app as celery_app
+
 from tests.factories import CustomerFactory, FollowRelationFactory, StaffFactory, StoreFactory
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _celery_inline():
+    # Tasks run inline in tests even when REDIS_URL is set (CI); .ci/run smoke-tests a real worker.
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
 
 
 @pytest.fixture(autouse=True)
