@@ -294,3 +294,29 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return self.body[:30]
+
+
+class CustomerMerge(models.Model):
+    """Audit of one merge (see scrm.customers.identity): enough to undo it."""
+
+    keep = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merges_kept", verbose_name=_("保留客户"))
+    drop = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="merges_dropped", verbose_name=_("并入客户")
+    )
+    reason = models.CharField(_("合并原因"), max_length=200)
+    # {"app_label.model": [pk, …]} of rows moved from drop to keep.
+    moved = models.JSONField(default=dict)
+    # CustomerTag rows of drop deleted because keep already had the tag.
+    dropped_tags = models.JSONField(default=list)
+    # keep's fields that were blank and got drop's value: {field: keep's old value}.
+    filled_fields = models.JSONField(default=dict)
+    created_at = models.DateTimeField(_("合并时间"), auto_now_add=True)
+    undone_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("客户合并记录")
+        verbose_name_plural = _("客户合并记录")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.drop_id}→{self.keep_id}"

@@ -31,3 +31,54 @@ class TagOutbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.userid}/{self.external_userid}: +{self.add_tag_ids} -{self.remove_tag_ids}"
+
+
+class CallbackInbox(models.Model):
+    """One decrypted WeCom callback, stored before any work is done on it.
+
+    `key` is derived from the event itself, so WeCom's redelivery of the same event hits the
+    unique constraint and is a no-op; a Celery task processes pending rows, a sweep catches
+    rows whose dispatch was lost (broker down).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待处理")
+        DONE = "done", _("已处理")
+        SKIPPED = "skipped", _("已忽略")
+        FAILED = "failed", _("处理失败")
+
+    key = models.CharField(_("幂等键"), max_length=64, unique=True)
+    event = models.CharField(_("事件"), max_length=64, blank=True)
+    change_type = models.CharField(_("变更类型"), max_length=64, blank=True)
+    userid = models.CharField(_("成员 userid"), max_length=64, blank=True)
+    external_userid = models.CharField(max_length=64, blank=True)
+    payload = models.JSONField(_("事件内容"), default=dict)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=255, blank=True)
+    received_at = models.DateTimeField(_("接收时间"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("回调收件箱")
+        verbose_name_plural = _("回调收件箱")
+        indexes = [models.Index(fields=["status", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event}/{self.change_type} {self.userid}→{self.external_userid}"
+
+
+class CallbackNonce(models.Model):
+    """A (msg_signature, nonce) already accepted: the same signed request again is a replay."""
+
+    msg_signature = models.CharField(max_length=64)
+    nonce = models.CharField(max_length=64)
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("回调签名记录")
+        verbose_name_plural = _("回调签名记录")
+        constraints = [models.UniqueConstraint(fields=["msg_signature", "nonce"], name="callbacknonce_unique")]
+
+    def __str__(self) -> str:
+        return self.nonce
