@@ -10,11 +10,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from scrm.customers.events import SCHEMA_VERSION
-from scrm.customers.models import Customer, Event, FollowRelation, LifecycleStage, Order, OrderStatus
+from scrm.customers.events import SCHEMA_VERSION, Channel, EventKind
+from scrm.customers.models import (
+    Customer,
+    CustomerTag,
+    Event,
+    FollowRelation,
+    LifecycleStage,
+    Note,
+    Order,
+    OrderStatus,
+    Tag,
+)
+from scrm.org.models import Staff
 
 _PHONE_DIGITS = re.compile(r"\D+")
 
@@ -157,3 +170,104 @@ def customer_refresh_figures(*, customer_id: int, today: dt.date | None = None) 
     figures = figures_compute(orders=orders, relations_ended_by=ended_by, today=today or timezone.localdate())
     Customer.objects.filter(pk=customer_id).update(**figures.__dict__, figures_updated_at=timezone.now())
     return figures
+
+
+# --- tags and notes from the sidebar ------------------------------------------------------------
+
+
+def _tag_push_enqueue(*, customer: Customer, staff: Staff, tag: Tag, added: bool) -> None:
+    """Queue the WeCom mark_tag for a tag edit made here, inside the edit's transaction."""
+    # Imported late: scrm.wecom may import this module.
+    from scrm.wecom.services import tag_outbox_enqueue
+
+    if not tag.wecom_tag_id:
+        return  # A local-only tag has nothing to push.
+    # mark_tag acts through a member who has the contact: this guide's relation, else any active one.
+    relations = FollowRelation.objects.filter(customer=customer, ended_at__isnull=True).select_related("staff")
+    relation = relations.filter(staff=staff).first() or relations.order_by("added_at", "id").first()
+    if relation is None:
+        return
+    tag_outbox_enqueue(
+        userid=relation.staff.userid,
+        external_userid=relation.external_userid,
+        add=[tag.pk] if added else [],
+        remove=[] if added else [tag.pk],
+    )
+
+
+@transaction.atomic
+def customer_tag_add(*, customer: Customer, tag: Tag, staff: Staff) -> bool:
+    """Tag a customer; False when they already had the tag (then nothing is recorded twice)."""
+    link, created = CustomerTag.objects.get_or_create(
+        customer=customer, tag=tag, defaults={"added_by": staff, "source": "local"}
+    )
+    if not created:
+        return False
+    event_record(
+        customer=customer,
+        kind=EventKind.TAG_ADDED,
+        occurred_at=timezone.now(),
+        channel=Channel.WECOM,
+        title=_("添加标签「%(tag)s」") % {"tag": tag.name},
+        dedupe_key=f"tag_added:{link.pk}",
+        staff=staff,
+        payload={"tag_id": tag.pk, "tag": tag.name, "group": tag.group.name},
+    )
+    _tag_push_enqueue(customer=customer, staff=staff, tag=tag, added=True)
+    return True
+
+
+@transaction.atomic
+def customer_tag_remove(*, customer: Customer, tag: Tag, staff: Staff) -> bool:
+    """Untag a customer; False when they did not have the tag."""
+    # Locked so two concurrent removals record one event.
+    link = CustomerTag.objects.select_for_update().filter(customer=customer, tag=tag).first()
+    if link is None:
+        return False
+    link_pk = link.pk
+    link.delete()
+    event_record(
+        customer=customer,
+        kind=EventKind.TAG_REMOVED,
+        occurred_at=timezone.now(),
+        channel=Channel.WECOM,
+        title=_("移除标签「%(tag)s」") % {"tag": tag.name},
+        dedupe_key=f"tag_removed:{link_pk}",
+        staff=staff,
+        payload={"tag_id": tag.pk, "tag": tag.name, "group": tag.group.name},
+    )
+    _tag_push_enqueue(customer=customer, staff=staff, tag=tag, added=False)
+    return True
+
+
+@transaction.atomic
+def note_create(
+    *, customer: Customer, staff: Staff, body: str, next_contact_on: dt.date | None = None, request_id: str = ""
+) -> Note:
+    """A guide's follow-up note and its timeline event.
+
+    request_id (generated with the form) makes a double submit record one note.
+    """
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError(_("请填写跟进内容"))
+    now = timezone.now()
+    key = f"note:{staff.pk}:{request_id}" if request_id else f"note:{staff.pk}:{now.timestamp()}"
+    first_line = body.splitlines()[0]
+    # The event goes first: its unique dedupe_key is what turns a replay into a no-op.
+    event, created = event_record(
+        customer=customer,
+        kind=EventKind.NOTE,
+        occurred_at=now,
+        channel=Channel.WECOM,
+        title=first_line[:80],
+        dedupe_key=key,
+        staff=staff,
+        payload={"next_contact_on": next_contact_on.isoformat() if next_contact_on else None},
+    )
+    if not created:
+        return Note.objects.get(pk=event.payload["note_id"])
+    note = Note.objects.create(customer=customer, staff=staff, body=body, next_contact_on=next_contact_on)
+    event.payload["note_id"] = note.pk
+    event.save(update_fields=["payload"])
+    return note

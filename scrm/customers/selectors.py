@@ -1,0 +1,292 @@
+"""Reads of the customer domain for the sidebar. Query counts stay constant however much data there is."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from scrm.customers.events import KIND_INFO, EventGroup, EventKind, kinds_in_group
+from scrm.customers.models import (
+    Customer,
+    CustomerTag,
+    Event,
+    FollowRelation,
+    Identity,
+    IdentityKind,
+    Note,
+    Order,
+    Tag,
+    TagGroup,
+)
+from scrm.org.models import Staff
+
+# WeCom's follow_user.add_way codes.
+ADD_WAY_LABELS = {
+    0: gettext_lazy("未知来源"),
+    1: gettext_lazy("扫描二维码"),
+    2: gettext_lazy("搜索手机号"),
+    3: gettext_lazy("名片分享"),
+    4: gettext_lazy("群聊"),
+    5: gettext_lazy("手机通讯录"),
+    6: gettext_lazy("微信联系人"),
+    7: gettext_lazy("微信好友申请"),
+    8: gettext_lazy("第三方应用客服"),
+    9: gettext_lazy("搜索邮箱"),
+    10: gettext_lazy("视频号"),
+    11: gettext_lazy("日程参与人"),
+    12: gettext_lazy("会议参与人"),
+    13: gettext_lazy("微信好友对应的企业微信"),
+    14: gettext_lazy("智能硬件专属客服"),
+    15: gettext_lazy("上门服务客服"),
+    16: gettext_lazy("获客链接"),
+    17: gettext_lazy("定制开发"),
+    18: gettext_lazy("需求回复"),
+    21: gettext_lazy("第三方售前客服"),
+    22: gettext_lazy("可能的商务伙伴"),
+    24: gettext_lazy("微信账号收到的好友申请"),
+    201: gettext_lazy("内部成员共享"),
+    202: gettext_lazy("管理员/负责人分配"),
+}
+
+TIMELINE_PAGE_SIZE = 20
+PORTRAIT_NOTES = 5
+PORTRAIT_ORDERS = 5
+
+
+def add_way_label(add_way: int) -> str:
+    return str(ADD_WAY_LABELS.get(add_way, ADD_WAY_LABELS[0]))
+
+
+def identity_mask(value: str) -> str:
+    """Enough of an id to tell two apart, too little to reuse it: 'oAbCdEfGx9Z' → 'oAbC…x9Z'."""
+    if len(value) <= 4:
+        return "*" * len(value)
+    if len(value) <= 8:
+        return f"{value[:2]}…{value[-1:]}"
+    return f"{value[:4]}…{value[-3:]}"
+
+
+# --- who may see whom -------------------------------------------------------------------------
+
+
+def customers_visible_to(*, staff: Staff):
+    """Customers this staff member may open in the sidebar (guides: ever served; managers: store)."""
+    customers = Customer.objects.filter(merged_into__isnull=True)
+    if staff.role == Staff.Role.ADMIN:
+        return customers
+    if staff.role == Staff.Role.GUIDE:
+        served = FollowRelation.objects.filter(customer=OuterRef("pk"), staff=staff)
+        return customers.filter(Exists(served))
+    if staff.role == Staff.Role.MANAGER and staff.store_id:
+        served_by_store = FollowRelation.objects.filter(customer=OuterRef("pk"), staff__store_id=staff.store_id)
+        return customers.filter(Q(store_id=staff.store_id) | Exists(served_by_store))
+    return customers.none()
+
+
+def customer_get_for_staff(*, staff: Staff, external_userid: str) -> Customer | None:
+    """The customer behind a WeCom external_userid, or None when unknown or not this staff's to see.
+
+    Both cases answer the same so an id cannot be probed.
+    """
+    known_as = Identity.objects.filter(customer=OuterRef("pk"), kind=IdentityKind.WECOM, value=external_userid)
+    return customers_visible_to(staff=staff).filter(Exists(known_as)).select_related("store").first()
+
+
+# --- portrait --------------------------------------------------------------------------------
+
+
+@dataclass
+class IdentityRow:
+    kind: str
+    label: str
+    masked: str
+
+
+@dataclass
+class TagGroupRow:
+    group: TagGroup
+    selected: list[Tag] = field(default_factory=list)
+    available: list[Tag] = field(default_factory=list)
+
+
+@dataclass
+class Portrait:
+    customer: Customer
+    my_relation: FollowRelation | None
+    first_relation: FollowRelation | None
+    other_guides: list[FollowRelation]
+    identities: list[IdentityRow]
+    tag_groups: list[TagGroupRow]
+    notes: list[Note]
+    orders: list[Order]
+    age: int | None
+    friend_days: int | None
+    days_since_last_order: int | None
+    add_way_label: str
+
+
+def _age(birthday: dt.date | None, today: dt.date) -> int | None:
+    if not birthday:
+        return None
+    return today.year - birthday.year - ((today.month, today.day) < (birthday.month, birthday.day))
+
+
+def customer_identities(*, customer: Customer) -> list[IdentityRow]:
+    order = list(IdentityKind.values)
+    rows = []
+    identities = Identity.objects.filter(customer=customer)
+    for identity in sorted(identities, key=lambda i: (order.index(i.kind) if i.kind in order else 99, i.pk)):
+        # Phones are stored as a hash; only the masked display is showable.
+        masked = (identity.display or "***") if identity.kind == IdentityKind.PHONE else identity_mask(identity.value)
+        rows.append(IdentityRow(kind=identity.kind, label=str(IdentityKind(identity.kind).label), masked=masked))
+    return rows
+
+
+def customer_tag_groups(*, customer: Customer) -> list[TagGroupRow]:
+    """Every live tag grouped by group, split into the customer's tags and the ones that can be added."""
+    selected_ids = set(CustomerTag.objects.filter(customer=customer).values_list("tag_id", flat=True))
+    groups: dict[int, TagGroupRow] = {}
+    tags = (
+        Tag.objects.filter(deleted=False, group__deleted=False)
+        .select_related("group")
+        .order_by("-group__order", "group_id", "-order", "id")
+    )
+    for tag in tags:
+        row = groups.setdefault(tag.group_id, TagGroupRow(group=tag.group))
+        (row.selected if tag.pk in selected_ids else row.available).append(tag)
+    return list(groups.values())
+
+
+def customer_portrait(*, staff: Staff, customer: Customer, today: dt.date | None = None) -> Portrait:
+    today = today or timezone.localdate()
+    relations = list(
+        FollowRelation.objects.filter(customer=customer).select_related("staff").order_by("added_at", "id")
+    )
+    mine = [r for r in relations if r.staff_id == staff.pk]
+    # This guide's active relation, else their latest past one.
+    my_relation = next((r for r in mine if r.ended_at is None), mine[-1] if mine else None)
+    others = [r for r in relations if r.staff_id != staff.pk and r.ended_at is None]
+    source_relation = my_relation or (relations[0] if relations else None)
+
+    notes = list(Note.objects.filter(customer=customer, staff=staff).order_by("-created_at", "-id")[:PORTRAIT_NOTES])
+    orders = list(
+        Order.objects.filter(customer=customer)
+        .prefetch_related("lines")
+        .select_related("store")
+        .order_by("-paid_at", "-id")[:PORTRAIT_ORDERS]
+    )
+    last = customer.last_order_at
+    return Portrait(
+        customer=customer,
+        my_relation=my_relation,
+        first_relation=source_relation,
+        other_guides=others,
+        identities=customer_identities(customer=customer),
+        tag_groups=customer_tag_groups(customer=customer),
+        notes=notes,
+        orders=orders,
+        age=_age(customer.birthday, today),
+        friend_days=(today - timezone.localdate(source_relation.added_at)).days if source_relation else None,
+        days_since_last_order=(today - timezone.localdate(last)).days if last else None,
+        add_way_label=add_way_label(source_relation.add_way) if source_relation else "",
+    )
+
+
+# --- timeline --------------------------------------------------------------------------------
+
+TIMELINE_GROUPS = [
+    ("", gettext_lazy("全部")),
+    (EventGroup.CHAT, EventGroup.CHAT.label),
+    (EventGroup.ORDER, EventGroup.ORDER.label),
+    (EventGroup.BROWSE, EventGroup.BROWSE.label),
+    (EventGroup.TAG, EventGroup.TAG.label),
+    (EventGroup.NOTE, EventGroup.NOTE.label),
+    (EventGroup.MATERIAL, EventGroup.MATERIAL.label),
+]
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    occurred_at: dt.datetime
+    id: int
+
+    def encode(self) -> str:
+        # Whole microseconds since the epoch: a float would round and skip or repeat a row.
+        return f"{(self.occurred_at - _EPOCH) // dt.timedelta(microseconds=1)}_{self.id}"
+
+    @classmethod
+    def decode(cls, raw: str) -> "Cursor | None":
+        """None for anything malformed: a bad cursor shows the first page, never a 500."""
+        try:
+            micros, pk = raw.split("_", 1)
+            return cls(occurred_at=_EPOCH + dt.timedelta(microseconds=int(micros)), id=int(pk))
+        except (ValueError, OverflowError):
+            return None
+
+
+@dataclass
+class TimelinePage:
+    events: list[Event]
+    next_cursor: Cursor | None
+
+
+def _decorate(event: Event, now: dt.datetime | None = None) -> Event:
+    info = KIND_INFO.get(event.kind)
+    event.icon = info.icon if info else "•"
+    event.when = relative_time(event.occurred_at, now=now)
+    return event
+
+
+def note_event(*, note: Note) -> Event | None:
+    """The timeline event recorded with a note."""
+    event = (
+        Event.objects.filter(customer_id=note.customer_id, kind=EventKind.NOTE, payload__note_id=note.pk)
+        .select_related("staff")
+        .first()
+    )
+    return _decorate(event) if event else None
+
+
+def timeline_page(
+    *, customer: Customer, group: str = "", after: Cursor | None = None, size: int = TIMELINE_PAGE_SIZE
+) -> TimelinePage:
+    """Newest first, keyset-paged on (occurred_at, id) so ties never repeat or skip a row."""
+    events = Event.objects.filter(customer=customer).select_related("staff")
+    if group:
+        events = events.filter(kind__in=kinds_in_group(group))
+    if after:
+        events = events.filter(Q(occurred_at__lt=after.occurred_at) | Q(occurred_at=after.occurred_at, id__lt=after.id))
+    rows = list(events.order_by("-occurred_at", "-id")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    now = timezone.now()
+    for event in rows:
+        _decorate(event, now)
+    next_cursor = Cursor(occurred_at=rows[-1].occurred_at, id=rows[-1].pk) if more else None
+    return TimelinePage(events=rows, next_cursor=next_cursor)
+
+
+def relative_time(value: dt.datetime, *, now: dt.datetime | None = None) -> str:
+    """Chinese relative time as WeCom shows it: 刚刚, 3 分钟前, 今天 09:12, 昨天 14:05, 11月3日 10:00."""
+    now = timezone.localtime(now or timezone.now())
+    local = timezone.localtime(value)
+    delta = now - local
+    # A little clock skew between systems reads as "just now", not as the future.
+    if abs(delta) < dt.timedelta(minutes=1):
+        return _("刚刚")
+    if dt.timedelta(0) < delta < dt.timedelta(hours=1):
+        return _("%(n)d 分钟前") % {"n": delta.seconds // 60}
+    hm = local.strftime("%H:%M")
+    if local.date() == now.date():
+        return _("今天 %(hm)s") % {"hm": hm}
+    if local.date() == now.date() - dt.timedelta(days=1):
+        return _("昨天 %(hm)s") % {"hm": hm}
+    if local.year == now.year:
+        return _("%(m)d月%(d)d日 %(hm)s") % {"m": local.month, "d": local.day, "hm": hm}
+    return _("%(y)d年%(m)d月%(d)d日 %(hm)s") % {"y": local.year, "m": local.month, "d": local.day, "hm": hm}
