@@ -43,3 +43,17 @@ def followed_customer(db, guide):
 def guide_client(client, guide):
     client.force_login(guide.user)
     return client
+
+
+@pytest.fixture
+def wecom_sim(live_server, settings):
+    """The WeCom simulator behind a live server, with the WeCom client pointed at it.
+
+    Returns scrm.wecom.simulator.services (fault_inject, tokens_expire_all, member_add, ...).
+    Real HTTP through wechatpy; live_server makes the test transactional.
+    """
+    from scrm.wecom.simulator import services
+
+    settings.WECOM_API_BASE = f"{live_server.url}/_wecom/cgi-bin/"
+    settings.WECOM_OAUTH_URL = f"{live_server.url}/_wecom/connect/oauth2/authorize"
+    return services
