@@ -1,4 +1,6 @@
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from scrm.customers.models import Customer, Tag
@@ -14,7 +16,13 @@ class MaterialCategory(models.Model):
         verbose_name = _("素材分类")
         verbose_name_plural = _("素材分类")
         ordering = ["order", "id"]
-        constraints = [models.UniqueConstraint(fields=["parent", "name"], name="materialcategory_unique_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="materialcategory_unique_name"),
+            # NULLs are distinct in a unique index, so top-level names need their own constraint.
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent__isnull=True), name="materialcategory_unique_root_name"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -39,6 +47,10 @@ class Material(models.Model):
     # Script text for TEXT (may hold placeholders such as {客户称呼}); description for LINK.
     content = models.TextField(_("内容"), blank=True)
     file = models.FileField(_("文件"), upload_to="materials/%Y/%m/", blank=True)
+    # What the upload really is (sniffed from its bytes) and the name it was uploaded under.
+    file_name = models.CharField(_("原文件名"), max_length=200, blank=True)
+    file_size = models.PositiveIntegerField(_("文件大小"), default=0)
+    file_mime = models.CharField(_("文件类型"), max_length=100, blank=True)
     thumbnail = models.ImageField(_("缩略图"), upload_to="materials/thumbs/%Y/%m/", blank=True)
     link_url = models.URLField(_("链接地址"), max_length=500, blank=True)
     cover = models.ImageField(_("封面"), upload_to="materials/covers/%Y/%m/", blank=True)
@@ -54,7 +66,12 @@ class Material(models.Model):
     valid_until = models.DateTimeField(_("失效时间"), null=True, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    # Denormalised for sorting; whoever records a MaterialSend bumps it with F("send_count") + 1.
     send_count = models.PositiveIntegerField(_("发送次数"), default=0)
+    # WeCom temporary media (valid 3 days) for image/video/file sends; cleared when the file changes.
+    wecom_media_id = models.CharField(max_length=128, blank=True)
+    wecom_media_uploaded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -66,6 +83,25 @@ class Material(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def is_sendable(self, now=None) -> bool:
+        """Published and inside its validity window; the sidebar offers only these."""
+        now = now or timezone.now()
+        if self.status != self.Status.PUBLISHED:
+            return False
+        if self.valid_from and now < self.valid_from:
+            return False
+        return not (self.valid_until and now >= self.valid_until)
+
+    @property
+    def validity_state(self) -> str:
+        """'pending', 'expired' or '' — for badges in lists."""
+        now = timezone.now()
+        if self.valid_until and now >= self.valid_until:
+            return "expired"
+        if self.valid_from and now < self.valid_from:
+            return "pending"
+        return ""
 
 
 class MaterialSend(models.Model):
