@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from django.urls import path
+
+from scrm.wecom import views
+
+app_name = "wecom"
+
+urlpatterns = [
+    path("callback/", views.callback, name="callback"),
+]
