@@ -1,4 +1,5 @@
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -68,7 +69,7 @@ def populate(guide):
         other = StaffFactory(store=guide.store)
         FollowRelationFactory(staff=other, customer=customer)
         for i in range(n):
-            IdentityFactory(customer=customer, kind=IdentityKind.MP_OPENID, value=f"oMP{customer.pk}x{i:04d}abcdef")
+            IdentityFactory(customer=customer, kind=IdentityKind.MP_OPENID, value=f"oMP{uuid.uuid4().hex}")
             order = OrderFactory(customer=customer, paid_at=now - dt.timedelta(days=30 * (i + 1)), staff=guide)
             OrderLineFactory(order=order)
             OrderLineFactory(order=order, name="面霜 50ml", amount=Decimal("199.00"), unit_price=Decimal("199.00"))
