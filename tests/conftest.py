@@ -54,6 +54,10 @@ def wecom_sim(live_server, settings):
     """
     from scrm.wecom.simulator import services
 
+    from scrm.wecom.client import reset_clients
+
     settings.WECOM_API_BASE = f"{live_server.url}/_wecom/cgi-bin/"
     settings.WECOM_OAUTH_URL = f"{live_server.url}/_wecom/connect/oauth2/authorize"
-    return services
+    yield services
+    # Kept-alive connections would outlive the live server's request threads.
+    reset_clients()

@@ -92,8 +92,11 @@ class WeComClient(WeChatClient):
             raise _transport_error(exc, endpoint) from exc
         except ValueError as exc:
             raise _raise_logged(WeComError(errors.BAD_RESPONSE, "response is not JSON", path=endpoint)) from exc
-        if int(result.get("errcode", 0)) != 0:
-            raise _raise_logged(WeComError(result["errcode"], result.get("errmsg", ""), path=endpoint))
+        errcode = int(result.get("errcode", 0))
+        if errcode != 0:
+            # A rejected corpid/secret stays rejected; only busy/rate-limit answers are worth retrying.
+            retryable = errcode in errors.RETRYABLE_ERRCODES - TOKEN_ERRCODES
+            raise _raise_logged(WeComError(errcode, result.get("errmsg", ""), retryable, path=endpoint))
         return result
 
     def cached_value(self, key: str, fetch: Callable[[], tuple[str, int]]) -> str:
@@ -196,3 +199,10 @@ def get_client(kind: ClientKind = "app") -> WeComClient:
         )
         _clients[key] = client
     return client
+
+
+def reset_clients() -> None:
+    """Close pooled HTTP connections and forget clients (tests; settings changes)."""
+    for client in _clients.values():
+        client._http.close()
+    _clients.clear()

@@ -1,0 +1,377 @@
+"""Controls of the WeCom simulator, used by tests, dev pages and the seed command."""
+
+import datetime as dt
+import secrets
+import time
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from scrm.wecom.simulator.models import (
+    MEDIA_TTL,
+    SimAccessToken,
+    SimChatMessage,
+    SimExternalContact,
+    SimFault,
+    SimFollowUser,
+    SimMedia,
+    SimMember,
+    SimOAuthCode,
+    SimTag,
+    SimTagGroup,
+    SimTransfer,
+    SimWelcomeCode,
+)
+
+
+def new_id(prefix: str, nbytes: int = 12) -> str:
+    return f"{prefix}{secrets.token_hex(nbytes)}"
+
+
+# --- fault injection and expiry -------------------------------------------------------------
+
+
+def fault_inject(*, path: str, errcode: int, times: int = 1, errmsg: str = "") -> SimFault:
+    """Answer the next `times` calls of `path` (e.g. "externalcontact/mark_tag") with `errcode`."""
+    return SimFault.objects.create(
+        path=path.strip("/"), errcode=errcode, errmsg=errmsg or f"simulated error {errcode}", remaining=times
+    )
+
+
+def fault_take(*, path: str) -> SimFault | None:
+    """Consume one pending fault for `path`, if any."""
+    with transaction.atomic():
+        fault = SimFault.objects.select_for_update().filter(path=path, remaining__gt=0).order_by("id").first()
+        if fault is None:
+            return None
+        SimFault.objects.filter(pk=fault.pk).update(remaining=F("remaining") - 1)
+        return fault
+
+
+def faults_clear() -> None:
+    SimFault.objects.all().delete()
+
+
+def tokens_expire_all() -> int:
+    """Make every issued access_token expired (the next call answers 42001)."""
+    return SimAccessToken.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+
+
+def media_expire(*, media_id: str) -> None:
+    SimMedia.objects.filter(media_id=media_id).update(created_at=timezone.now() - MEDIA_TTL - dt.timedelta(seconds=1))
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+def member_add(
+    *,
+    userid: str,
+    name: str = "",
+    status: str = SimMember.Status.ACTIVE,
+    department: list[int] | None = None,
+    avatar: str = "",
+) -> SimMember:
+    member, _ = SimMember.objects.update_or_create(
+        userid=userid,
+        defaults={
+            "name": name or userid,
+            "status": status,
+            "department": department or [1],
+            "avatar": avatar,
+            "departed_at": timezone.now() if status == SimMember.Status.DEPARTED else None,
+        },
+    )
+    return member
+
+
+def contact_add(
+    *, external_userid: str, name: str = "", avatar: str = "", type: int = 1, gender: int = 0, unionid: str = ""
+) -> SimExternalContact:
+    contact, _ = SimExternalContact.objects.update_or_create(
+        external_userid=external_userid,
+        defaults={
+            "name": name or external_userid,
+            "avatar": avatar,
+            "type": type,
+            "gender": gender,
+            "unionid": unionid,
+        },
+    )
+    return contact
+
+
+def follow_add(
+    *,
+    userid: str,
+    external_userid: str,
+    remark: str = "",
+    description: str = "",
+    tags: list[str] | None = None,
+    state: str = "",
+    add_way: int = 1,
+    createtime: int | None = None,
+    remark_mobiles: list[str] | None = None,
+) -> SimFollowUser:
+    """Make the customer a contact of the member (creating either if missing)."""
+    member = SimMember.objects.filter(userid=userid).first() or member_add(userid=userid)
+    contact = SimExternalContact.objects.filter(external_userid=external_userid).first() or contact_add(
+        external_userid=external_userid
+    )
+    follow, _ = SimFollowUser.objects.update_or_create(
+        member=member,
+        contact=contact,
+        defaults={
+            "remark": remark,
+            "description": description,
+            "tags": list(tags or []),
+            "state": state,
+            "add_way": add_way,
+            "createtime": createtime or int(time.time()),
+            "remark_mobiles": list(remark_mobiles or []),
+            "oper_userid": userid,
+        },
+    )
+    return follow
+
+
+def member_depart(*, userid: str) -> None:
+    SimMember.objects.filter(userid=userid).update(status=SimMember.Status.DEPARTED, departed_at=timezone.now())
+
+
+def tag_group_add(*, name: str, tags: list[str], group_id: str = "", order: int = 0) -> SimTagGroup:
+    now = int(time.time())
+    group, _ = SimTagGroup.objects.get_or_create(
+        group_id=group_id or new_id("et"), defaults={"name": name, "order": order, "create_time": now}
+    )
+    for tag_name in tags:
+        if not group.tags.filter(name=tag_name, deleted=False).exists():
+            SimTag.objects.create(group=group, tag_id=new_id("et"), name=tag_name, create_time=now)
+    return group
+
+
+# --- one-time codes ---------------------------------------------------------------------------
+
+
+def oauth_code_issue(*, userid: str = "", openid: str = "") -> str:
+    """A one-use OAuth code for a member (userid) or someone outside the corp (openid)."""
+    return SimOAuthCode.objects.create(code=new_id("", 16), userid=userid, openid=openid).code
+
+
+def welcome_code_issue(*, userid: str, external_userid: str) -> str:
+    """The WelcomeCode an add_external_contact event carries (valid 20 s, one use)."""
+    return SimWelcomeCode.objects.create(code=new_id("wc", 16), userid=userid, external_userid=external_userid).code
+
+
+# --- transfers --------------------------------------------------------------------------------
+
+
+def transfer_settle(*, external_userid: str, accepted: bool = True, handover_userid: str = "") -> int:
+    """Finish waiting transfers of a customer: accepted moves the friendship, refused keeps it."""
+    transfers = SimTransfer.objects.filter(external_userid=external_userid, status=SimTransfer.Status.WAITING)
+    if handover_userid:
+        transfers = transfers.filter(handover_userid=handover_userid)
+    settled = 0
+    with transaction.atomic():
+        for transfer in transfers.select_for_update():
+            if accepted:
+                _move_follow(transfer)
+                transfer.status = SimTransfer.Status.SUCCESS
+                transfer.takeover_time = int(time.time())
+            else:
+                transfer.status = SimTransfer.Status.REFUSED
+            transfer.save(update_fields=["status", "takeover_time"])
+            settled += 1
+    return settled
+
+
+def _move_follow(transfer: SimTransfer) -> None:
+    follow = SimFollowUser.objects.filter(
+        member__userid=transfer.handover_userid, contact__external_userid=transfer.external_userid
+    ).first()
+    if follow is None:
+        return
+    takeover = SimMember.objects.filter(userid=transfer.takeover_userid).first() or member_add(
+        userid=transfer.takeover_userid
+    )
+    if SimFollowUser.objects.filter(member=takeover, contact=follow.contact).exists():
+        follow.delete()
+        return
+    follow.member = takeover
+    follow.oper_userid = transfer.takeover_userid
+    follow.save(update_fields=["member", "oper_userid"])
+
+
+# --- chat -------------------------------------------------------------------------------------
+
+
+def chat_message_add(
+    *,
+    userid: str,
+    external_userid: str,
+    direction: str,
+    msgtype: str = "text",
+    payload: dict | None = None,
+    created_at: dt.datetime | None = None,
+) -> SimChatMessage:
+    return SimChatMessage.objects.create(
+        userid=userid,
+        external_userid=external_userid,
+        direction=direction,
+        msgtype=msgtype,
+        payload=payload or {},
+        created_at=created_at or timezone.now(),
+    )
+
+
+@dataclass
+class SeedStats:
+    members: int = 0
+    contacts: int = 0
+    follows: int = 0
+    tag_groups: int = 0
+    tags: int = 0
+    chat_messages: int = 0
+
+
+def _upsert(model, lookup: dict, values: dict) -> tuple[object, bool]:
+    """Create or update a row; True only when something actually changed (keeps reseeding a no-op)."""
+    row = model.objects.filter(**lookup).first()
+    if row is None:
+        return model.objects.create(**lookup, **values), True
+    changed = [name for name, value in values.items() if getattr(row, name) != value]
+    if changed:
+        for name in changed:
+            setattr(row, name, values[name])
+        row.save(update_fields=changed)
+    return row, bool(changed)
+
+
+CHAT_SEED_LIMIT = 20
+
+
+@transaction.atomic
+def sim_seed_from_domain() -> SeedStats:
+    """Mirror our staff, customers, follow relations and WeCom tags into the simulator.
+
+    Idempotent: a second run changes nothing. Chat messages are seeded only for a
+    conversation that has none yet, from the customer's chat_message events.
+    """
+    from django.db.models import Prefetch
+
+    from scrm.customers.events import EventKind
+    from scrm.customers.models import Customer, CustomerTag, Event, FollowRelation, IdentityKind, TagGroup
+    from scrm.org.models import Staff
+
+    stats = SeedStats()
+    groups = TagGroup.objects.filter(wecom_group_id__isnull=False).prefetch_related("tags")
+    for group in groups:
+        sim_group, changed = _upsert(
+            SimTagGroup,
+            {"group_id": group.wecom_group_id},
+            {"name": group.name, "order": max(group.order, 0), "deleted": group.deleted},
+        )
+        stats.tag_groups += changed
+        for tag in group.tags.all():
+            if not tag.wecom_tag_id:
+                continue
+            _, changed = _upsert(
+                SimTag,
+                {"tag_id": tag.wecom_tag_id},
+                {"group": sim_group, "name": tag.name, "order": max(tag.order, 0), "deleted": tag.deleted},
+            )
+            stats.tags += changed
+
+    members: dict[int, SimMember] = {}
+    for staff in Staff.objects.all():
+        member, changed = _upsert(
+            SimMember,
+            {"userid": staff.userid},
+            {
+                "name": staff.name,
+                "avatar": staff.avatar,
+                "status": SimMember.Status.ACTIVE if staff.is_active else SimMember.Status.DEPARTED,
+                "department": [1],
+                "departed_at": None if staff.is_active else staff.departed_at,
+            },
+        )
+        members[staff.pk] = member
+        stats.members += changed
+
+    relations = (
+        FollowRelation.objects.filter(ended_at__isnull=True)
+        .select_related("customer")
+        .prefetch_related(
+            "customer__identities",
+            Prefetch(
+                "customer__customer_tags",
+                queryset=CustomerTag.objects.filter(tag__wecom_tag_id__isnull=False).select_related("tag"),
+            ),
+            Prefetch(
+                "customer__events",
+                queryset=Event.objects.filter(kind=EventKind.CHAT_MESSAGE).order_by("-occurred_at", "-id"),
+                to_attr="chat_events",
+            ),
+        )
+        .order_by("id")
+    )
+    have_chat = set(SimChatMessage.objects.values_list("userid", "external_userid").distinct())
+    for relation in relations:
+        customer: Customer = relation.customer
+        unionid = next((i.value for i in customer.identities.all() if i.kind == IdentityKind.UNIONID), "")
+        contact, changed = _upsert(
+            SimExternalContact,
+            {"external_userid": relation.external_userid},
+            {
+                "name": customer.name or relation.external_userid,
+                "avatar": customer.avatar,
+                "type": 1,
+                "gender": customer.gender,
+                "unionid": unionid,
+            },
+        )
+        stats.contacts += changed
+        member = members[relation.staff_id]
+        _, changed = _upsert(
+            SimFollowUser,
+            {"member": member, "contact": contact},
+            {
+                "remark": relation.remark,
+                "description": relation.description,
+                "createtime": int(relation.added_at.timestamp()),
+                "tags": sorted(ct.tag.wecom_tag_id for ct in customer.customer_tags.all()),
+                "remark_mobiles": list(relation.remark_mobiles or []),
+                "add_way": relation.add_way,
+                "state": relation.state,
+                "oper_userid": member.userid,
+            },
+        )
+        stats.follows += changed
+        key = (member.userid, relation.external_userid)
+        if key not in have_chat and customer.chat_events:
+            for event in reversed(customer.chat_events[:CHAT_SEED_LIMIT]):
+                stats.chat_messages += _seed_chat(member.userid, relation.external_userid, event)
+            have_chat.add(key)
+    return stats
+
+
+def _seed_chat(userid: str, external_userid: str, event) -> int:
+    payload = event.payload or {}
+    direction = payload.get("direction")
+    if direction not in (SimChatMessage.Direction.IN, SimChatMessage.Direction.OUT):
+        direction = SimChatMessage.Direction.OUT if event.staff_id else SimChatMessage.Direction.IN
+    msgtype = payload.get("msgtype") or "text"
+    body = {k: v for k, v in payload.items() if k not in {"schema", "direction", "msgtype"}}
+    if msgtype == "text" and "content" not in body:
+        body["content"] = payload.get("text") or event.title
+    chat_message_add(
+        userid=userid,
+        external_userid=external_userid,
+        direction=direction,
+        msgtype=msgtype,
+        payload=body,
+        created_at=event.occurred_at,
+    )
+    return 1
