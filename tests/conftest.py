@@ -52,12 +52,30 @@ def wecom_sim(live_server, settings):
     Returns scrm.wecom.simulator.services (fault_inject, tokens_expire_all, member_add, ...).
     Real HTTP through wechatpy; live_server makes the test transactional.
     """
-    from scrm.wecom.simulator import services
-
     from scrm.wecom.client import reset_clients
+    from scrm.wecom.simulator import services
 
     settings.WECOM_API_BASE = f"{live_server.url}/_wecom/cgi-bin/"
     settings.WECOM_OAUTH_URL = f"{live_server.url}/_wecom/connect/oauth2/authorize"
     yield services
     # Kept-alive connections would outlive the live server's request threads.
     reset_clients()
+
+
+@pytest.fixture
+def post_callback(client, django_capture_on_commit_callbacks):
+    """POST a signed, AES-encrypted WeCom callback to /wecom/callback/ and run the on-commit work.
+
+    post_callback(event_dict, **callback_build kwargs) → response. Build events with
+    scrm.wecom.simulator.callbacks.contact_event / tag_event.
+    """
+    from urllib.parse import urlencode
+
+    from scrm.wecom.simulator.callbacks import callback_build
+
+    def post(event, **kwargs):
+        query, body = callback_build(event, **kwargs)
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(f"/wecom/callback/?{urlencode(query)}", data=body, content_type="text/xml")
+
+    return post
