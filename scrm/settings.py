@@ -187,6 +187,8 @@ WECOM_CALLBACK_AES_KEY = env("WECOM_CALLBACK_AES_KEY", "abcdefghijklmnopqrstuvwx
 WECOM_API_BASE = env("WECOM_API_BASE", f"{SITE_URL}/_wecom/cgi-bin/")
 WECOM_OAUTH_URL = env("WECOM_OAUTH_URL", f"{SITE_URL}/_wecom/connect/oauth2/authorize")
 WECOM_TIMEOUT = float(env("WECOM_TIMEOUT", "5"))
+# Static path of the JS-SDK the sidebar loads: the vendored jweixin in WeCom, the simulated one in dev.
+WECOM_JSSDK_SCRIPT = env("WECOM_JSSDK_SCRIPT", "wecom/sim-jssdk.js" if WECOM_SIMULATOR else "vendor/jweixin-1.6.0.js")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,169 @@
+"""Sidebar sign-in through WeCom OAuth, the JS-SDK config endpoint and the shell page."""
+
+import logging
+import secrets
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib.auth import login as auth_login
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, reverse
+from django.utils.crypto import constant_time_compare
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from scrm.org.auth import current_staff, staff_required
+from scrm.org.models import Staff
+from scrm.wecom import api
+from scrm.wecom.errors import WeComError
+from scrm.wecom.jssdk import jssdk_config_for_url
+from sidebar.auth_services import staff_user_ensure
+
+logger = logging.getLogger(__name__)
+
+STATE_KEY = "sidebar_oauth_state"
+NEXT_KEY = "sidebar_oauth_next"
+# WeCom answers these for a code that is wrong, used or expired: the guide should simply retry.
+BAD_CODE_ERRCODES = {40029, 40163, 42003}
+NOT_A_MEMBER_ERRCODE = 46004  # the code belongs to someone outside the corp (see api.oauth_get_userid)
+
+
+def _safe_next(request: HttpRequest, candidate: str | None) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return reverse("sidebar:home")
+
+
+def _signin_error(request: HttpRequest, *, title: str, message: str, status: int) -> HttpResponse:
+    context = {"title": title, "message": message, "retry_url": reverse("sidebar:login")}
+    return render(request, "sidebar/signin_error.html", context, status=status)
+
+
+@require_GET
+def login(request: HttpRequest) -> HttpResponse:
+    """Start WeCom OAuth (snsapi_base); the state is bound to this session to stop forged callbacks."""
+    next_url = _safe_next(request, request.GET.get("next"))
+    if current_staff(request) is not None:
+        return redirect(next_url)
+    state = secrets.token_urlsafe(16)
+    request.session[STATE_KEY] = state
+    request.session[NEXT_KEY] = next_url
+    query = urlencode(
+        {
+            "appid": settings.WECOM_CORP_ID,
+            "redirect_uri": request.build_absolute_uri(reverse("sidebar:oauth_callback")),
+            "response_type": "code",
+            "scope": "snsapi_base",
+            "state": state,
+            "agentid": settings.WECOM_AGENT_ID,
+        }
+    )
+    return redirect(f"{settings.WECOM_OAUTH_URL}?{query}#wechat_redirect")
+
+
+@require_GET
+def oauth_callback(request: HttpRequest) -> HttpResponse:
+    expected = request.session.pop(STATE_KEY, None)
+    state = request.GET.get("state", "")
+    if not expected or not constant_time_compare(state, expected):
+        return _signin_error(
+            request,
+            title=_("登录链接已失效"),
+            message=_("登录请求已过期或不是从本页面发起的，请重新打开侧边栏。"),
+            status=400,
+        )
+    code = request.GET.get("code", "").strip()
+    if not code:
+        return _signin_error(
+            request, title=_("登录未完成"), message=_("企业微信没有返回授权码，请重新打开侧边栏。"), status=400
+        )
+    try:
+        userid = api.oauth_get_userid(code)
+    except WeComError as exc:
+        if exc.errcode == NOT_A_MEMBER_ERRCODE:
+            return _signin_error(
+                request,
+                title=_("无法识别你的身份"),
+                message=_("只有本企业的成员可以使用导购助手。"),
+                status=403,
+            )
+        if exc.errcode in BAD_CODE_ERRCODES:
+            return _signin_error(
+                request, title=_("授权码已失效"), message=_("授权码无效或已使用，请重新打开侧边栏。"), status=400
+            )
+        logger.warning("sidebar sign-in: oauth exchange failed: %r", exc)
+        return _signin_error(request, title=_("企业微信暂时无法访问"), message=_("请稍后重新打开侧边栏。"), status=502)
+
+    staff = Staff.objects.select_related("user").filter(userid=userid).first()
+    if staff is None:
+        return _signin_error(
+            request,
+            title=_("尚未开通导购助手"),
+            message=_("你的企业微信账号（%(userid)s）还没有加入导购助手，请联系管理员开通。") % {"userid": userid},
+            status=403,
+        )
+    if not staff.is_active:
+        return _signin_error(
+            request,
+            title=_("账号已停用"),
+            message=_("你的账号已离职或停用，无法使用导购助手。如有疑问请联系管理员。"),
+            status=403,
+        )
+    user = staff_user_ensure(staff=staff)
+    if not user.is_active:
+        return _signin_error(
+            request, title=_("账号已停用"), message=_("你的登录账号已被停用，请联系管理员。"), status=403
+        )
+    # Read before login(): signing in as a different user flushes the session.
+    next_url = _safe_next(request, request.session.pop(NEXT_KEY, None))
+    auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect(next_url)
+
+
+def _portrait_url_template() -> str:
+    # The customer screens come from sidebar/customer_urls.py; the shell works without them.
+    try:
+        return reverse("sidebar:portrait", kwargs={"external_userid": "__EXTERNAL_USERID__"})
+    except NoReverseMatch:
+        return ""
+
+
+@require_GET
+@staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The shell WeCom opens beside a chat: bootstrap.js finds the customer and loads the portrait."""
+    context = {
+        "jssdk_script": static(settings.WECOM_JSSDK_SCRIPT),
+        "config_url": reverse("sidebar:jssdk_config"),
+        "portrait_url": _portrait_url_template(),
+    }
+    return render(request, "sidebar/shell.html", context)
+
+
+@require_GET
+def jssdk_config(request: HttpRequest) -> JsonResponse:
+    """wx.config / wx.agentConfig parameters for the page at ?url= (one of our own pages)."""
+    # JSON callers get 401, not the OAuth redirect a page would: bootstrap.js reloads the page instead.
+    if current_staff(request) is None:
+        return JsonResponse({"error": _("登录已过期，请重新打开侧边栏。")}, status=401)
+    url = request.GET.get("url", "").strip()
+    parts = urlsplit(url)
+    allowed_hosts = {request.get_host(), urlsplit(settings.SITE_URL).netloc}
+    if (
+        not url
+        or parts.scheme not in {"http", "https"}
+        or not parts.netloc
+        or not url_has_allowed_host_and_scheme(url, allowed_hosts=allowed_hosts)
+    ):
+        return JsonResponse({"error": _("url 参数必须是本站页面的完整地址。")}, status=400)
+    try:
+        payload = jssdk_config_for_url(url=url)
+    except WeComError as exc:
+        logger.warning("sidebar jssdk config: ticket unavailable: %r", exc)
+        return JsonResponse({"error": _("企业微信暂时无法访问，请稍后重试。")}, status=502)
+    return JsonResponse(payload)

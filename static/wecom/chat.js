@@ -1,0 +1,65 @@
+/* /dev/chat/ window: answers the simulated JS-SDK running in the sidebar iframe (dev only). */
+(function () {
+  "use strict";
+
+  var cfg = document.getElementById("sim-chat-config").dataset;
+  var frame = document.getElementById("sim-sidebar-frame");
+
+  var picker = document.querySelector("[data-role=guide-picker]");
+  if (picker) {
+    picker.querySelector("select").addEventListener("change", function () {
+      picker.submit();
+    });
+  }
+
+  function scrollToNewest() {
+    var list = document.querySelector("[data-role=messages]");
+    if (list) list.scrollTop = list.scrollHeight;
+  }
+  scrollToNewest();
+  document.addEventListener("htmx:afterSwap", scrollToNewest);
+
+  function refreshConversation() {
+    var conv = document.getElementById("conversation");
+    if (!conv) return Promise.resolve();
+    return window.htmx.ajax("GET", conv.dataset.refreshUrl, { target: "#conversation", swap: "outerHTML" });
+  }
+
+  async function sendChatMessage(params) {
+    var resp = await fetch(cfg.sendUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": cfg.csrf },
+      body: JSON.stringify({ userid: cfg.userid, external_userid: cfg.externalUserid, msg: params }),
+    });
+    var result;
+    try {
+      result = await resp.json();
+    } catch (err) {
+      result = { err_msg: "sendChatMessage:fail HTTP " + resp.status };
+    }
+    if (result.err_msg === "sendChatMessage:ok") await refreshConversation();
+    return result;
+  }
+
+  async function answer(api, params) {
+    if (api === "getContext") {
+      return { err_msg: "getContext:ok", entry: cfg.externalUserid ? "single_chat_tools" : "normal" };
+    }
+    if (api === "getCurExternalContact") {
+      if (!cfg.externalUserid) return { err_msg: "getCurExternalContact:fail no contact" };
+      return { err_msg: "getCurExternalContact:ok", userId: cfg.externalUserid };
+    }
+    if (api === "sendChatMessage") return sendChatMessage(params);
+    return { err_msg: api + ":fail not supported by the simulator" };
+  }
+
+  window.addEventListener("message", function (ev) {
+    var data = ev.data || {};
+    if (!frame || ev.source !== frame.contentWindow || ev.origin !== location.origin) return;
+    if (data.source !== "sim-jssdk") return;
+    answer(data.api, data.params).then(function (result) {
+      frame.contentWindow.postMessage({ source: "sim-wecom", id: data.id, result: result }, location.origin);
+    });
+  });
+})();

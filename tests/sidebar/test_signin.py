@@ -1,0 +1,237 @@
+"""Sidebar sign-in: WeCom OAuth against the live simulator, from the first redirect to the session."""
+
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from django.urls import reverse
+
+from scrm.org.models import Staff
+from tests.factories import StaffFactory
+
+HOME = "/sidebar/"
+
+
+def _start(client, next_url: str | None = HOME):
+    """GET sidebar:login; returns (the OAuth URL's parts, its query as a flat dict)."""
+    query = {"next": next_url} if next_url else {}
+    response = client.get(reverse("sidebar:login"), query)
+    assert response.status_code == 302
+    parts = urlsplit(response["Location"])
+    return parts, {k: v[0] for k, v in parse_qs(parts.query).items()}
+
+
+def _authorize_as(client, userid: str, next_url: str | None = HOME) -> str:
+    """Run the simulated OAuth page for `userid`; returns the callback URL it sends the browser to."""
+    parts, _ = _start(client, next_url)
+    response = client.get(f"{parts.path}?{parts.query}&{urlencode({'sim_userid': userid})}")
+    assert response.status_code == 302, response.content.decode()
+    return response["Location"]
+
+
+def _callback(client, callback_url: str):
+    parts = urlsplit(callback_url)
+    return client.get(f"{parts.path}?{parts.query}")
+
+
+def _signed_in_staff(client) -> Staff | None:
+    response = client.get(HOME)
+    return response.wsgi_request.user.staff if response.status_code == 200 else None
+
+
+@pytest.fixture
+def sim_guide(wecom_sim, guide):
+    wecom_sim.member_add(userid=guide.userid, name=guide.name)
+    return guide
+
+
+def test_sidebar_without_session_goes_to_login(client, db):
+    response = client.get(HOME)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('sidebar:login')}?next={HOME}"
+
+
+def test_login_redirects_to_wecom_oauth_with_a_state_bound_to_the_session(client, db, settings):
+    settings.WECOM_OAUTH_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
+    settings.WECOM_CORP_ID = "wwCORP"
+    settings.WECOM_AGENT_ID = "1000009"
+
+    response = client.get(reverse("sidebar:login"), {"next": HOME})
+
+    location = response["Location"]
+    parts = urlsplit(location)
+    query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == settings.WECOM_OAUTH_URL
+    assert parts.fragment == "wechat_redirect"
+    assert query["appid"] == "wwCORP"
+    assert query["agentid"] == "1000009"
+    assert query["response_type"] == "code"
+    assert query["scope"] == "snsapi_base"
+    assert query["redirect_uri"] == "http://testserver/sidebar/oauth/callback/"
+    assert "redirect_uri=http%3A%2F%2Ftestserver%2Fsidebar%2Foauth%2Fcallback%2F" in location
+    assert len(query["state"]) >= 16
+    assert query["state"] == client.session["sidebar_oauth_state"]
+    # Another visitor gets a different state.
+    other = client.__class__()
+    _, other_query = _start(other)
+    assert other_query["state"] != query["state"]
+
+
+def test_oauth_signs_the_guide_in_and_returns_to_next(client, sim_guide, relation):
+    portrait = reverse("sidebar:portrait", kwargs={"external_userid": relation.external_userid})
+
+    response = _callback(client, _authorize_as(client, sim_guide.userid, next_url=portrait))
+
+    assert response.status_code == 302
+    assert response["Location"] == portrait
+    assert _signed_in_staff(client) == sim_guide
+
+
+def test_first_sign_in_creates_and_links_a_user(client, wecom_sim, store):
+    staff = StaffFactory(store=store, user=None, userid="newguide")
+    wecom_sim.member_add(userid="newguide")
+
+    response = _callback(client, _authorize_as(client, "newguide"))
+
+    assert response["Location"] == HOME
+    staff.refresh_from_db()
+    assert staff.user is not None
+    assert _signed_in_staff(client) == staff
+    # Signing in again reuses the same user.
+    client.logout()
+    _callback(client, _authorize_as(client, "newguide"))
+    assert Staff.objects.get(pk=staff.pk).user_id == staff.user_id
+
+
+def test_next_pointing_elsewhere_is_ignored(client, sim_guide):
+    response = _callback(client, _authorize_as(client, sim_guide.userid, next_url="https://evil.example/steal"))
+
+    assert response["Location"] == HOME
+
+
+def test_state_mismatch_is_refused(client, sim_guide):
+    callback = _authorize_as(client, sim_guide.userid)
+    forged = callback.replace("state=", "state=x")
+
+    response = _callback(client, forged)
+
+    assert response.status_code == 400
+    assert "登录链接已失效" in response.content.decode()
+    assert _signed_in_staff(client) is None
+
+
+def test_callback_without_a_login_started_in_this_session_is_refused(client, sim_guide):
+    callback = _authorize_as(client, sim_guide.userid)
+    stranger = client.__class__()
+
+    response = _callback(stranger, callback)
+
+    assert response.status_code == 400
+    assert _signed_in_staff(stranger) is None
+
+
+def test_state_is_single_use(client, sim_guide):
+    callback = _authorize_as(client, sim_guide.userid)
+    _callback(client, callback)
+    client.logout()
+
+    response = _callback(client, callback)
+
+    assert response.status_code == 400
+
+
+def test_member_without_staff_record_sees_a_clear_page(client, wecom_sim, db):
+    wecom_sim.member_add(userid="stranger")
+
+    response = _callback(client, _authorize_as(client, "stranger"))
+
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "尚未开通导购助手" in body
+    assert "stranger" in body
+    assert _signed_in_staff(client) is None
+
+
+def test_departed_staff_cannot_sign_in(client, sim_guide):
+    Staff.objects.filter(pk=sim_guide.pk).update(is_active=False)
+
+    response = _callback(client, _authorize_as(client, sim_guide.userid))
+
+    assert response.status_code == 403
+    assert "离职" in response.content.decode()
+    assert _signed_in_staff(client) is None
+
+
+def test_someone_outside_the_corp_is_refused(client, wecom_sim, db):
+    _start(client)
+    state = client.session["sidebar_oauth_state"]
+    code = wecom_sim.oauth_code_issue(openid="oOUTSIDER")
+
+    response = client.get(reverse("sidebar:oauth_callback"), {"code": code, "state": state})
+
+    assert response.status_code == 403
+    assert "只有本企业的成员" in response.content.decode()
+
+
+def test_a_used_code_asks_to_reopen(client, sim_guide):
+    callback = _authorize_as(client, sim_guide.userid)
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    _callback(client, callback)
+    client.logout()
+    _start(client)
+
+    response = client.get(
+        reverse("sidebar:oauth_callback"), {"code": code, "state": client.session["sidebar_oauth_state"]}
+    )
+
+    assert response.status_code == 400
+    assert "授权码无效或已使用" in response.content.decode()
+
+
+def test_wecom_failure_shows_a_retry_page_not_a_500(client, sim_guide, wecom_sim):
+    callback = _authorize_as(client, sim_guide.userid)
+    wecom_sim.fault_inject(path="auth/getuserinfo", errcode=60020)
+
+    response = _callback(client, callback)
+
+    assert response.status_code == 502
+    assert "企业微信暂时无法访问" in response.content.decode()
+    assert reverse("sidebar:login") in response.content.decode()
+
+
+def test_missing_code_is_a_clear_400(client, db):
+    _start(client)
+
+    response = client.get(reverse("sidebar:oauth_callback"), {"state": client.session["sidebar_oauth_state"]})
+
+    assert response.status_code == 400
+    assert "授权码" in response.content.decode()
+
+
+def test_signed_in_guide_skips_oauth(guide_client):
+    response = guide_client.get(reverse("sidebar:login"), {"next": HOME})
+
+    assert response.status_code == 302
+    assert response["Location"] == HOME
+
+
+def test_htmx_request_with_expired_session_gets_hx_redirect(client, relation):
+    portrait = reverse("sidebar:portrait", kwargs={"external_userid": relation.external_userid})
+
+    response = client.get(portrait, headers={"HX-Request": "true"})
+
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith(f"{reverse('sidebar:login')}?next=")
+    assert portrait in response["HX-Redirect"]
+
+
+def test_shell_page_loads_the_sdk_and_bootstrap_from_our_static(guide_client, settings):
+    settings.WECOM_JSSDK_SCRIPT = "vendor/jweixin-1.6.0.js"
+
+    body = guide_client.get(HOME).content.decode()
+
+    assert 'src="/static/vendor/jweixin-1.6.0.js"' in body
+    assert 'src="/static/sidebar/bootstrap.js"' in body
+    assert "http" not in body.split("<script", 1)[1].split(">", 1)[0]  # no CDN
+    assert f'data-config-url="{reverse("sidebar:jssdk_config")}"' in body
+    assert "/sidebar/c/__EXTERNAL_USERID__/" in body
