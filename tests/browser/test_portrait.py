@@ -1,0 +1,112 @@
+"""The guide's screens in a phone-sized Chromium: portrait, inline tags, notes, timeline filter and scroll."""
+
+import datetime as dt
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+from scrm.customers.events import Channel, EventKind
+from scrm.customers.models import CustomerTag, Note
+from scrm.customers.services import customer_refresh_figures
+from tests.factories import (
+    CustomerFactory,
+    EventFactory,
+    FollowRelationFactory,
+    OrderFactory,
+    OrderLineFactory,
+    StaffFactory,
+    StoreFactory,
+    TagFactory,
+    TagGroupFactory,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def signed_in(page, live_server):
+    """signed_in(staff): give the browser a session cookie for that staff member."""
+
+    def sign_in(staff):
+        client = Client()
+        client.force_login(staff.user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+
+    return sign_in
+
+
+@pytest.fixture
+def scene():
+    store = StoreFactory(name="静安嘉里店")
+    guide = StaffFactory(store=store, name="张导购")
+    customer = CustomerFactory(store=store, name="王小姐", gender=2, birthday=dt.date(1992, 5, 20))
+    relation = FollowRelationFactory(staff=guide, customer=customer, remark="王姐-敏感肌", add_way=1, state="poster")
+    skin = TagGroupFactory(name="肤质", order=2)
+    TagFactory(group=skin, name="干皮")
+    TagFactory(group=skin, name="敏感肌")
+    TagFactory(group=TagGroupFactory(name="预算", order=1), name="高预算")
+    now = timezone.now()
+    for days in (95, 65, 35):
+        order = OrderFactory(customer=customer, paid_at=now - dt.timedelta(days=days), staff=guide)
+        OrderLineFactory(order=order)
+    customer_refresh_figures(customer_id=customer.pk)
+    for i in range(30):
+        EventFactory(customer=customer, occurred_at=now - dt.timedelta(hours=i + 1), staff=guide, title=f"浏览商品 {i}")
+    for i in range(3):
+        EventFactory(
+            customer=customer,
+            occurred_at=now - dt.timedelta(days=40 + i),
+            kind=EventKind.ORDER_PAID,
+            channel=Channel.TMALL,
+            title=f"天猫下单 {i}",
+        )
+    return guide, customer, relation.external_userid
+
+
+def test_guide_works_the_portrait_and_timeline(page, live_server, signed_in, screenshot, scene):
+    guide, customer, ext = scene
+    signed_in(guide)
+    page.goto(f"{live_server.url}/sidebar/c/{ext}/")
+    assert page.locator("h1").inner_text().startswith("王小姐")
+    assert page.get_by_text("王姐-敏感肌").is_visible()
+    assert page.locator("#figures").get_by_text("¥897.00").is_visible()
+    screenshot("portrait")
+
+    # Add a tag inline: the tags card is swapped, the page is not reloaded.
+    page.evaluate("window.__kept = true")
+    page.get_by_text("添加标签").click()
+    page.locator("#tags .picker").get_by_role("button", name="敏感肌").click()
+    page.locator("#tags .chip.on", has_text="敏感肌").wait_for()
+    assert page.evaluate("window.__kept") is True
+    assert CustomerTag.objects.filter(customer=customer, tag__name="敏感肌").exists()
+    screenshot("tag-added")
+
+    page.get_by_role("button", name="移除标签 敏感肌").click()
+    page.locator("#tags .chip.on", has_text="敏感肌").wait_for(state="detached")
+    assert not CustomerTag.objects.filter(customer=customer, tag__name="敏感肌").exists()
+
+    # Timeline tab, then a note that shows up on top at once.
+    page.get_by_role("link", name="轨迹").click()
+    page.locator("#events .ev").first.wait_for()
+    assert page.evaluate("window.__kept") is True
+    page.get_by_label("写跟进").fill("想要敏感肌修护套装，周末到店")
+    page.get_by_role("button", name="保存").click()
+    page.locator("#events .ev").first.filter(has_text="想要敏感肌修护套装").wait_for()
+    assert Note.objects.get().body == "想要敏感肌修护套装，周末到店"
+    assert page.get_by_label("写跟进").input_value() == ""
+    screenshot("timeline")
+
+    # Scrolling to the end reveals the sentinel, which loads page 2.
+    assert page.locator("#events .ev").count() == 21
+    page.locator("#events .sentinel").scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelectorAll('#events .ev').length > 21")
+    assert page.locator("#events .ev").count() == 36  # 30 views, 3 orders, 2 tag edits, the note
+
+    # The 订单 chip filters in place.
+    page.locator(".chips").get_by_role("link", name="订单").click()
+    page.wait_for_function("document.querySelectorAll('#events .ev').length === 3")
+    assert all("天猫下单" in t for t in page.locator("#events .ev .title").all_inner_texts())
+    screenshot("timeline-orders")
