@@ -1,0 +1,204 @@
+"""The callback endpoint: WeCom's signature, encryption, freshness and replay rules."""
+
+import datetime as dt
+import time
+from urllib.parse import urlencode
+
+import pytest
+from django.utils import timezone
+
+from scrm.customers.models import Event, FollowRelation
+from scrm.wecom import tasks
+from scrm.wecom.models import CallbackInbox
+from scrm.wecom.simulator.callbacks import callback_build, contact_event, echo_build, tag_event
+
+URL = "/wecom/callback/"
+
+pytestmark = pytest.mark.django_db
+
+
+def _post(client, query, body):
+    return client.post(f"{URL}?{urlencode(query)}", data=body, content_type="text/xml")
+
+
+@pytest.fixture
+def no_processing(monkeypatch):
+    """Store-only: the endpoint's job ends at the inbox; processing is tested in test_inbox."""
+    dispatched = []
+    monkeypatch.setattr(tasks.process_callback, "delay", lambda row_id: dispatched.append(row_id))
+    return dispatched
+
+
+def test_url_verification_answers_the_decrypted_echostr(client):
+    response = client.get(URL, echo_build("hello-wecom-123"))
+
+    assert response.status_code == 200
+    assert response.content.decode() == "hello-wecom-123"
+
+
+def test_url_verification_with_a_forged_signature_is_refused(client):
+    response = client.get(URL, echo_build("hello", token="not-our-token"))
+
+    assert response.status_code == 403
+
+
+def test_url_verification_without_parameters_is_refused(client):
+    assert client.get(URL).status_code == 403
+
+
+def test_valid_callback_is_stored_and_answered_success(post_callback, no_processing):
+    response = post_callback(contact_event("add_external_contact", userid="g1", external_userid="wmA", State="s1"))
+
+    assert response.status_code == 200
+    assert response.content == b"success"
+    row = CallbackInbox.objects.get()
+    assert (row.event, row.change_type, row.userid, row.external_userid) == (
+        "change_external_contact",
+        "add_external_contact",
+        "g1",
+        "wmA",
+    )
+    assert row.payload["State"] == "s1"
+    assert row.status == CallbackInbox.Status.PENDING
+    assert no_processing == [row.pk]
+
+
+def test_forged_signature_is_refused_and_nothing_stored(client, no_processing):
+    query, body = callback_build(contact_event("del_follow_user", userid="g1", external_userid="wmA"))
+    query["msg_signature"] = "0" * 40
+
+    response = _post(client, query, body)
+
+    assert response.status_code == 403
+    assert CallbackInbox.objects.count() == 0
+    assert no_processing == []
+
+
+def test_body_signed_with_another_token_is_refused(client, no_processing):
+    query, body = callback_build(contact_event("del_follow_user", userid="g1", external_userid="wmA"), token="evil")
+
+    assert _post(client, query, body).status_code == 403
+    assert CallbackInbox.objects.count() == 0
+
+
+def test_body_encrypted_for_another_corp_is_refused(client, no_processing):
+    query, body = callback_build(
+        contact_event("del_follow_user", userid="g1", external_userid="wmA"), corp_id="ww_other_corp"
+    )
+
+    assert _post(client, query, body).status_code == 403
+    assert CallbackInbox.objects.count() == 0
+
+
+def test_stale_timestamp_is_refused(client, no_processing):
+    old = int(time.time()) - 600
+    query, body = callback_build(contact_event("del_follow_user", userid="g1", external_userid="wmA"), timestamp=old)
+
+    assert _post(client, query, body).status_code == 403
+    assert CallbackInbox.objects.count() == 0
+
+
+def test_replayed_request_is_refused(client, no_processing):
+    query, body = callback_build(contact_event("del_follow_user", userid="g1", external_userid="wmA"))
+
+    assert _post(client, query, body).status_code == 200
+    assert _post(client, query, body).status_code == 403
+    assert CallbackInbox.objects.count() == 1
+
+
+def test_redelivered_event_is_a_no_op(post_callback, no_processing):
+    event = contact_event("del_follow_user", userid="g1", external_userid="wmA", create_time=1_700_000_000)
+
+    first = post_callback(event)
+    second = post_callback(event)  # WeCom's retry: same event, new nonce and signature
+
+    assert first.content == second.content == b"success"
+    assert CallbackInbox.objects.count() == 1
+    assert len(no_processing) == 1
+
+
+def test_distinct_events_get_distinct_rows(post_callback, no_processing):
+    post_callback(contact_event("add_external_contact", userid="g1", external_userid="wmA", create_time=1))
+    post_callback(contact_event("del_follow_user", userid="g1", external_userid="wmA", create_time=2))
+    post_callback(tag_event("create", tag_id="etX", create_time=2))
+
+    assert CallbackInbox.objects.count() == 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not xml at all",
+        b"<xml><Encrypt></Encrypt></xml>",
+        b"<xml><ToUserName>x</ToUserName></xml>",
+        b"<other/>",
+        b"\xff\xfe\x00garbage",
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><xml><Encrypt>&a;</Encrypt></xml>',
+    ],
+)
+def test_garbage_bodies_are_refused_never_500(client, body, no_processing):
+    query, _ = callback_build(contact_event("del_follow_user", userid="g1", external_userid="wmA"))
+
+    response = _post(client, query, body)
+
+    assert response.status_code == 403
+    assert CallbackInbox.objects.count() == 0
+
+
+def test_correctly_signed_but_undecryptable_body_is_refused(client, settings, no_processing):
+    from wechatpy.crypto import _get_signature
+
+    timestamp, nonce, encrypted = str(int(time.time())), "abc123", "bm90IGVuY3J5cHRlZA=="
+    signature = _get_signature(settings.WECOM_CALLBACK_TOKEN, timestamp, nonce, encrypted)
+    body = f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>".encode()
+
+    response = _post(client, {"msg_signature": signature, "timestamp": timestamp, "nonce": nonce}, body)
+
+    assert response.status_code == 403
+    assert CallbackInbox.objects.count() == 0
+
+
+@pytest.mark.parametrize("timestamp", ["", "soon", "9" * 30])
+def test_bad_timestamps_are_refused(client, timestamp, no_processing):
+    query, body = callback_build(contact_event("del_follow_user", userid="g1", external_userid="wmA"))
+    query["timestamp"] = timestamp
+
+    assert _post(client, query, body).status_code == 403
+
+
+def test_other_methods_are_not_allowed(client):
+    assert client.put(URL).status_code == 405
+
+
+def test_broker_down_still_answers_success_and_the_sweep_processes_the_row(
+    post_callback, monkeypatch, followed_customer, guide
+):
+    relation = FollowRelation.objects.get(customer=followed_customer)
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("redis unreachable")
+
+    monkeypatch.setattr(tasks.process_callback, "delay", broker_down)
+    response = post_callback(
+        contact_event("del_follow_user", userid=guide.userid, external_userid=relation.external_userid)
+    )
+
+    assert response.content == b"success"
+    row = CallbackInbox.objects.get()
+    assert row.status == CallbackInbox.Status.PENDING
+    relation.refresh_from_db()
+    assert relation.ended_at is None
+
+    # Fresh rows are left to their own dispatch; the sweep takes rows older than a minute.
+    assert tasks.sweep_callback_inbox() == 0
+    CallbackInbox.objects.filter(pk=row.pk).update(received_at=timezone.now() - dt.timedelta(minutes=2))
+    assert tasks.sweep_callback_inbox() == 1
+
+    row.refresh_from_db()
+    relation.refresh_from_db()
+    assert row.status == CallbackInbox.Status.DONE
+    assert relation.ended_by == FollowRelation.EndedBy.CUSTOMER
+    assert Event.objects.filter(customer=followed_customer, kind="friend_deleted_by_customer").count() == 1
+    # A second sweep finds nothing to do.
+    assert tasks.sweep_callback_inbox() == 0
