@@ -5,6 +5,15 @@
   var cfg = document.getElementById("sim-chat-config").dataset;
   var frame = document.getElementById("sim-sidebar-frame");
 
+  // The sidebar's sign-in in the iframe rotates the CSRF token, so read the cookie at request time.
+  function csrfToken() {
+    var match = document.cookie.match(new RegExp("(?:^|; )" + cfg.csrfCookie + "=([^;]*)"));
+    return match ? decodeURIComponent(match[1]) : cfg.csrf;
+  }
+  document.addEventListener("htmx:configRequest", function (ev) {
+    ev.detail.headers["X-CSRFToken"] = csrfToken();
+  });
+
   var picker = document.querySelector("[data-role=guide-picker]");
   if (picker) {
     picker.querySelector("select").addEventListener("change", function () {
@@ -29,7 +38,7 @@
     var resp = await fetch(cfg.sendUrl, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": cfg.csrf },
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
       body: JSON.stringify({ userid: cfg.userid, external_userid: cfg.externalUserid, msg: params }),
     });
     var result;

@@ -69,6 +69,7 @@ def chat(request: HttpRequest) -> HttpResponse:
         "relation": relation,
         "messages": _conversation(guide.userid, relation.external_userid) if relation else [],
         "sidebar_url": reverse("sidebar:home"),
+        "csrf_cookie_name": settings.CSRF_COOKIE_NAME,
     }
     response = render(request, "wecom/chat.html", context)
     if guide is not None:

@@ -1,0 +1,138 @@
+"""/dev/chat/: pick a guide and a customer, the sidebar signs in through the simulated OAuth,
+loads that customer's portrait, and sends a message back into the conversation."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from scrm.wecom.simulator.models import SimChatMessage, SimTicket
+from tests.factories import CustomerFactory, FollowRelationFactory, StaffFactory, StoreFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def chat_scene(wecom_sim):
+    store = StoreFactory(name="静安嘉里店")
+    guide = StaffFactory(store=store, name="张导购", user=None)
+    other_guide = StaffFactory(store=store, name="李导购")
+    wang = FollowRelationFactory(staff=guide, customer=CustomerFactory(store=store, name="王小姐"), remark="王姐")
+    chen = FollowRelationFactory(staff=guide, customer=CustomerFactory(store=store, name="陈先生"))
+    FollowRelationFactory(staff=other_guide, customer=CustomerFactory(store=store, name="李的客户"))
+    for staff in (guide, other_guide):
+        wecom_sim.member_add(userid=staff.userid, name=staff.name)
+    wecom_sim.chat_message_add(
+        userid=guide.userid, external_userid=wang.external_userid, direction="in", payload={"content": "在吗？"}
+    )
+    return {"guide": guide, "other": other_guide, "wang": wang, "chen": chen}
+
+
+@pytest.fixture
+def desk(page):
+    page.set_viewport_size({"width": 1360, "height": 860})
+    return page
+
+
+def _open_customer(page, live_server, guide, name: str):
+    page.goto(f"{live_server.url}/dev/chat/")
+    page.select_option("#sim-guide", guide.userid)
+    page.wait_for_url("**/dev/chat/?userid=*")
+    page.get_by_role("link", name=name).click()
+    return page.frame_locator("#sim-sidebar-frame")
+
+
+def test_sidebar_opens_the_selected_customer_and_sends_into_the_chat(desk, live_server, chat_scene, screenshot):
+    page, guide, wang = desk, chat_scene["guide"], chat_scene["wang"]
+
+    sidebar = _open_customer(page, live_server, guide, "王小姐")
+
+    # The customer list shows only this guide's customers.
+    expect(page.locator(".sim-contacts")).to_contain_text("陈先生")
+    expect(page.locator(".sim-contacts")).not_to_contain_text("李的客户")
+    expect(page.locator("#conversation")).to_contain_text("在吗？")
+    # OAuth as the picked guide, JS-SDK signed, portrait of the chat's customer loaded.
+    expect(sidebar.locator("h1")).to_contain_text("王小姐", timeout=15_000)
+    screenshot("portrait-in-chat")
+
+    frame = page.locator("#sim-sidebar-frame").element_handle().content_frame()
+    result = frame.evaluate("window.sidebarSDK.send({msgtype: 'text', text: {content: '王姐您好，新品到店啦'}})")
+
+    assert result["err_msg"] == "sendChatMessage:ok"
+    expect(page.locator(".sim-msg-out")).to_contain_text("王姐您好，新品到店啦")
+    sent = SimChatMessage.objects.get(direction="out")
+    assert (sent.userid, sent.external_userid, sent.msgtype) == (guide.userid, wang.external_userid, "text")
+
+    # The customer answers from the chat window; it appears without reloading the page.
+    page.fill("#sim-compose-text", "好的，周末过去")
+    page.get_by_role("button", name="发送").click()
+    expect(page.locator(".sim-msg-in").last).to_contain_text("好的，周末过去")
+    screenshot("conversation")
+
+
+def test_choosing_another_customer_reloads_the_sidebar_for_them(desk, live_server, chat_scene):
+    page, guide = desk, chat_scene["guide"]
+    sidebar = _open_customer(page, live_server, guide, "王小姐")
+    expect(sidebar.locator("h1")).to_contain_text("王小姐", timeout=15_000)
+
+    page.get_by_role("link", name="陈先生").click()
+
+    expect(page.frame_locator("#sim-sidebar-frame").locator("h1")).to_contain_text("陈先生", timeout=15_000)
+
+
+def test_switching_guide_signs_the_sidebar_in_as_the_new_guide(desk, live_server, chat_scene):
+    page = desk
+    _open_customer(page, live_server, chat_scene["guide"], "王小姐")
+    expect(page.frame_locator("#sim-sidebar-frame").locator("h1")).to_contain_text("王小姐", timeout=15_000)
+
+    sidebar = _open_customer(page, live_server, chat_scene["other"], "李的客户")
+
+    expect(sidebar.locator("h1")).to_contain_text("李的客户", timeout=15_000)
+
+
+def test_invalid_messages_and_signatures_fail_like_wecom(desk, live_server, chat_scene):
+    page = desk
+    sidebar = _open_customer(page, live_server, chat_scene["guide"], "王小姐")
+    expect(sidebar.locator("h1")).to_contain_text("王小姐", timeout=15_000)
+    frame = page.locator("#sim-sidebar-frame").element_handle().content_frame()
+
+    error = frame.evaluate(
+        "window.sidebarSDK.send({msgtype: 'miniprogram', miniprogram: {appid: 'wx1', title: 't', imgUrl: 'x', "
+        "page: 'pages/index'}}).then(() => 'sent', e => e.message)"
+    )
+    assert error == "sendChatMessage:fail miniprogram.page must end with .html"
+    bad_sig = frame.evaluate(
+        """new Promise(done => wx.agentConfig({corpid: 'ww_demo_corp', agentid: '1000002', timestamp: 1,
+             nonceStr: 'n', signature: 'forged', success: () => done('ok'), fail: r => done(r.err_msg)}))"""
+    )
+    assert bad_sig == "agentConfig:fail invalid signature"
+    assert not SimChatMessage.objects.filter(direction="out").exists()
+
+
+def test_sidebar_outside_a_chat_shows_a_hint(desk, live_server, chat_scene, screenshot):
+    page = desk
+    page.goto(f"{live_server.url}/dev/chat/?userid={chat_scene['guide'].userid}")  # sets the sim_userid cookie
+
+    page.goto(f"{live_server.url}/sidebar/")
+
+    expect(page.locator("#shell-status")).to_contain_text("请在与客户的单聊中打开侧边栏")
+    screenshot("outside-chat")
+
+
+def test_rejected_agent_config_is_retried_once_then_explained(desk, live_server, chat_scene, screenshot):
+    page = desk
+    # Warm the ticket cache, then make WeCom forget those tickets: every signature we make is now stale.
+    _open_customer(page, live_server, chat_scene["guide"], "王小姐")
+    expect(page.frame_locator("#sim-sidebar-frame").locator("h1")).to_contain_text("王小姐", timeout=15_000)
+    SimTicket.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    config_fetches = []
+    page.on("request", lambda req: "/sidebar/jssdk/config" in req.url and config_fetches.append(req.url))
+
+    page.reload()
+
+    status = page.frame_locator("#sim-sidebar-frame").locator("#shell-status")
+    expect(status).to_contain_text("企业微信接口授权失败", timeout=15_000)
+    expect(status.get_by_role("button", name="重试")).to_be_visible()
+    assert len(config_fetches) == 2
+    screenshot("agent-config-failed")
