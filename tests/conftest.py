@@ -1,7 +1,7 @@
 import pytest
 
 from scrm.celery import app as celery_app
-
+from scrm.org.models import Staff
 from tests.factories import CustomerFactory, FollowRelationFactory, StaffFactory, StoreFactory
 
 
@@ -43,6 +43,26 @@ def followed_customer(db, guide):
 def guide_client(client, guide):
     client.force_login(guide.user)
     return client
+
+
+@pytest.fixture
+def content_staff(db):
+    """Content staff (内容运营): curates materials in the console, no store."""
+    return StaffFactory(role=Staff.Role.CONTENT, store=None)
+
+
+@pytest.fixture
+def manager(db, store):
+    return StaffFactory(role=Staff.Role.MANAGER, store=store)
+
+
+@pytest.fixture
+def admin_staff(db):
+    """An admin whose user is also Django staff, so the REST API and Django admin let them in."""
+    staff = StaffFactory(role=Staff.Role.ADMIN, store=None)
+    staff.user.is_staff = True
+    staff.user.save(update_fields=["is_staff"])
+    return staff
 
 
 @pytest.fixture
