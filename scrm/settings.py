@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "scrm.wecom",
     "scrm.wecom.simulator",
     "scrm.console",
+    "scrm.analytics",
     "sidebar",
 ]
 
@@ -154,6 +155,11 @@ CELERY_BEAT_SCHEDULE = {
     "customers-refresh-figures-nightly": {
         "task": "scrm.customers.tasks.refresh_all_figures",
         "schedule": crontab(hour=3, minute=10),
+    },
+    # Console performance figures read daily rollups; keep yesterday and today fresh.
+    "analytics-rollup-recent": {
+        "task": "scrm.analytics.tasks.rollup_recent_days",
+        "schedule": int(env("ANALYTICS_ROLLUP_SECONDS", "900")),
     },
 }
 

@@ -1,0 +1,101 @@
+"""Daily rollups the console reads instead of the raw tables.
+
+GuideDay holds one row per guide per Asia/Shanghai day: additive counts, the numerators and
+denominators of ratios, a response-time histogram (so medians over any range come from summed
+buckets) and end-of-day snapshots. GuideCustomerDay holds the few per-customer facts that distinct
+counts over an arbitrary range need; see scrm.analytics.selectors for how they are read.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from scrm.customers.models import Customer
+from scrm.org.models import Staff, Store
+
+# Upper bounds (seconds) of the first-response histogram buckets; a median is reported as the
+# upper bound of the bucket it falls in.
+RESPONSE_BUCKETS: tuple[int, ...] = (15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
+RESPONSE_FIELDS: tuple[str, ...] = tuple(f"rt_{i:02d}" for i in range(len(RESPONSE_BUCKETS)))
+
+
+class GuideDay(models.Model):
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
+    # The guide's store on that day: a later move between stores does not rewrite history.
+    store = models.ForeignKey(Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    day = models.DateField(_("日期"))
+
+    adds = models.PositiveIntegerField(_("新增客户"), default=0)
+    losses = models.PositiveIntegerField(_("流失客户"), default=0)
+    orders = models.PositiveIntegerField(_("订单数"), default=0)
+    gmv = models.DecimalField(_("GMV"), max_digits=14, decimal_places=2, default=0)
+    sends = models.PositiveIntegerField(_("素材发送"), default=0)
+    notes = models.PositiveIntegerField(_("跟进记录"), default=0)
+    rt_unanswered = models.PositiveIntegerField(_("未回复"), default=0)
+    rt_00 = models.PositiveIntegerField(default=0)
+    rt_01 = models.PositiveIntegerField(default=0)
+    rt_02 = models.PositiveIntegerField(default=0)
+    rt_03 = models.PositiveIntegerField(default=0)
+    rt_04 = models.PositiveIntegerField(default=0)
+    rt_05 = models.PositiveIntegerField(default=0)
+    rt_06 = models.PositiveIntegerField(default=0)
+    rt_07 = models.PositiveIntegerField(default=0)
+    rt_08 = models.PositiveIntegerField(default=0)
+    rt_09 = models.PositiveIntegerField(default=0)
+    rt_10 = models.PositiveIntegerField(default=0)
+    rt_11 = models.PositiveIntegerField(default=0)
+    rt_12 = models.PositiveIntegerField(default=0)
+    rt_13 = models.PositiveIntegerField(default=0)
+    # Snapshots at the end of the day (for today: as of the last rollup).
+    active_customers = models.PositiveIntegerField(_("在管客户"), default=0)
+    tagged_customers = models.PositiveIntegerField(_("已打标签客户"), default=0)
+    overdue_followups = models.PositiveIntegerField(_("逾期跟进"), default=0)
+    computed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("导购日报")
+        verbose_name_plural = _("导购日报")
+        constraints = [models.UniqueConstraint(fields=["day", "staff"], name="guideday_one_per_day")]
+        indexes = [models.Index(fields=["staff", "day"], name="guideday_staff_day")]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id}@{self.day}"
+
+
+class GuideCustomerDay(models.Model):
+    """One guide × customer × day fact, linked to the same pair's neighbouring facts of its kind.
+
+    A customer counts once in [a, b] through the first fact in the range, i.e. the one whose
+    prev_day is before a — so distinct counts over any range are a plain filtered COUNT.
+    """
+
+    class Kind(models.IntegerChoices):
+        ADD = 1, _("添加")  # next_day: the first order with this guide after the add
+        SEND = 2, _("发送素材")
+        ORDER = 3, _("下单")  # prev_day / next_day: the pair's neighbouring order days
+
+    kind = models.PositiveSmallIntegerField(choices=Kind.choices)
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    n = models.PositiveIntegerField(default=1)
+    prev_day = models.DateField(null=True, blank=True)
+    next_day = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导购客户日明细")
+        verbose_name_plural = _("导购客户日明细")
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "customer", "kind", "day"], name="guidecustomerday_unique")
+        ]
+        indexes = [
+            # Range scans read only this index on PostgreSQL (INCLUDE makes it covering).
+            models.Index(
+                fields=["day", "kind"],
+                include=["staff", "store", "n", "prev_day", "next_day"],
+                name="gcd_day_kind_cover",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.staff_id}/{self.customer_id}@{self.day}"

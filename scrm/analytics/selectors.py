@@ -1,0 +1,417 @@
+"""Dashboard figures read from the daily rollups only, with a constant number of queries.
+
+Every figure is computed from summed parts (counts, numerators, denominators, histogram buckets),
+so a store's or a quartile's ratio or median is right, never an average of averages. Distinct
+customer counts over a range use GuideCustomerDay: a customer is counted by the one fact in the
+range whose prev_day lies before the range. Store and brand totals of distinct counts are sums
+over guides (guide × customer pairs).
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+from scrm.analytics.models import RESPONSE_BUCKETS, RESPONSE_FIELDS, GuideCustomerDay, GuideDay
+from scrm.analytics.services import day_bounds
+from scrm.customers.models import Event, FollowRelation
+from scrm.materials.models import MaterialSend
+from scrm.org.models import Staff, Store
+
+Kind = GuideCustomerDay.Kind
+
+ADDITIVE = ("adds", "losses", "orders", "gmv", "sends", "notes", "rt_unanswered", *RESPONSE_FIELDS)
+SNAPSHOT = ("active_customers", "tagged_customers", "overdue_followups")
+DISTINCT = ("reach", "buyers", "repeaters", "converted")
+PART_NAMES = ADDITIVE + SNAPSHOT + DISTINCT
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+PRESETS = {
+    "today": _("今日"),
+    "7d": _("近7天"),
+    "30d": _("近30天"),
+    "month": _("本月"),
+    "custom": _("自定义"),
+}
+MAX_RANGE_DAYS = 731
+
+
+@dataclass(frozen=True)
+class Period:
+    first: dt.date
+    last: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def previous(self) -> "Period":
+        """The period of equal length that ends the day before this one starts."""
+        last = self.first - dt.timedelta(days=1)
+        return Period(last - dt.timedelta(days=self.days - 1), last)
+
+    def each_day(self) -> list[dt.date]:
+        return [self.first + dt.timedelta(days=i) for i in range(self.days)]
+
+
+def period_for(*, preset: str, today: dt.date, first: dt.date | None = None, last: dt.date | None = None) -> Period:
+    if preset == "today":
+        return Period(today, today)
+    if preset == "7d":
+        return Period(today - dt.timedelta(days=6), today)
+    if preset == "30d":
+        return Period(today - dt.timedelta(days=29), today)
+    if preset == "month":
+        return Period(today.replace(day=1), today)
+    if first is None or last is None:
+        raise ValueError("custom periods need first and last")
+    return Period(first, last)
+
+
+# --- parts and figures -----------------------------------------------------------------------
+
+
+class Parts(dict):
+    """Summable raw parts of every figure, keyed by PART_NAMES."""
+
+    @classmethod
+    def empty(cls) -> "Parts":
+        return cls.fromkeys(PART_NAMES, 0)
+
+    def add(self, other: dict) -> "Parts":
+        for key in PART_NAMES:
+            self[key] = self[key] + (other.get(key) or 0)
+        return self
+
+    @classmethod
+    def total(cls, items: Iterable[dict]) -> "Parts":
+        result = cls.empty()
+        for item in items:
+            result.add(item)
+        return result
+
+
+def _ratio(num, den) -> float | None:
+    return float(num) / float(den) if den else None
+
+
+def response_median(parts: dict) -> int | None:
+    """Upper bound (seconds) of the bucket holding the median first response."""
+    counts = [parts[name] for name in RESPONSE_FIELDS]
+    total = sum(counts)
+    if not total:
+        return None
+    rank, seen = (total + 1) // 2, 0
+    for bound, count in zip(RESPONSE_BUCKETS, counts, strict=True):
+        seen += count
+        if seen >= rank:
+            return bound
+    return RESPONSE_BUCKETS[-1]
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    label: str
+    unit: str  # count | money | pct | seconds
+    compute: Callable[[dict], object]
+    higher_is_better: bool = True
+    uses_facts: bool = False
+
+
+FIGURES: list[Figure] = [
+    Figure("adds", _("新增客户"), "count", lambda p: p["adds"]),
+    Figure("losses", _("流失客户"), "count", lambda p: p["losses"], higher_is_better=False),
+    Figure("net", _("净增长"), "count", lambda p: p["adds"] - p["losses"]),
+    Figure("converted", _("成交客户"), "count", lambda p: p["converted"], uses_facts=True),
+    Figure("conversion", _("转化率"), "pct", lambda p: _ratio(p["converted"], p["adds"]), uses_facts=True),
+    Figure("gmv", _("GMV"), "money", lambda p: Decimal(p["gmv"] or 0)),
+    Figure("orders", _("订单数"), "count", lambda p: p["orders"]),
+    Figure(
+        "aov",
+        _("客单价"),
+        "money",
+        lambda p: (Decimal(p["gmv"]) / p["orders"]).quantize(Decimal("0.01")) if p["orders"] else None,
+    ),
+    Figure("repurchase", _("复购率"), "pct", lambda p: _ratio(p["repeaters"], p["buyers"]), uses_facts=True),
+    Figure("sends", _("素材发送"), "count", lambda p: p["sends"]),
+    Figure("reach", _("素材触达客户"), "count", lambda p: p["reach"], uses_facts=True),
+    Figure("notes", _("跟进记录"), "count", lambda p: p["notes"]),
+    Figure("overdue", _("逾期跟进"), "count", lambda p: p["overdue_followups"], higher_is_better=False),
+    Figure("tag_coverage", _("标签覆盖率"), "pct", lambda p: _ratio(p["tagged_customers"], p["active_customers"])),
+    Figure("response", _("首次响应中位数"), "seconds", response_median, higher_is_better=False),
+]
+FIGURES_BY_KEY = {figure.key: figure for figure in FIGURES}
+
+
+def figure_values(parts: dict) -> dict[str, object]:
+    return {figure.key: figure.compute(parts) for figure in FIGURES}
+
+
+def change_pct(current, previous) -> float | None:
+    """Relative change against the previous period, in percent; None when there is nothing to compare."""
+    if current is None or previous is None or not previous:
+        return None
+    return (float(current) - float(previous)) / abs(float(previous)) * 100
+
+
+@dataclass
+class Row:
+    """One leaderboard line (a guide, a store or the whole scope) with both periods' parts."""
+
+    key: int | None
+    name: str
+    store_name: str = ""
+    current: Parts = field(default_factory=Parts.empty)
+    previous: Parts = field(default_factory=Parts.empty)
+
+    def __post_init__(self):
+        self._values = self._prev_values = None
+
+    @property
+    def values(self) -> dict[str, object]:
+        if self._values is None:
+            self._values = figure_values(self.current)
+        return self._values
+
+    @property
+    def previous_values(self) -> dict[str, object]:
+        if self._prev_values is None:
+            self._prev_values = figure_values(self.previous)
+        return self._prev_values
+
+    def change(self, key: str) -> float | None:
+        return change_pct(self.values[key], self.previous_values[key])
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose figures: the brand (store_id None), one store, or one guide."""
+
+    store_id: int | None = None
+    staff_id: int | None = None
+
+    def filter(self, queryset):
+        if self.store_id is not None:
+            queryset = queryset.filter(store_id=self.store_id)
+        if self.staff_id is not None:
+            queryset = queryset.filter(staff_id=self.staff_id)
+        return queryset
+
+
+def _period_parts(*, scope: Scope, period: Period) -> dict[tuple[int | None, int], dict[str, Parts]]:
+    """Parts per (store_id, staff_id) for the period ('current') and the one before ('previous').
+
+    Three queries whatever the range: additive sums, end-of-range snapshots, distinct facts.
+    """
+    prev = period.previous
+    a, b, pa, pb = period.first, period.last, prev.first, prev.last
+    result: dict = defaultdict(lambda: {"current": Parts.empty(), "previous": Parts.empty()})
+
+    sums = {}
+    for name in ADDITIVE:
+        sums[f"c__{name}"] = Sum(name, filter=Q(day__gte=a))
+        sums[f"p__{name}"] = Sum(name, filter=Q(day__lte=pb))
+    rows = scope.filter(GuideDay.objects.filter(day__gte=pa, day__lte=b)).values("store_id", "staff_id")
+    for row in rows.annotate(**sums).order_by():
+        target = result[(row["store_id"], row["staff_id"])]
+        for key, value in row.items():
+            if "__" in key:
+                period_key, name = key.split("__", 1)
+                target["current" if period_key == "c" else "previous"][name] = value or 0
+
+    snapshots = scope.filter(GuideDay.objects.filter(day__in=[b, pb])).values_list(
+        "store_id", "staff_id", "day", *SNAPSHOT
+    )
+    for store_id, staff_id, day, *values in snapshots:
+        target = result[(store_id, staff_id)]["current" if day == b else "previous"]
+        target.update(zip(SNAPSHOT, values, strict=True))
+
+    def first_in(kind, start, end, extra=None):
+        # The pair's first fact inside [start, end]: its previous fact lies before start.
+        return Count(
+            "pk",
+            filter=Q(kind=kind, day__gte=start, day__lte=end)
+            & (Q(prev_day__lt=start) | Q(prev_day__isnull=True))
+            & (extra or Q()),
+        )
+
+    def counts(start, end):
+        return {
+            "reach": first_in(Kind.SEND, start, end),
+            "buyers": first_in(Kind.ORDER, start, end),
+            "repeaters": first_in(Kind.ORDER, start, end, Q(n__gte=2) | Q(next_day__lte=end)),
+            "converted": Count("pk", filter=Q(kind=Kind.ADD, day__gte=start, day__lte=end, next_day__lte=end)),
+        }
+
+    aggregates = {f"c__{k}": v for k, v in counts(a, b).items()} | {f"p__{k}": v for k, v in counts(pa, pb).items()}
+    facts = scope.filter(GuideCustomerDay.objects.filter(day__gte=pa, day__lte=b)).values("store_id", "staff_id")
+    for row in facts.annotate(**aggregates).order_by():
+        target = result[(row["store_id"], row["staff_id"])]
+        for key, value in row.items():
+            if "__" in key:
+                period_key, name = key.split("__", 1)
+                target["current" if period_key == "c" else "previous"][name] = value or 0
+    return result
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    scope: Scope
+    total: Row
+    guides: list[Row]
+    stores: list[Row]
+
+
+def performance_dashboard(*, scope: Scope, period: Period) -> Dashboard:
+    """Totals, the guide leaderboard and the store leaderboard of a scope (5 queries)."""
+    parts = _period_parts(scope=scope, period=period)
+    if scope.staff_id is not None:
+        guide_filter = Q(pk=scope.staff_id)
+    else:
+        # Guides with nothing yet in the range still belong on the board.
+        current = Q(role=Staff.Role.GUIDE, is_active=True)
+        if scope.store_id is not None:
+            current &= Q(store_id=scope.store_id)
+        guide_filter = Q(pk__in={staff_id for _, staff_id in parts}) | current
+    staff = {s.pk: s for s in Staff.objects.filter(guide_filter).select_related("store")}
+    store_ids = {store_id for store_id, _ in parts} | {s.store_id for s in staff.values()}
+    if scope.store_id is not None:
+        store_ids = {scope.store_id}
+    stores = {s.pk: s for s in Store.objects.filter(pk__in=store_ids - {None})}
+
+    guides: dict[int, Row] = {}
+    store_rows: dict[int | None, Row] = {}
+    for pk, member in staff.items():
+        guides[pk] = Row(pk, member.name, member.store.name if member.store else "")
+    for store_id, store in stores.items():
+        store_rows[store_id] = Row(store_id, store.name)
+    for (store_id, staff_id), both in parts.items():
+        if staff_id not in guides:
+            continue
+        for row in (guides[staff_id], store_rows.get(store_id)):
+            if row is None:
+                continue
+            row.current.add(both["current"])
+            row.previous.add(both["previous"])
+    total = Row(None, str(_("合计")))
+    for row in guides.values():
+        total.current.add(row.current)
+        total.previous.add(row.previous)
+    return Dashboard(
+        period=period,
+        scope=scope,
+        total=total,
+        guides=list(guides.values()),
+        stores=[row for key, row in store_rows.items() if key is not None],
+    )
+
+
+def rows_sorted(rows: list[Row], *, key: str, descending: bool = True) -> list[Row]:
+    """Sort by a figure; rows without a value go last either way."""
+    with_value = [r for r in rows if r.values[key] is not None]
+    without = sorted((r for r in rows if r.values[key] is None), key=lambda r: r.name)
+    with_value.sort(key=lambda r: (r.values[key], -(r.key or 0)), reverse=descending)
+    return with_value + without
+
+
+@dataclass
+class QuartileSide:
+    label: str
+    guides: list[Row]
+    adds_per_week: float | None
+    followups_per_customer: float | None
+    materials_per_customer: float | None
+    response_median: int | None
+    tag_coverage: float | None
+
+
+def quartile_side(label: str, rows: list[Row], period: Period) -> QuartileSide:
+    parts = Parts.total(r.current for r in rows)
+    weeks = period.days / 7
+    return QuartileSide(
+        label=label,
+        guides=rows,
+        adds_per_week=parts["adds"] / len(rows) / weeks if rows else None,
+        followups_per_customer=_ratio(parts["notes"], parts["active_customers"]),
+        materials_per_customer=_ratio(parts["sends"], parts["active_customers"]),
+        response_median=response_median(parts),
+        tag_coverage=_ratio(parts["tagged_customers"], parts["active_customers"]),
+    )
+
+
+def quartiles(rows: list[Row], period: Period) -> tuple[QuartileSide, QuartileSide] | None:
+    """Top and bottom quarter of guides by GMV (at least one guide each; needs two guides)."""
+    if len(rows) < 2:
+        return None
+    ranked = rows_sorted(rows, key="gmv")
+    size = max(1, len(ranked) // 4)
+    return (
+        quartile_side(str(_("GMV 前 25%")), ranked[:size], period),
+        quartile_side(str(_("GMV 后 25%")), ranked[-size:], period),
+    )
+
+
+def performance_trend(*, scope: Scope, period: Period, figure: str) -> list[tuple[dt.date, object]]:
+    """The figure for each day of the period (distinct counts are per day). Two queries."""
+    by_day: dict[dt.date, Parts] = {day: Parts.empty() for day in period.each_day()}
+    names = ADDITIVE + SNAPSHOT
+    rows = scope.filter(GuideDay.objects.filter(day__gte=period.first, day__lte=period.last))
+    for row in rows.values("day").annotate(**{f"s__{n}": Sum(n) for n in names}).order_by():
+        by_day[row["day"]].update({n: row[f"s__{n}"] or 0 for n in names})
+    if FIGURES_BY_KEY[figure].uses_facts:
+        facts = scope.filter(GuideCustomerDay.objects.filter(day__gte=period.first, day__lte=period.last))
+        for row in (
+            facts.values("day")
+            .annotate(
+                reach=Count("pk", filter=Q(kind=Kind.SEND)),
+                buyers=Count("pk", filter=Q(kind=Kind.ORDER)),
+                repeaters=Count("pk", filter=Q(kind=Kind.ORDER, n__gte=2)),
+                converted=Count("pk", filter=Q(kind=Kind.ADD, next_day__lte=period.last)),
+            )
+            .order_by()
+        ):
+            by_day[row["day"]].update({n: row[n] for n in DISTINCT})
+    compute = FIGURES_BY_KEY[figure].compute
+    return [(day, compute(parts)) for day, parts in sorted(by_day.items())]
+
+
+# --- a guide's page (raw tables, bounded) ----------------------------------------------------
+
+GUIDE_CUSTOMERS_PER_PAGE = 20
+
+
+def guide_customers_page(*, staff: Staff, page: int):
+    relations = (
+        FollowRelation.objects.filter(staff=staff)
+        .select_related("customer")
+        .order_by(F("ended_at").desc(nulls_first=True), "-added_at", "-pk")  # active relations first
+    )
+    return Paginator(relations, GUIDE_CUSTOMERS_PER_PAGE).get_page(page)
+
+
+def guide_recent_events(*, staff: Staff, limit: int = 20) -> list[Event]:
+    return list(Event.objects.filter(staff=staff).select_related("customer").order_by("-occurred_at", "-pk")[:limit])
+
+
+def guide_top_materials(*, staff: Staff, period: Period, limit: int = 10) -> list[dict]:
+    start, _ = day_bounds(period.first)
+    _, end = day_bounds(period.last)
+    return list(
+        MaterialSend.objects.filter(staff=staff, status=MaterialSend.Status.SENT, sent_at__gte=start, sent_at__lt=end)
+        .values("material_id", "material__title", "material__kind")
+        .annotate(sends=Count("pk"), reach=Count("customer_id", distinct=True))
+        .order_by("-sends", "material_id")[:limit]
+    )

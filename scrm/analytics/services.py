@@ -1,0 +1,353 @@
+"""Rollup computation: raw customer, order, note, send and chat rows → GuideDay / GuideCustomerDay.
+
+A day is recomputed as a whole (delete + insert in one transaction), so running it twice gives the
+same rows and any past day can be rebuilt from the raw tables.
+"""
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
+from django.utils import timezone
+
+from scrm.analytics.models import RESPONSE_BUCKETS, RESPONSE_FIELDS, GuideCustomerDay, GuideDay
+from scrm.customers.events import EventKind
+from scrm.customers.models import CustomerTag, Event, FollowRelation, Note, Order, OrderStatus
+from scrm.materials.models import MaterialSend
+from scrm.org.models import Staff
+
+Kind = GuideCustomerDay.Kind
+Pair = tuple[int, int]  # (staff_id, customer_id)
+
+# Orders that count for GMV, buyers and conversion: not refunded in full.
+COUNTED_ORDERS = ~Q(status=OrderStatus.REFUNDED) & Q(refund_amount__lt=F("amount"))
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def local_day(value: dt.datetime) -> dt.date:
+    """The Asia/Shanghai calendar day of an aware datetime."""
+    return value.astimezone(local_tz()).date()
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    tz = local_tz()
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
+    return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+
+
+def response_bucket(seconds: float) -> int:
+    return min(bisect.bisect_left(RESPONSE_BUCKETS, seconds), len(RESPONSE_BUCKETS) - 1)
+
+
+def response_samples(messages: Iterable[tuple[int, int | None, dt.datetime, str]]) -> tuple[list, list]:
+    """First-response samples of one customer-day.
+
+    messages: (customer_id, staff_id, occurred_at, direction) of one customer on one day. For each
+    guide: the first inbound message addressed to them (or to nobody in particular) → their first
+    outbound message after it. Returns ([(staff_id, seconds)], [staff_id left unanswered]).
+    """
+    ordered = sorted(messages, key=lambda m: m[2])
+    guides = {m[1] for m in ordered if m[1] is not None}
+    samples, unanswered = [], []
+    for guide in guides:
+        first_in = next((m for m in ordered if m[3] == "in" and m[1] in (guide, None)), None)
+        if first_in is None:
+            continue
+        reply = next((m for m in ordered if m[3] == "out" and m[1] == guide and m[2] > first_in[2]), None)
+        if reply is not None:
+            samples.append((guide, (reply[2] - first_in[2]).total_seconds()))
+        elif first_in[1] == guide:
+            unanswered.append(guide)
+    return samples, unanswered
+
+
+def _count_by_staff(queryset, field: str = "staff_id") -> dict[int, int]:
+    return {row[field]: row["n"] for row in queryset.values(field).annotate(n=Count("pk")).order_by()}
+
+
+def _chat_histograms(start: dt.datetime, end: dt.datetime) -> dict[int, list[int]]:
+    """Per guide: response-time bucket counts, with the unanswered count appended last."""
+    by_customer: dict[int, list] = defaultdict(list)
+    rows = Event.objects.filter(kind=EventKind.CHAT_MESSAGE, occurred_at__gte=start, occurred_at__lt=end).values_list(
+        "customer_id", "staff_id", "occurred_at", "payload"
+    )
+    for customer_id, staff_id, occurred_at, payload in rows.iterator():
+        direction = (payload or {}).get("direction")
+        if direction in ("in", "out"):
+            by_customer[customer_id].append((customer_id, staff_id, occurred_at, direction))
+    hist: dict[int, list[int]] = defaultdict(lambda: [0] * (len(RESPONSE_BUCKETS) + 1))
+    for messages in by_customer.values():
+        samples, unanswered = response_samples(messages)
+        for staff_id, seconds in samples:
+            hist[staff_id][response_bucket(seconds)] += 1
+        for staff_id in unanswered:
+            hist[staff_id][-1] += 1
+    return hist
+
+
+def _latest_before(queryset, time_field: str, pairs: set[Pair], before: dt.datetime) -> dict[Pair, dt.date]:
+    if not pairs:
+        return {}
+    staff_ids, customer_ids = {p[0] for p in pairs}, {p[1] for p in pairs}
+    rows = (
+        queryset.filter(staff_id__in=staff_ids, customer_id__in=customer_ids, **{f"{time_field}__lt": before})
+        .values("staff_id", "customer_id")
+        .annotate(at=Max(time_field))
+        .order_by()
+    )
+    return {
+        (r["staff_id"], r["customer_id"]): local_day(r["at"])
+        for r in rows
+        if (r["staff_id"], r["customer_id"]) in pairs
+    }
+
+
+def _earliest_from(queryset, time_field: str, pairs: set[Pair], since: dt.datetime) -> dict[Pair, dt.date]:
+    if not pairs:
+        return {}
+    staff_ids, customer_ids = {p[0] for p in pairs}, {p[1] for p in pairs}
+    rows = (
+        queryset.filter(staff_id__in=staff_ids, customer_id__in=customer_ids, **{f"{time_field}__gte": since})
+        .values("staff_id", "customer_id")
+        .annotate(at=Min(time_field))
+        .order_by()
+    )
+    return {
+        (r["staff_id"], r["customer_id"]): local_day(r["at"])
+        for r in rows
+        if (r["staff_id"], r["customer_id"]) in pairs
+    }
+
+
+def _pair_facts(kind: int, pairs: set[Pair], **filters):
+    staff_ids, customer_ids = {p[0] for p in pairs}, {p[1] for p in pairs}
+    rows = GuideCustomerDay.objects.filter(kind=kind, staff_id__in=staff_ids, customer_id__in=customer_ids, **filters)
+    return [row for row in rows if (row.staff_id, row.customer_id) in pairs]
+
+
+def _relink_neighbours(
+    kind: int, day: dt.date, pairs: set[Pair], present: set[Pair], before: dict, after: dict, *, link_next: bool
+) -> None:
+    """Point the pair's facts just before and after `day` at `day` (or past it when the pair left the day)."""
+    if not pairs:
+        return
+    changed = []
+    later = defaultdict(list)
+    for row in _pair_facts(kind, pairs, day__gt=day):
+        later[(row.staff_id, row.customer_id)].append(row)
+    for pair, rows in later.items():
+        row = min(rows, key=lambda r: r.day)
+        row.prev_day = day if pair in present else before.get(pair)
+        changed.append(row)
+    if link_next:
+        earlier = defaultdict(list)
+        for row in _pair_facts(kind, pairs, day__lt=day):
+            earlier[(row.staff_id, row.customer_id)].append(row)
+        for pair, rows in earlier.items():
+            row = max(rows, key=lambda r: r.day)
+            row.next_day = day if pair in present else after.get(pair)
+            changed.append(row)
+    GuideCustomerDay.objects.bulk_update(changed, ["prev_day", "next_day"], batch_size=500)
+
+
+def _relink_adds(pairs: set[Pair]) -> None:
+    """An add fact's next_day is the first counted order with that guide after the add."""
+    if not pairs:
+        return
+    facts = _pair_facts(Kind.ADD, pairs)
+    if not facts:
+        return
+    staff_ids, customer_ids = {p[0] for p in pairs}, {p[1] for p in pairs}
+    added: dict[tuple[int, int, dt.date], dt.datetime] = {}
+    for staff_id, customer_id, added_at in FollowRelation.objects.filter(
+        staff_id__in=staff_ids, customer_id__in=customer_ids
+    ).values_list("staff_id", "customer_id", "added_at"):
+        key = (staff_id, customer_id, local_day(added_at))
+        added[key] = min(added_at, added.get(key, added_at))
+    paid: dict[Pair, list[dt.datetime]] = defaultdict(list)
+    for staff_id, customer_id, paid_at in (
+        Order.objects.filter(COUNTED_ORDERS, staff_id__in=staff_ids, customer_id__in=customer_ids)
+        .values_list("staff_id", "customer_id", "paid_at")
+        .order_by("paid_at")
+    ):
+        paid[(staff_id, customer_id)].append(paid_at)
+    changed = []
+    for fact in facts:
+        added_at = added.get((fact.staff_id, fact.customer_id, fact.day))
+        first = None
+        if added_at is not None:
+            first = next((p for p in paid[(fact.staff_id, fact.customer_id)] if p > added_at), None)
+        next_day = local_day(first) if first else None
+        if fact.next_day != next_day:
+            fact.next_day = next_day
+            changed.append(fact)
+    GuideCustomerDay.objects.bulk_update(changed, ["next_day"], batch_size=500)
+
+
+@transaction.atomic
+def guide_days_rollup(*, day: dt.date) -> int:
+    """Recompute every guide's GuideDay and GuideCustomerDay rows of one Asia/Shanghai day.
+
+    Returns the number of GuideDay rows written.
+    """
+    start, end = day_bounds(day)
+    relations = FollowRelation.objects.all()
+    adds = _count_by_staff(relations.filter(added_at__gte=start, added_at__lt=end))
+    losses = _count_by_staff(
+        relations.filter(ended_by=FollowRelation.EndedBy.CUSTOMER, ended_at__gte=start, ended_at__lt=end)
+    )
+    day_orders = Order.objects.filter(COUNTED_ORDERS, staff__isnull=False, paid_at__gte=start, paid_at__lt=end)
+    sales = {
+        r["staff_id"]: (r["n"], r["gmv"])
+        for r in day_orders.values("staff_id")
+        .annotate(n=Count("pk"), gmv=Sum(F("amount") - F("refund_amount")))
+        .order_by()
+    }
+    sent = MaterialSend.objects.filter(status=MaterialSend.Status.SENT)
+    sends = _count_by_staff(sent.filter(sent_at__gte=start, sent_at__lt=end))
+    notes = _count_by_staff(Note.objects.filter(created_at__gte=start, created_at__lt=end))
+    chats = _chat_histograms(start, end)
+
+    active = relations.filter(Q(ended_at__isnull=True) | Q(ended_at__gte=end), added_at__lt=end)
+    active_counts = {
+        r["staff_id"]: r["n"]
+        for r in active.values("staff_id").annotate(n=Count("customer_id", distinct=True)).order_by()
+    }
+    tagged = CustomerTag.objects.filter(customer_id=OuterRef("customer_id"), created_at__lt=end)
+    tagged_counts = {
+        r["staff_id"]: r["n"]
+        for r in active.filter(Exists(tagged))
+        .values("staff_id")
+        .annotate(n=Count("customer_id", distinct=True))
+        .order_by()
+    }
+    overdue = _count_by_staff(
+        Note.objects.filter(next_contact_on__lt=day, done=False, created_at__lt=end).exclude(next_contact_on=None)
+    )
+
+    activity = set(adds) | set(losses) | set(sales) | set(sends) | set(notes) | set(chats) | set(overdue)
+    activity |= set(active_counts)
+    guides = Staff.objects.filter(Q(pk__in=activity) | Q(role=Staff.Role.GUIDE, is_active=True, created_at__lt=end))
+    # Keep the store a row was first written with, so recomputing never moves history.
+    old_stores = dict(GuideDay.objects.filter(day=day).values_list("staff_id", "store_id"))
+    stores = {pk: old_stores.get(pk, store_id) for pk, store_id in guides.values_list("pk", "store_id")}
+
+    rows = []
+    for staff_id, store_id in stores.items():
+        n_orders, gmv = sales.get(staff_id, (0, 0))
+        hist = chats.get(staff_id, [0] * (len(RESPONSE_BUCKETS) + 1))
+        rows.append(
+            GuideDay(
+                staff_id=staff_id,
+                store_id=store_id,
+                day=day,
+                adds=adds.get(staff_id, 0),
+                losses=losses.get(staff_id, 0),
+                orders=n_orders,
+                gmv=gmv or 0,
+                sends=sends.get(staff_id, 0),
+                notes=notes.get(staff_id, 0),
+                rt_unanswered=hist[-1],
+                active_customers=active_counts.get(staff_id, 0),
+                tagged_customers=tagged_counts.get(staff_id, 0),
+                overdue_followups=overdue.get(staff_id, 0),
+                **dict(zip(RESPONSE_FIELDS, hist[:-1], strict=True)),
+            )
+        )
+    GuideDay.objects.filter(day=day).delete()
+    GuideDay.objects.bulk_create(rows, batch_size=500)
+    _customer_facts_rollup(day=day, start=start, end=end, stores=stores)
+    return len(rows)
+
+
+def _customer_facts_rollup(*, day: dt.date, start: dt.datetime, end: dt.datetime, stores: dict[int, int]) -> None:
+    old = defaultdict(set)
+    for kind, staff_id, customer_id in GuideCustomerDay.objects.filter(day=day).values_list(
+        "kind", "staff_id", "customer_id"
+    ):
+        old[kind].add((staff_id, customer_id))
+    GuideCustomerDay.objects.filter(day=day).delete()
+
+    new_adds = {
+        (r["staff_id"], r["customer_id"]): r["n"]
+        for r in FollowRelation.objects.filter(added_at__gte=start, added_at__lt=end)
+        .values("staff_id", "customer_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    sent = MaterialSend.objects.filter(status=MaterialSend.Status.SENT)
+    new_sends = {
+        (r["staff_id"], r["customer_id"]): r["n"]
+        for r in sent.filter(sent_at__gte=start, sent_at__lt=end)
+        .values("staff_id", "customer_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    orders = Order.objects.filter(COUNTED_ORDERS, staff__isnull=False)
+    new_orders = {
+        (r["staff_id"], r["customer_id"]): r["n"]
+        for r in orders.filter(paid_at__gte=start, paid_at__lt=end)
+        .values("staff_id", "customer_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    send_pairs = old[Kind.SEND] | set(new_sends)
+    order_pairs = old[Kind.ORDER] | set(new_orders)
+    send_before = _latest_before(sent, "sent_at", send_pairs, start)
+    order_before = _latest_before(orders, "paid_at", order_pairs, start)
+    order_after = _earliest_from(orders, "paid_at", order_pairs, end)
+
+    def fact(kind, pair, n, **links):
+        return GuideCustomerDay(
+            kind=kind,
+            staff_id=pair[0],
+            customer_id=pair[1],
+            store_id=stores.get(pair[0]),
+            day=day,
+            n=n,
+            **links,
+        )
+
+    facts = [fact(Kind.ADD, pair, n) for pair, n in new_adds.items()]
+    facts += [fact(Kind.SEND, pair, n, prev_day=send_before.get(pair)) for pair, n in new_sends.items()]
+    facts += [
+        fact(Kind.ORDER, pair, n, prev_day=order_before.get(pair), next_day=order_after.get(pair))
+        for pair, n in new_orders.items()
+    ]
+    GuideCustomerDay.objects.bulk_create(facts, batch_size=500)
+
+    _relink_neighbours(Kind.SEND, day, send_pairs, set(new_sends), send_before, {}, link_next=False)
+    _relink_neighbours(Kind.ORDER, day, order_pairs, set(new_orders), order_before, order_after, link_next=True)
+    _relink_adds(old[Kind.ADD] | set(new_adds) | order_pairs)
+
+
+def rollup_days(*, first: dt.date, last: dt.date) -> int:
+    """Recompute every day from first to last inclusive, oldest first (each day its own transaction)."""
+    written = 0
+    day = first
+    while day <= last:
+        written += guide_days_rollup(day=day)
+        day += dt.timedelta(days=1)
+    return written
+
+
+def rollup_recent(*, now: dt.datetime | None = None) -> list[dt.date]:
+    """Yesterday, today, and the pay days of orders changed since yesterday (late refunds)."""
+    now = now or timezone.now()
+    today = local_day(now)
+    yesterday = today - dt.timedelta(days=1)
+    since, _ = day_bounds(yesterday)
+    days = {yesterday, today}
+    for paid_at in Order.objects.filter(updated_at__gte=since, staff__isnull=False).values_list("paid_at", flat=True):
+        days.add(local_day(paid_at))
+    for day in sorted(days):
+        guide_days_rollup(day=day)
+    return sorted(days)
