@@ -161,6 +161,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scrm.analytics.tasks.rollup_recent_days",
         "schedule": int(env("ANALYTICS_ROLLUP_SECONDS", "900")),
     },
+    # Callbacks and tag pushes whose dispatch was lost (broker down) are picked up here.
+    "wecom-sweep-callback-inbox": {"task": "scrm.wecom.tasks.sweep_callback_inbox", "schedule": 60.0},
+    "wecom-sweep-tag-outbox": {"task": "scrm.wecom.tasks.sweep_tag_outbox", "schedule": 60.0},
+    "wecom-sync-nightly": {"task": "scrm.wecom.tasks.wecom_sync", "schedule": crontab(hour=2, minute=30)},
 }
 
 REST_FRAMEWORK = {
