@@ -92,6 +92,10 @@ def test_guide_works_the_portrait_and_timeline(page, live_server, signed_in, scr
     page.get_by_role("link", name="轨迹").click()
     page.locator("#events .ev").first.wait_for()
     assert page.evaluate("window.__kept") is True
+    # Blank text comes back as a 400 whose form (with its Chinese error) htmx swaps in.
+    page.get_by_label("写跟进").fill("   ")
+    page.get_by_role("button", name="保存").click()
+    page.locator("#note-form .error", has_text="请填写跟进内容").wait_for()
     page.get_by_label("写跟进").fill("想要敏感肌修护套装，周末到店")
     page.get_by_role("button", name="保存").click()
     page.locator("#events .ev").first.filter(has_text="想要敏感肌修护套装").wait_for()

@@ -1,4 +1,8 @@
+import os
+import re
+
 import pytest
+from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -152,6 +156,15 @@ def test_htmx_load_into_the_shell_gets_the_screen_without_the_page(guide_client,
     assert response.status_code == 200
     assert "<html" not in html
     assert 'id="tags"' in html and 'class="tabs"' in html
+
+
+def test_cold_load_stays_under_80_kb(guide_client, rich_customer, ext, populate):
+    populate(rich_customer, 10)
+    html = guide_client.get(portrait_url(ext)).content
+    assets = re.findall(r'(?:href|src)="/static/([^"]+)"', html.decode())
+    assert {"sidebar/sidebar.css", "vendor/htmx-2.0.11.min.js"} <= set(assets)
+    total = len(html) + sum(os.path.getsize(finders.find(a)) for a in assets)
+    assert total < 80 * 1024, total
 
 
 # --- tags --------------------------------------------------------------------------------------
