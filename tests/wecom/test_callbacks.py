@@ -202,3 +202,17 @@ def test_broker_down_still_answers_success_and_the_sweep_processes_the_row(
     assert Event.objects.filter(customer=followed_customer, kind="friend_deleted_by_customer").count() == 1
     # A second sweep finds nothing to do.
     assert tasks.sweep_callback_inbox() == 0
+
+
+def test_wecom_beat_entries_name_real_tasks(settings):
+    from scrm.celery import app
+
+    app.loader.import_default_modules()
+    names = [entry["task"] for key, entry in settings.CELERY_BEAT_SCHEDULE.items() if key.startswith("wecom-")]
+
+    assert sorted(names) == [
+        "scrm.wecom.tasks.sweep_callback_inbox",
+        "scrm.wecom.tasks.sweep_tag_outbox",
+        "scrm.wecom.tasks.wecom_sync",
+    ]
+    assert all(name in app.tasks for name in names)
