@@ -116,7 +116,8 @@ class TagGroupRow:
 class Portrait:
     customer: Customer
     my_relation: FollowRelation | None
-    first_relation: FollowRelation | None
+    # The relation whose add_way/state tell how they became a friend: this guide's, else the first.
+    source_relation: FollowRelation | None
     other_guides: list[FollowRelation]
     identities: list[IdentityRow]
     tag_groups: list[TagGroupRow]
@@ -182,7 +183,7 @@ def customer_portrait(*, staff: Staff, customer: Customer, today: dt.date | None
     return Portrait(
         customer=customer,
         my_relation=my_relation,
-        first_relation=source_relation,
+        source_relation=source_relation,
         other_guides=others,
         identities=customer_identities(customer=customer),
         tag_groups=customer_tag_groups(customer=customer),

@@ -6,6 +6,7 @@ import hmac
 import itertools
 import re
 import statistics
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -252,7 +253,7 @@ def note_create(
     if not body:
         raise ValidationError(_("请填写跟进内容"))
     now = timezone.now()
-    key = f"note:{staff.pk}:{request_id}" if request_id else f"note:{staff.pk}:{now.timestamp()}"
+    key = f"note:{staff.pk}:{request_id or uuid.uuid4().hex}"
     first_line = body.splitlines()[0]
     # The event goes first: its unique dedupe_key is what turns a replay into a no-op.
     event, created = event_record(
