@@ -252,3 +252,43 @@ def material_stats(*, material_id: int, days: int = 30, today: dt.date | None = 
         top_guides=top_guides,
         recent_sends=recent,
     )
+
+
+@dataclass(frozen=True)
+class MaterialOverview:
+    total: int
+    sendable: int
+    drafts: int
+    sends_7d: int
+    top_7d: list[tuple[Material, int]]
+
+
+def material_overview(*, now: dt.datetime | None = None) -> MaterialOverview:
+    """Library-wide counts for the console landing page (four queries)."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=7)
+    counts = Material.objects.aggregate(
+        total=Count("id"),
+        sendable=Count("id", filter=_sendable_q(now)),
+        drafts=Count("id", filter=Q(status=Material.Status.DRAFT)),
+    )
+    recent = MaterialSend.objects.filter(status=MaterialSend.Status.SENT, sent_at__gte=since)
+    top = list(recent.values("material_id").annotate(n=Count("id")).order_by("-n", "material_id")[:5])
+    materials = Material.objects.in_bulk([row["material_id"] for row in top])
+    return MaterialOverview(
+        total=counts["total"],
+        sendable=counts["sendable"],
+        drafts=counts["drafts"],
+        sends_7d=recent.count(),
+        top_7d=[(materials[row["material_id"]], row["n"]) for row in top if row["material_id"] in materials],
+    )
+
+
+def category_material_counts() -> dict[int, int]:
+    """How many materials sit directly in each category."""
+    return dict(
+        Material.objects.filter(category__isnull=False)
+        .values("category_id")
+        .annotate(n=Count("id"))
+        .values_list("category_id", "n")
+    )

@@ -1,13 +1,5 @@
 import pytest
 
-from scrm.org.models import Staff
-from tests.factories import StaffFactory
-
-
-@pytest.fixture
-def content_staff(db):
-    return StaffFactory(role=Staff.Role.CONTENT, store=None, userid="content1")
-
 
 @pytest.fixture
 def media_files(settings):

@@ -1,0 +1,27 @@
+"""The console's top navigation. Add an entry here when adding a section; roles decide who sees it."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from scrm.console.permissions import MANAGER_ROLES, MATERIAL_ROLES
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: tuple[str, ...]
+    # Path prefix (below /console/) that marks the entry as the current section.
+    section: str
+
+
+NAV: list[NavItem] = [
+    NavItem(_("概览"), "console:home", MANAGER_ROLES, ""),
+    NavItem(_("素材库"), "console:materials", MATERIAL_ROLES, "materials"),
+    NavItem(_("素材分类"), "console:material_categories", MATERIAL_ROLES, "materials/categories"),
+]
+
+
+def nav_for(role: str) -> list[NavItem]:
+    return [item for item in NAV if role in item.roles]

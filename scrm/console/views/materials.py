@@ -1,0 +1,200 @@
+"""Material library pages for content staff: list, create/edit, publish, bulk upload, categories."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from scrm.console.charts import bar_chart
+from scrm.console.forms import (
+    BulkUploadForm,
+    CategoryForm,
+    CategoryRenameForm,
+    MaterialFilterForm,
+    MaterialForm,
+)
+from scrm.console.permissions import MATERIAL_ROLES, console_required
+from scrm.customers.models import LifecycleStage
+from scrm.materials import selectors, services
+from scrm.materials.models import Material, MaterialCategory
+from scrm.materials.validation import check_upload
+
+PAGE_SIZE = 30
+
+
+def _add_errors(form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form, field by field where the form has the field."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@console_required(roles=MATERIAL_ROLES)
+def material_list(request):
+    form = MaterialFilterForm(request.GET or None)
+    materials = selectors.material_list(**form.filters())
+    page = Paginator(materials, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode(), "kinds": Material.Kind.choices}
+    template = "console/materials_list.html#results" if request.htmx else "console/materials_list.html"
+    return render(request, template, context)
+
+
+@console_required(roles=MATERIAL_ROLES)
+def material_create(request, kind: str):
+    if kind not in Material.Kind.values:
+        raise Http404(_("素材类型不存在"))
+    form = MaterialForm(request.POST or None, request.FILES or None, kind=kind)
+    if request.method == "POST" and form.is_valid():
+        try:
+            material = services.material_create(kind=kind, created_by=request.staff, **form.service_kwargs())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("素材已保存为草稿，确认无误后请发布。"))
+            return redirect("console:material_detail", pk=material.pk)
+    status = 400 if form.is_bound else 200
+    context = {"form": form, "kind": kind, "kind_label": Material.Kind(kind).label}
+    return render(request, "console/materials_form.html", context, status=status)
+
+
+@console_required(roles=MATERIAL_ROLES)
+def material_edit(request, pk: int):
+    material = get_object_or_404(Material.objects.prefetch_related("audience_tags"), pk=pk)
+    form = MaterialForm(request.POST or None, request.FILES or None, kind=material.kind, material=material)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.material_update(material=material, **form.service_kwargs())
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("修改已保存。"))
+            return redirect("console:material_detail", pk=material.pk)
+    status = 400 if form.is_bound else 200
+    context = {"form": form, "material": material, "kind": material.kind, "kind_label": material.get_kind_display()}
+    return render(request, "console/materials_form.html", context, status=status)
+
+
+@console_required(roles=MATERIAL_ROLES)
+def material_detail(request, pk: int):
+    material = selectors.material_get(material_id=pk)
+    if material is None:
+        raise Http404(_("素材不存在"))
+    stats = selectors.material_stats(material_id=pk)
+    labels = [f"{p.day.month}/{p.day.day}" for p in stats.daily]
+    context = {
+        "material": material,
+        "stats": stats,
+        "sendable": material.is_sendable(),
+        "sends_chart": bar_chart(list(zip(labels, [p.sends for p in stats.daily], strict=True))),
+        "gmv_chart": bar_chart(list(zip(labels, [p.gmv for p in stats.daily], strict=True))),
+        "unknown_placeholders": services.material_unknown_placeholders(content=material.content)
+        if material.kind == Material.Kind.TEXT
+        else [],
+        "roi_days": selectors.ROI_WINDOW.days,
+        "stage_labels": [LifecycleStage(s).label for s in material.audience_stages if s in LifecycleStage.values],
+    }
+    return render(request, "console/materials_detail.html", context)
+
+
+@require_POST
+@console_required(roles=MATERIAL_ROLES)
+def material_publish(request, pk: int):
+    material = get_object_or_404(Material, pk=pk)
+    try:
+        services.material_publish(material=material)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已发布，导购现在可以在侧边栏中发送。"))
+    return redirect("console:material_detail", pk=pk)
+
+
+@require_POST
+@console_required(roles=MATERIAL_ROLES)
+def material_unpublish(request, pk: int):
+    material = get_object_or_404(Material, pk=pk)
+    services.material_unpublish(material=material)
+    messages.success(request, _("已下架，导购将看不到此素材。"))
+    return redirect("console:material_detail", pk=pk)
+
+
+@console_required(roles=MATERIAL_ROLES)
+def material_bulk_upload(request):
+    """Many images at once. The page's script posts one file per request and shows each result;
+    without the script the form posts them all and this view lists the results."""
+    form = BulkUploadForm(request.POST or None)
+    results = []
+    if request.method == "POST":
+        category = form.cleaned_data.get("category") if form.is_valid() else None
+        files = request.FILES.getlist("files")
+        if not files:
+            results.append({"name": "", "ok": False, "error": _("请选择要上传的图片。")})
+        for upload in files:
+            results.append(_bulk_one(request, upload, category))
+        if request.accepts("application/json") and not request.accepts("text/html"):
+            ok = all(r["ok"] for r in results)
+            return JsonResponse({"results": results}, status=200 if ok else 400)
+    context = {"form": form, "results": results, "ok_count": sum(1 for r in results if r["ok"])}
+    return render(request, "console/materials_bulk.html", context)
+
+
+def _bulk_one(request, upload, category: MaterialCategory | None) -> dict:
+    name = upload.name
+    try:
+        checked = check_upload(upload, kind=Material.Kind.IMAGE)
+        material = services.material_bulk_image_create(upload=checked, created_by=request.staff, category=category)
+    except ValidationError as exc:
+        return {"name": name, "ok": False, "error": " ".join(exc.messages)}
+    return {
+        "name": name,
+        "ok": True,
+        "id": material.pk,
+        "title": material.title,
+        "url": reverse("console:material_detail", args=[material.pk]),
+        "thumbnail": material.thumbnail.url if material.thumbnail else "",
+    }
+
+
+@console_required(roles=MATERIAL_ROLES)
+def category_list(request):
+    form = CategoryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.category_create(name=form.cleaned_data["name"], parent=form.cleaned_data["parent"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("分类已添加。"))
+            return redirect("console:material_categories")
+    counts = selectors.category_material_counts()
+    rows = [(node, counts.get(node.category.pk, 0)) for node in selectors.category_tree()]
+    return render(
+        request,
+        "console/materials_categories.html",
+        {"form": form, "rows": rows},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_POST
+@console_required(roles=MATERIAL_ROLES)
+def category_rename(request, pk: int):
+    category = get_object_or_404(MaterialCategory, pk=pk)
+    form = CategoryRenameForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(form.errors["name"])
+        services.category_rename(category=category, name=form.cleaned_data["name"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("分类已重命名。"))
+    return redirect("console:material_categories")

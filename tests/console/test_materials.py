@@ -1,0 +1,354 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from scrm.console.permissions import CONSOLE_ROLES
+from scrm.materials.models import Material, MaterialCategory
+from tests.factories import (
+    CustomerFactory,
+    MaterialCategoryFactory,
+    MaterialFactory,
+    MaterialSendFactory,
+    OrderFactory,
+    StaffFactory,
+)
+from tests.materials import samples
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def content_client(client, content_staff):
+    client.force_login(content_staff.user)
+    return client
+
+
+def media_count(settings) -> int:
+    root = settings.MEDIA_ROOT
+    return sum(1 for p in root.rglob("*") if p.is_file()) if root.exists() else 0
+
+
+# --- sign-in and roles ---------------------------------------------------------------------
+
+
+def test_anonymous_is_sent_to_console_login(client):
+    response = client.get(reverse("console:materials"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("console:login"))
+
+
+def test_content_staff_signs_in_with_password_and_lands_on_materials(client, content_staff):
+    content_staff.user.set_password("s3cret-pass")
+    content_staff.user.save()
+    response = client.post(
+        reverse("console:login"), {"username": content_staff.user.username, "password": "s3cret-pass"}
+    )
+    assert response.status_code == 302
+    response = client.get(response["Location"], follow=True)
+    assert response.redirect_chain[-1][0] == reverse("console:materials")
+    assert "素材库" in response.content.decode()
+
+
+def test_guide_cannot_sign_in_to_console(client, guide):
+    guide.user.set_password("s3cret-pass")
+    guide.user.save()
+    response = client.post(reverse("console:login"), {"username": guide.user.username, "password": "s3cret-pass"})
+    assert response.status_code == 200
+    assert "导购请在企业微信聊天侧边栏中使用" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_wrong_password_shows_chinese_error(client, content_staff):
+    response = client.post(reverse("console:login"), {"username": content_staff.user.username, "password": "nope"})
+    assert "用户名或密码不正确" in response.content.decode()
+
+
+def _console_routes():
+    """(name, view) of every console page, including ones other sections add later."""
+    resolver = get_resolver().namespace_dict["console"][1]
+    routes = []
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLPattern):
+            routes.append((pattern.name, pattern))
+        elif isinstance(pattern, URLResolver):  # pragma: no cover - sections that include sub-URLconfs
+            routes.extend((p.name, p) for p in pattern.url_patterns if isinstance(p, URLPattern))
+    return routes
+
+
+def _url(pattern: URLPattern) -> str:
+    kwargs = {
+        name: (1 if conv.__class__.__name__ == "IntConverter" else "text")
+        for name, conv in pattern.pattern.converters.items()
+    }
+    return reverse(f"console:{pattern.name}", kwargs=kwargs)
+
+
+@pytest.mark.parametrize("name", [name for name, _ in _console_routes() if name not in ("login", "logout")])
+def test_guide_gets_403_on_every_console_page(client, guide, name):
+    client.force_login(guide.user)
+    pattern = dict(_console_routes())[name]
+    assert client.get(_url(pattern)).status_code in (403, 405)
+
+
+def test_content_staff_gets_403_or_404_outside_materials(content_client):
+    # Their landing page is the material library, not the managers' overview.
+    response = content_client.get(reverse("console:home"))
+    assert response.status_code == 302 and response["Location"] == reverse("console:materials")
+    # Every console page not meant for content staff (other sections add theirs later) refuses them.
+    for name, pattern in _console_routes():
+        roles = getattr(pattern.callback, "console_roles", CONSOLE_ROLES)
+        if name in ("login", "logout", "home") or "content" in roles:
+            continue
+        assert content_client.get(_url(pattern)).status_code in (403, 404, 405), name
+    # So do the REST API and Django admin.
+    assert content_client.get("/api/v1/materials/").status_code == 403
+    assert content_client.get("/admin/").status_code == 302
+
+
+def test_manager_sees_overview_and_materials(client, manager):
+    client.force_login(manager.user)
+    MaterialFactory(title="店庆海报")
+    response = client.get(reverse("console:home"))
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "素材总数" in body and reverse("console:materials") in body
+    assert client.get(reverse("console:materials")).status_code == 200
+
+
+def test_content_staff_nav_shows_only_material_sections(content_client):
+    body = content_client.get(reverse("console:materials")).content.decode()
+    assert reverse("console:material_categories") in body
+    assert "概览" not in body
+
+
+# --- create / edit / publish -----------------------------------------------------------------
+
+
+def test_create_text_script_then_publish(content_client, content_staff):
+    category = MaterialCategoryFactory(name="开场白")
+    response = content_client.post(
+        reverse("console:material_create", args=["text"]),
+        {
+            "title": "新客欢迎语",
+            "content": "{客户称呼}您好，我是{导购姓名}",
+            "category": category.pk,
+            "keywords": " 欢迎  新客 ",
+        },
+    )
+    material = Material.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "console:material_detail", args=[material.pk]
+    )
+    assert (material.status, material.created_by, material.keywords) == ("draft", content_staff, "欢迎 新客")
+    content_client.post(reverse("console:material_publish", args=[material.pk]))
+    material.refresh_from_db()
+    assert material.status == "published" and material.is_sendable()
+    content_client.post(reverse("console:material_unpublish", args=[material.pk]))
+    material.refresh_from_db()
+    assert material.status == "unpublished"
+
+
+def test_publish_needs_post(content_client):
+    material = MaterialFactory(status="draft")
+    assert content_client.get(reverse("console:material_publish", args=[material.pk])).status_code == 405
+    material.refresh_from_db()
+    assert material.status == "draft"
+
+
+def test_upload_image_material_creates_file_and_thumbnail(content_client, settings):
+    response = content_client.post(
+        reverse("console:material_create", args=["image"]),
+        {"title": "双十一主图", "file": samples.upload("main.png", samples.png(900, 900))},
+    )
+    assert response.status_code == 302
+    material = Material.objects.get()
+    assert material.file and material.thumbnail and material.file_mime == "image/jpeg"
+    detail = content_client.get(response["Location"]).content.decode()
+    assert material.thumbnail.url in detail
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "content", "message"),
+    [
+        ("image", "photo.jpg", samples.exe(), "可执行程序"),
+        ("image", "cute.png", samples.svg_with_script(), "SVG"),
+        ("file", "price.pdf", samples.html(), "HTML"),
+        ("image", "half.jpg", samples.truncated(samples.jpeg(300, 300)), "损坏"),
+        ("image", "bomb.png", samples.png_with_dimensions(30000, 30000), "尺寸过大"),
+        ("video", "big.mp4", samples.mp4() + b"\x00" * (10 * samples.MB), "不能超过 10 MB"),
+    ],
+)
+def test_bad_upload_gets_form_error_and_nothing_saved(content_client, settings, kind, name, content, message):
+    response = content_client.post(
+        reverse("console:material_create", args=[kind]), {"title": "坏文件", "file": samples.upload(name, content)}
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Material.objects.count() == 0
+    assert media_count(settings) == 0
+
+
+def test_valid_pdf_and_mp4_are_accepted(content_client):
+    for kind, upload in [
+        ("file", samples.upload("目录.pdf", samples.pdf())),
+        ("video", samples.upload("v.mp4", samples.mp4())),
+    ]:
+        response = content_client.post(reverse("console:material_create", args=[kind]), {"title": kind, "file": upload})
+        assert response.status_code == 302, response.content.decode()
+    assert set(Material.objects.values_list("file_mime", flat=True)) == {"application/pdf", "video/mp4"}
+
+
+def test_miniprogram_form_rejects_page_without_html(content_client):
+    response = content_client.post(
+        reverse("console:material_create", args=["miniprogram"]),
+        {
+            "title": "会员中心",
+            "mp_appid": "wx1234567890abcdef",
+            "mp_page": "pages/member/index",
+            "cover": samples.upload("c.png", samples.png()),
+        },
+    )
+    assert response.status_code == 400
+    assert "必须以 .html 结尾" in response.content.decode()
+    assert Material.objects.count() == 0
+
+
+def test_link_card_created_with_cover(content_client):
+    response = content_client.post(
+        reverse("console:material_create", args=["link"]),
+        {
+            "title": "秋冬新品",
+            "content": "限时 8 折",
+            "link_url": "https://brand.example/new",
+            "cover": samples.upload("c.jpg", samples.jpeg()),
+        },
+    )
+    assert response.status_code == 302
+    material = Material.objects.get()
+    assert material.cover and material.link_url == "https://brand.example/new"
+
+
+def test_edit_keeps_file_when_none_uploaded(content_client):
+    content_client.post(
+        reverse("console:material_create", args=["image"]),
+        {"title": "旧标题", "file": samples.upload("a.png", samples.png())},
+    )
+    material = Material.objects.get()
+    old_file = material.file.name
+    response = content_client.post(reverse("console:material_edit", args=[material.pk]), {"title": "新标题"})
+    assert response.status_code == 302
+    material.refresh_from_db()
+    assert material.title == "新标题" and material.file.name == old_file
+
+
+def test_unknown_kind_is_404(content_client):
+    assert content_client.get("/console/materials/new/exe/").status_code == 404
+
+
+# --- list, search, detail statistics ----------------------------------------------------------
+
+
+def test_list_search_filter_and_htmx_partial(content_client):
+    MaterialFactory(title="会员日话术", content="双倍积分")
+    MaterialFactory(title="新品图", kind="image", status="draft")
+    body = content_client.get(reverse("console:materials"), {"q": "积分"}).content.decode()
+    assert "会员日话术" in body and "新品图" not in body
+    partial = content_client.get(reverse("console:materials"), {"status": "draft"}, headers={"HX-Request": "true"})
+    text = partial.content.decode()
+    assert "新品图" in text and "会员日话术" not in text and "<html" not in text
+
+
+def test_list_ignores_nonsense_filters(content_client):
+    MaterialFactory(title="会员日话术")
+    response = content_client.get(reverse("console:materials"), {"kind": "bogus", "category": "x", "page": "999"})
+    assert response.status_code == 200
+
+
+def test_list_query_count_does_not_grow(content_client, django_assert_max_num_queries):
+    for _ in range(3):
+        MaterialFactory()
+    with django_assert_max_num_queries(12):
+        content_client.get(reverse("console:materials"))
+    for _ in range(20):
+        MaterialFactory()
+    with django_assert_max_num_queries(12):
+        content_client.get(reverse("console:materials"))
+
+
+def test_detail_shows_hand_computed_statistics_and_chart(content_client):
+    material = MaterialFactory(title="精华液试用")
+    guide = StaffFactory()
+    customer = CustomerFactory()
+    sent = timezone.now() - dt.timedelta(days=3)
+    MaterialSendFactory(material=material, staff=guide, customer=customer, sent_at=sent)
+    MaterialSendFactory(material=material, staff=guide, customer=CustomerFactory(), sent_at=sent)
+    OrderFactory(customer=customer, paid_at=sent + dt.timedelta(days=1), amount=Decimal("1299.00"))
+    body = content_client.get(reverse("console:material_detail", args=[material.pk])).content.decode()
+    assert 'data-stat="sends">2<' in body
+    assert 'data-stat="customers">2<' in body
+    assert 'data-stat="guides">1<' in body
+    assert 'data-stat="roi_orders">1<' in body
+    assert "¥1299.00" in body
+    assert body.count("<svg") == 2 and "<rect" in body
+
+
+def test_detail_warns_about_unknown_placeholders(content_client):
+    material = MaterialFactory(content="{客户称呼}您好，券码 {券码}")
+    body = content_client.get(reverse("console:material_detail", args=[material.pk])).content.decode()
+    assert "无法自动填写" in body and "{券码}" in body
+
+
+# --- bulk upload and categories -----------------------------------------------------------------
+
+
+def test_bulk_upload_reports_each_file(content_client, settings):
+    category = MaterialCategoryFactory()
+    response = content_client.post(
+        reverse("console:material_bulk_upload"),
+        {
+            "category": category.pk,
+            "files": [
+                samples.upload("一.png", samples.png()),
+                samples.upload("二.jpg", samples.exe()),
+                samples.upload("三.webp", samples.webp()),
+            ],
+        },
+    )
+    body = response.content.decode()
+    assert response.status_code == 200 and "可执行程序" in body and "成功 2 / 3 个" in body
+    assert sorted(Material.objects.values_list("title", flat=True)) == ["一", "三"]
+    assert set(Material.objects.values_list("category", flat=True)) == {category.pk}
+    assert media_count(settings) == 4  # two images, two thumbnails
+
+
+def test_bulk_upload_json_for_the_script(content_client):
+    ok = content_client.post(
+        reverse("console:material_bulk_upload"),
+        {"files": [samples.upload("a.png", samples.png())]},
+        headers={"Accept": "application/json"},
+    )
+    assert ok.status_code == 200 and ok.json()["results"][0]["ok"] is True
+    bad = content_client.post(
+        reverse("console:material_bulk_upload"),
+        {"files": [samples.upload("b.png", samples.svg_with_script())]},
+        headers={"Accept": "application/json"},
+    )
+    assert bad.status_code == 400 and "SVG" in bad.json()["results"][0]["error"]
+
+
+def test_categories_create_nested_and_rename(content_client):
+    content_client.post(reverse("console:material_categories"), {"name": "护肤"})
+    parent = MaterialCategory.objects.get(name="护肤")
+    content_client.post(reverse("console:material_categories"), {"name": "精华", "parent": parent.pk})
+    child = MaterialCategory.objects.get(name="精华")
+    assert child.parent == parent
+    duplicate = content_client.post(reverse("console:material_categories"), {"name": "精华", "parent": parent.pk})
+    assert duplicate.status_code == 400 and "已有同名分类" in duplicate.content.decode()
+    content_client.post(reverse("console:material_category_rename", args=[child.pk]), {"name": "精华液"})
+    child.refresh_from_db()
+    assert child.name == "精华液"
+    page = content_client.get(reverse("console:material_categories")).content.decode()
+    assert "精华液" in page
