@@ -100,7 +100,9 @@ def test_link_facts(rolled_up):
         GuideCustomerDay.objects.filter(kind=Kind.ORDER, customer=c1).values_list("day", "prev_day", "next_day")
     )
     assert sorted(order_links) == [(D[1], None, D[3]), (D[3], D[1], None)]
-    adds = dict(GuideCustomerDay.objects.filter(kind=Kind.ADD, staff=rolled_up.g1).values_list("customer_id", "next_day"))
+    adds = dict(
+        GuideCustomerDay.objects.filter(kind=Kind.ADD, staff=rolled_up.g1).values_list("customer_id", "next_day")
+    )
     assert adds == {c1.pk: D[1], c2.pk: D[4], rolled_up.customers[2].pk: None}
     # c4's order on the 2nd came before the add; the first order after it was on the 5th.
     c4 = rolled_up.customers[3]

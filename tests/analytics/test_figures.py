@@ -1,0 +1,181 @@
+"""Dashboard figures of the hand-written data set (see conftest.py), worked out by hand."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from scrm.analytics.selectors import (
+    Parts,
+    Period,
+    Row,
+    Scope,
+    change_pct,
+    performance_dashboard,
+    performance_trend,
+    period_for,
+    quartiles,
+    response_median,
+    rows_sorted,
+)
+from scrm.analytics.services import rollup_days
+from tests.analytics.conftest import D
+from tests.factories import FollowRelationFactory, MaterialSendFactory, OrderFactory, StaffFactory
+
+RANGE = Period(D[1], D[5])
+
+
+def by_name(rows):
+    return {row.name: row for row in rows}
+
+
+def test_guide_figures_over_a_range(rolled_up):
+    guides = by_name(performance_dashboard(scope=Scope(), period=RANGE).guides)
+    g1 = guides["王小美"].values
+    assert (g1["adds"], g1["losses"], g1["net"]) == (3, 1, 2)
+    assert (g1["orders"], g1["gmv"], g1["aov"]) == (3, Decimal("550.00"), Decimal("183.33"))
+    assert g1["converted"] == 2  # c1 and c2; c3's only order was refunded in full
+    assert g1["conversion"] == pytest.approx(2 / 3)
+    assert g1["repurchase"] == pytest.approx(0.5)  # c1 twice, c2 once
+    assert (g1["sends"], g1["reach"], g1["notes"], g1["overdue"]) == (4, 2, 3, 1)
+    assert g1["tag_coverage"] == pytest.approx(0.5)  # c1 tagged of c1, c2 (c3 left)
+    assert g1["response"] == 120  # 20 s, 90 s, 600 s → median 90 s, in the ≤120 s bucket
+
+    g2 = guides["李娜"].values
+    assert (g2["adds"], g2["losses"], g2["orders"], g2["gmv"]) == (2, 0, 2, Decimal("180.00"))
+    assert g2["converted"] == 1  # c4 ordered before the add too, but only the later order counts
+    assert g2["repurchase"] == pytest.approx(1.0)
+    assert g2["tag_coverage"] == 0  # c4's tag came after the range
+    assert g2["response"] is None  # one message, never answered
+
+    g3 = guides["张伟"].values
+    assert (g3["gmv"], g3["converted"], g3["repurchase"], g3["response"]) == (Decimal("500.00"), 1, 0, 1800)
+
+
+def test_brand_and_store_totals_are_computed_from_summed_parts(rolled_up):
+    board = performance_dashboard(scope=Scope(), period=RANGE)
+    total = board.total.values
+    assert (total["adds"], total["losses"], total["net"], total["orders"]) == (6, 1, 5, 6)
+    assert total["gmv"] == Decimal("1230.00")
+    assert total["aov"] == Decimal("205.00")
+    assert total["conversion"] == pytest.approx(4 / 6)
+    assert total["repurchase"] == pytest.approx(2 / 4)  # not the mean of 50 %, 100 %, 0 %
+    assert total["tag_coverage"] == pytest.approx(1 / 4)
+    assert total["response"] == 120  # 20, 90, 600, 1800 s → lower median 90 s
+    stores = by_name(board.stores)
+    assert stores["静安店"].values["gmv"] == Decimal("730.00")
+    assert stores["静安店"].values["repurchase"] == pytest.approx(2 / 3)
+    assert stores["徐汇店"].values["adds"] == 1
+
+
+def test_store_scope_shows_only_that_stores_guides(rolled_up):
+    board = performance_dashboard(scope=Scope(store_id=rolled_up.store_a.pk), period=RANGE)
+    assert sorted(r.name for r in board.guides) == ["李娜", "王小美"]
+    assert board.total.values["gmv"] == Decimal("730.00")
+
+
+def test_change_against_the_previous_period_of_equal_length(rolled_up):
+    period = Period(D[4], D[5])
+    assert period.previous == Period(D[2], D[3])
+    g1 = by_name(performance_dashboard(scope=Scope(), period=period).guides)["王小美"]
+    assert (g1.values["gmv"], g1.previous_values["gmv"]) == (Decimal("300.00"), Decimal("150.00"))
+    assert g1.change("gmv") == pytest.approx(100.0)
+    assert (g1.values["reach"], g1.previous_values["reach"]) == (1, 2)
+    assert g1.change("reach") == pytest.approx(-50.0)
+    # In D2..D3 c1 bought once (o2): a buyer, not a repeat buyer, although c1 also bought on D1.
+    assert (g1.previous["buyers"], g1.previous["repeaters"]) == (1, 0)
+    assert change_pct(5, 0) is None
+
+
+def test_distinct_reach_counts_each_customer_once_per_range(rolled_up):
+    g1 = by_name(performance_dashboard(scope=Scope(), period=Period(D[2], D[4])).guides)["王小美"]
+    assert g1.values["sends"] == 3
+    assert g1.values["reach"] == 2  # c1 on D2 and D4, c2 on D2
+
+
+def test_conversion_needs_the_order_inside_the_range(rolled_up):
+    g1 = by_name(performance_dashboard(scope=Scope(), period=Period(D[1], D[3])).guides)["王小美"]
+    assert g1.values["converted"] == 1  # c2 bought on D4, after this range
+
+
+def test_trend_per_day(rolled_up):
+    points = dict(performance_trend(scope=Scope(staff_id=rolled_up.g1.pk), period=RANGE, figure="gmv"))
+    assert points == {
+        D[1]: Decimal("100.00"),
+        D[2]: 0,
+        D[3]: Decimal("150.00"),
+        D[4]: Decimal("300.00"),
+        D[5]: 0,
+    }
+    reach = dict(performance_trend(scope=Scope(), period=RANGE, figure="reach"))
+    assert [reach[D[i]] for i in range(1, 6)] == [1, 2, 1, 1, 0]
+
+
+def test_quartiles_by_gmv(rolled_up):
+    board = performance_dashboard(scope=Scope(), period=RANGE)
+    top, bottom = quartiles(board.guides, RANGE)
+    assert [r.name for r in top.guides] == ["王小美"]
+    assert [r.name for r in bottom.guides] == ["李娜"]
+    assert top.adds_per_week == pytest.approx(3 / (5 / 7))
+    assert top.followups_per_customer == pytest.approx(3 / 2)
+    assert top.materials_per_customer == pytest.approx(4 / 2)
+    assert (top.response_median, top.tag_coverage) == (120, 0.5)
+    assert bottom.adds_per_week == pytest.approx(2 / (5 / 7))
+    assert (bottom.followups_per_customer, bottom.response_median, bottom.tag_coverage) == (1, None, 0)
+
+
+def test_quartile_size_is_a_quarter_of_the_guides():
+    rows = []
+    for i in range(9):
+        row = Row(i, f"导购{i}")
+        row.current["gmv"] = Decimal(i * 100)
+        rows.append(row)
+    top, bottom = quartiles(rows, RANGE)
+    assert [r.key for r in top.guides] == [8, 7]
+    assert [r.key for r in bottom.guides] == [1, 0]
+    assert quartiles(rows[:1], RANGE) is None
+
+
+def test_sorting_puts_missing_values_last(rolled_up):
+    rows = performance_dashboard(scope=Scope(), period=RANGE).guides
+    names = [r.name for r in rows_sorted(rows, key="response", descending=False)]
+    assert names == ["王小美", "张伟", "李娜"]
+    names = [r.name for r in rows_sorted(rows, key="response", descending=True)]
+    assert names == ["张伟", "王小美", "李娜"]
+
+
+def test_response_median_from_buckets():
+    parts = Parts.empty()
+    parts.update(rt_00=1, rt_03=1, rt_05=2)
+    assert response_median(parts) == 120  # ≤15, ≤120, ≤300, ≤300: the lower median is the 2nd
+    parts.update(rt_03=0)
+    assert response_median(parts) == 300  # ≤15, ≤300, ≤300
+
+
+def test_presets():
+    today = dt.date(2026, 11, 28)
+    assert period_for(preset="today", today=today) == Period(today, today)
+    assert period_for(preset="7d", today=today) == Period(dt.date(2026, 11, 22), today)
+    assert period_for(preset="30d", today=today).days == 30
+    assert period_for(preset="month", today=today) == Period(dt.date(2026, 11, 1), today)
+    assert Period(dt.date(2026, 11, 1), today).previous == Period(dt.date(2026, 10, 4), dt.date(2026, 10, 31))
+
+
+def test_dashboard_query_count_does_not_grow_with_data(rolled_up):
+    def count_queries():
+        with CaptureQueriesContext(connection) as ctx:
+            board = performance_dashboard(scope=Scope(), period=RANGE)
+            quartiles(board.guides, RANGE)
+            performance_trend(scope=Scope(), period=RANGE, figure="reach")
+        return len(ctx.captured_queries)
+
+    before = count_queries()
+    for _ in range(5):
+        guide = StaffFactory(store=rolled_up.store_b)
+        relation = FollowRelationFactory(staff=guide, added_at=rolled_up.orders.o1.paid_at)
+        OrderFactory(customer=relation.customer, staff=guide, paid_at=rolled_up.orders.o7.paid_at)
+        MaterialSendFactory(staff=guide, customer=relation.customer, sent_at=rolled_up.orders.o7.paid_at)
+    rollup_days(first=D[1], last=D[5])
+    assert count_queries() == before
