@@ -236,17 +236,40 @@ class SeedStats:
     chat_messages: int = 0
 
 
-def _upsert(model, lookup: dict, values: dict) -> tuple[object, bool]:
-    """Create or update a row; True only when something actually changed (keeps reseeding a no-op)."""
-    row = model.objects.filter(**lookup).first()
-    if row is None:
-        return model.objects.create(**lookup, **values), True
-    changed = [name for name, value in values.items() if getattr(row, name) != value]
-    if changed:
-        for name in changed:
-            setattr(row, name, values[name])
-        row.save(update_fields=changed)
-    return row, bool(changed)
+class _Mirror:
+    """Rows of one simulator table keyed in memory: new ones are bulk-created, changed ones saved.
+
+    Reseeding thousands of relations then costs a few queries, and an unchanged row is never written.
+    """
+
+    def __init__(self, model, rows: dict) -> None:
+        self.model = model
+        self.rows = rows
+        self.new: list = []
+        self.changed = 0
+
+    def put(self, key, values: dict):
+        row = self.rows.get(key)
+        if row is None:
+            row = self.model(**values)
+            self.rows[key] = row
+            self.new.append(row)
+            return row
+        fields = [name for name, value in values.items() if getattr(row, name) != value]
+        if fields:
+            for name in fields:
+                setattr(row, name, values[name])
+            if row.pk is not None:
+                row.save(update_fields=fields)
+                self.changed += 1
+        return row
+
+    def flush(self) -> int:
+        # Postgres and SQLite both return primary keys from bulk_create.
+        self.model.objects.bulk_create(self.new, batch_size=500)
+        count = len(self.new) + self.changed
+        self.new, self.changed = [], 0
+        return count
 
 
 CHAT_SEED_LIMIT = 20
@@ -262,34 +285,49 @@ def sim_seed_from_domain() -> SeedStats:
     from django.db.models import Prefetch
 
     from scrm.customers.events import EventKind
-    from scrm.customers.models import Customer, CustomerTag, Event, FollowRelation, IdentityKind, TagGroup
+    from scrm.customers.models import CustomerTag, Event, FollowRelation, IdentityKind, TagGroup
     from scrm.org.models import Staff
 
     stats = SeedStats()
-    groups = TagGroup.objects.filter(wecom_group_id__isnull=False).prefetch_related("tags")
-    for group in groups:
-        sim_group, changed = _upsert(
-            SimTagGroup,
-            {"group_id": group.wecom_group_id},
-            {"name": group.name, "order": max(group.order, 0), "deleted": group.deleted},
-        )
-        stats.tag_groups += changed
-        for tag in group.tags.all():
-            if not tag.wecom_tag_id:
-                continue
-            _, changed = _upsert(
-                SimTag,
-                {"tag_id": tag.wecom_tag_id},
-                {"group": sim_group, "name": tag.name, "order": max(tag.order, 0), "deleted": tag.deleted},
-            )
-            stats.tags += changed
 
-    members: dict[int, SimMember] = {}
-    for staff in Staff.objects.all():
-        member, changed = _upsert(
-            SimMember,
-            {"userid": staff.userid},
+    groups = _Mirror(SimTagGroup, {g.group_id: g for g in SimTagGroup.objects.all()})
+    tags = _Mirror(SimTag, {t.tag_id: t for t in SimTag.objects.all()})
+    domain_groups = list(TagGroup.objects.filter(wecom_group_id__isnull=False).prefetch_related("tags"))
+    for group in domain_groups:
+        groups.put(
+            group.wecom_group_id,
             {
+                "group_id": group.wecom_group_id,
+                "name": group.name,
+                "order": max(group.order, 0),
+                "deleted": group.deleted,
+            },
+        )
+    stats.tag_groups = groups.flush()
+    for group in domain_groups:
+        sim_group = groups.rows[group.wecom_group_id]
+        for tag in group.tags.all():
+            if tag.wecom_tag_id:
+                tags.put(
+                    tag.wecom_tag_id,
+                    {
+                        "tag_id": tag.wecom_tag_id,
+                        "group_id": sim_group.pk,
+                        "name": tag.name,
+                        "order": max(tag.order, 0),
+                        "deleted": tag.deleted,
+                    },
+                )
+    stats.tags = tags.flush()
+
+    members = _Mirror(SimMember, {m.userid: m for m in SimMember.objects.all()})
+    userids: dict[int, str] = {}
+    for staff in Staff.objects.all():
+        userids[staff.pk] = staff.userid
+        members.put(
+            staff.userid,
+            {
+                "userid": staff.userid,
                 "name": staff.name,
                 "avatar": staff.avatar,
                 "status": SimMember.Status.ACTIVE if staff.is_active else SimMember.Status.DEPARTED,
@@ -297,10 +335,9 @@ def sim_seed_from_domain() -> SeedStats:
                 "departed_at": None if staff.is_active else staff.departed_at,
             },
         )
-        members[staff.pk] = member
-        stats.members += changed
+    stats.members = members.flush()
 
-    relations = (
+    relations = list(
         FollowRelation.objects.filter(ended_at__isnull=True)
         .select_related("customer")
         .prefetch_related(
@@ -309,22 +346,17 @@ def sim_seed_from_domain() -> SeedStats:
                 "customer__customer_tags",
                 queryset=CustomerTag.objects.filter(tag__wecom_tag_id__isnull=False).select_related("tag"),
             ),
-            Prefetch(
-                "customer__events",
-                queryset=Event.objects.filter(kind=EventKind.CHAT_MESSAGE).order_by("-occurred_at", "-id"),
-                to_attr="chat_events",
-            ),
         )
         .order_by("id")
     )
-    have_chat = set(SimChatMessage.objects.values_list("userid", "external_userid").distinct())
+    contacts = _Mirror(SimExternalContact, {c.external_userid: c for c in SimExternalContact.objects.all()})
     for relation in relations:
-        customer: Customer = relation.customer
+        customer = relation.customer
         unionid = next((i.value for i in customer.identities.all() if i.kind == IdentityKind.UNIONID), "")
-        contact, changed = _upsert(
-            SimExternalContact,
-            {"external_userid": relation.external_userid},
+        contacts.put(
+            relation.external_userid,
             {
+                "external_userid": relation.external_userid,
                 "name": customer.name or relation.external_userid,
                 "avatar": customer.avatar,
                 "type": 1,
@@ -332,32 +364,47 @@ def sim_seed_from_domain() -> SeedStats:
                 "unionid": unionid,
             },
         )
-        stats.contacts += changed
-        member = members[relation.staff_id]
-        _, changed = _upsert(
-            SimFollowUser,
-            {"member": member, "contact": contact},
+    stats.contacts = contacts.flush()
+
+    follows = _Mirror(SimFollowUser, {(f.member_id, f.contact_id): f for f in SimFollowUser.objects.all()})
+    for relation in relations:
+        member = members.rows[userids[relation.staff_id]]
+        contact = contacts.rows[relation.external_userid]
+        follows.put(
+            (member.pk, contact.pk),
             {
+                "member_id": member.pk,
+                "contact_id": contact.pk,
                 "remark": relation.remark,
                 "description": relation.description,
                 "createtime": int(relation.added_at.timestamp()),
-                "tags": sorted(ct.tag.wecom_tag_id for ct in customer.customer_tags.all()),
+                "tags": sorted(ct.tag.wecom_tag_id for ct in relation.customer.customer_tags.all()),
                 "remark_mobiles": list(relation.remark_mobiles or []),
                 "add_way": relation.add_way,
                 "state": relation.state,
                 "oper_userid": member.userid,
             },
         )
-        stats.follows += changed
-        key = (member.userid, relation.external_userid)
-        if key not in have_chat and customer.chat_events:
-            for event in reversed(customer.chat_events[:CHAT_SEED_LIMIT]):
-                stats.chat_messages += _seed_chat(member.userid, relation.external_userid, event)
-            have_chat.add(key)
+    stats.follows = follows.flush()
+
+    have_chat = set(SimChatMessage.objects.values_list("userid", "external_userid").distinct())
+    quiet = [r for r in relations if (userids[r.staff_id], r.external_userid) not in have_chat]
+    chat_events: dict[int, list] = {}
+    events = Event.objects.filter(kind=EventKind.CHAT_MESSAGE, customer_id__in={r.customer_id for r in quiet})
+    for event in events.order_by("customer_id", "-occurred_at", "-id").iterator(chunk_size=2000):
+        bucket = chat_events.setdefault(event.customer_id, [])
+        if len(bucket) < CHAT_SEED_LIMIT:
+            bucket.append(event)
+    new_messages = []
+    for relation in quiet:
+        for event in reversed(chat_events.get(relation.customer_id, [])):
+            new_messages.append(_chat_from_event(userids[relation.staff_id], relation.external_userid, event))
+    SimChatMessage.objects.bulk_create(new_messages, batch_size=500)
+    stats.chat_messages = len(new_messages)
     return stats
 
 
-def _seed_chat(userid: str, external_userid: str, event) -> int:
+def _chat_from_event(userid: str, external_userid: str, event) -> SimChatMessage:
     payload = event.payload or {}
     direction = payload.get("direction")
     if direction not in (SimChatMessage.Direction.IN, SimChatMessage.Direction.OUT):
@@ -366,7 +413,7 @@ def _seed_chat(userid: str, external_userid: str, event) -> int:
     body = {k: v for k, v in payload.items() if k not in {"schema", "direction", "msgtype"}}
     if msgtype == "text" and "content" not in body:
         body["content"] = payload.get("text") or event.title
-    chat_message_add(
+    return SimChatMessage(
         userid=userid,
         external_userid=external_userid,
         direction=direction,
@@ -374,4 +421,3 @@ def _seed_chat(userid: str, external_userid: str, event) -> int:
         payload=body,
         created_at=event.occurred_at,
     )
-    return 1
