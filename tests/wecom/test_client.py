@@ -1,10 +1,11 @@
 """The WeCom client against the simulator: real HTTP, real wechatpy."""
 
+import socket
 import threading
 
 import pytest
 
-from scrm.wecom import api
+from scrm.wecom import api, errors
 from scrm.wecom.client import WeComClient, get_client
 from scrm.wecom.errors import WeComError
 from scrm.wecom.simulator.models import SimAccessToken, SimTicket
@@ -160,3 +161,18 @@ def test_tickets_are_cached(wecom_sim):
     assert api.get_agent_ticket() == agent
     assert first != agent
     assert SimTicket.objects.count() == 2
+
+
+def test_a_silent_server_times_out_as_retryable(settings, db):
+    # Accepts the connection (listen backlog) and never answers.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(5)
+        settings.WECOM_API_BASE = f"http://127.0.0.1:{silent.getsockname()[1]}/cgi-bin/"
+        settings.WECOM_TIMEOUT = 0.3
+
+        with pytest.raises(WeComError) as exc:
+            api.user_get("guide_a")
+
+    assert exc.value.errcode == errors.TIMEOUT
+    assert exc.value.retryable is True
