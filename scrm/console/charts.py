@@ -45,7 +45,8 @@ def bar_chart(
     left, top, bottom_pad = 48, 10, 22
     plot_h = height - top - bottom_pad
     plot_w = width - left - 6
-    peak = max((float(v) for _, v in points), default=0) or 1
+    real_peak = max((float(v) for _, v in points), default=0)
+    peak = real_peak or 1
     slot = plot_w / max(len(points), 1)
     bars, x_labels = [], []
     for i, (label, value) in enumerate(points):
@@ -54,6 +55,7 @@ def bar_chart(
         bars.append(Bar(x + slot * 0.15, top + plot_h - h, slot * 0.7, h, label, _fmt(value)))
         if i % every == 0 or i == len(points) - 1:
             x_labels.append((x + slot / 2, label))
-    ticks = [Tick(top + plot_h * (1 - f), _fmt(peak * f)) for f in (0, 0.5, 1)]
+    # With nothing to show, a lone zero line says so better than a made-up scale.
+    ticks = [Tick(top + plot_h * (1 - f), _fmt(peak * f)) for f in ((0, 0.5, 1) if real_peak else (0,))]
     total = _fmt(sum((Decimal(str(v)) for _, v in points), Decimal(0)))
     return BarChart(width, height, left, top + plot_h, bars, ticks, x_labels, total)

@@ -124,6 +124,10 @@ class MaterialForm(forms.Form):
                 Material.Kind.VIDEO: _("MP4，不超过 10 MB（企业微信限制）"),
                 Material.Kind.FILE: _("PDF 或 Office 文档，不超过 20 MB"),
             }[kind]
+        for name in {Material.Kind.TEXT: ["content"], Material.Kind.LINK: ["link_url"]}.get(kind, []):
+            self.fields[name].required = True
+        if kind == Material.Kind.MINIPROGRAM:
+            self.fields["mp_appid"].required = self.fields["mp_page"].required = True
         if kind == Material.Kind.LINK:
             self.fields["content"].label = _("摘要")
             self.fields["content"].widget.attrs["rows"] = 3
@@ -133,6 +137,10 @@ class MaterialForm(forms.Form):
             )
         if "cover" in self.fields and kind == Material.Kind.MINIPROGRAM:
             self.fields["cover"].required = material is None or not material.cover
+
+    @property
+    def has_file_fields(self) -> bool:
+        return "file" in self.fields or "cover" in self.fields
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
