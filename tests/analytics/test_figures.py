@@ -21,7 +21,7 @@ from scrm.analytics.selectors import (
     rows_sorted,
 )
 from scrm.analytics.services import rollup_days
-from tests.analytics.conftest import D
+from tests.analytics.dataset import D
 from tests.factories import FollowRelationFactory, MaterialSendFactory, OrderFactory, StaffFactory
 
 RANGE = Period(D[1], D[5])

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from scrm.analytics.models import GuideCustomerDay, GuideDay
 from scrm.analytics.services import guide_days_rollup, response_bucket, response_samples, rollup_days, rollup_recent
 from scrm.customers.models import Order, OrderStatus
-from tests.analytics.conftest import BJ, D, bj
+from tests.analytics.dataset import BJ, D, bj
 
 Kind = GuideCustomerDay.Kind
 

@@ -1,0 +1,437 @@
+"""Guide performance pages of the console: brand / store dashboards, a guide's page, CSV exports.
+
+Figures come from scrm.analytics.selectors (daily rollups only); these views parse the query,
+check who may see what, format numbers and lay out the trend chart.
+"""
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from scrm.analytics.selectors import (
+    FIGURES,
+    FIGURES_BY_KEY,
+    MAX_RANGE_DAYS,
+    PRESETS,
+    Period,
+    Row,
+    Scope,
+    guide_customers_page,
+    guide_recent_events,
+    guide_top_materials,
+    performance_dashboard,
+    performance_trend,
+    period_for,
+    quartiles,
+    rows_sorted,
+)
+from scrm.analytics.services import local_day
+from scrm.console.permissions import MANAGER_ROLES, console_required
+from scrm.org.models import Staff, Store
+
+GUIDES_PER_PAGE = 50
+FIGURE_CHOICES = [(f.key, f.label) for f in FIGURES]
+
+
+class PeriodForm(forms.Form):
+    """The query string of every performance page; `from` and `to` arrive as first / last."""
+
+    preset = forms.ChoiceField(label=gettext_lazy("时间段"), choices=list(PRESETS.items()), required=False)
+    first = forms.DateField(label=gettext_lazy("开始日期"), required=False)
+    last = forms.DateField(label=gettext_lazy("结束日期"), required=False)
+    sort = forms.ChoiceField(label=gettext_lazy("排序"), choices=FIGURE_CHOICES, required=False)
+    dir = forms.ChoiceField(label=gettext_lazy("排序方向"), choices=[("desc", "desc"), ("asc", "asc")], required=False)
+    trend = forms.ChoiceField(label=gettext_lazy("趋势指标"), choices=FIGURE_CHOICES, required=False)
+    page = forms.IntegerField(label=gettext_lazy("页码"), min_value=1, required=False)
+    format = forms.ChoiceField(label=gettext_lazy("格式"), choices=[("", "html"), ("csv", "csv")], required=False)
+    table = forms.ChoiceField(
+        label=gettext_lazy("表格"),
+        choices=[(t, t) for t in ("guides", "stores", "quartiles", "trend", "customers", "materials")],
+        required=False,
+    )
+
+    def __init__(self, query, *, today: dt.date):
+        data = {key: query.get(key, "") for key in ("preset", "sort", "dir", "trend", "page", "format", "table")}
+        data |= {"first": query.get("from", ""), "last": query.get("to", "")}
+        super().__init__(data)
+        self.today = today
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        first, last = data.get("first"), data.get("last")
+        preset = data.get("preset") or ("custom" if first or last else "7d")
+        data["preset"] = preset
+        if preset != "custom":
+            data["period"] = period_for(preset=preset, today=self.today)
+            return data
+        if not first or not last:
+            raise forms.ValidationError(_("自定义时间段需要同时填写开始日期和结束日期"))
+        if first > last:
+            raise forms.ValidationError(_("开始日期不能晚于结束日期"))
+        if last > self.today:
+            raise forms.ValidationError(_("结束日期不能晚于今天"))
+        if (last - first).days + 1 > MAX_RANGE_DAYS:
+            raise forms.ValidationError(_("时间段最长 %(days)s 天") % {"days": MAX_RANGE_DAYS})
+        data["period"] = period_for(preset=preset, today=self.today, first=first, last=last)
+        return data
+
+
+# --- formatting --------------------------------------------------------------------------------
+
+
+def format_value(unit: str, value) -> str:
+    if value is None:
+        return "—"
+    if unit == "money":
+        return f"¥{Decimal(value):,.2f}"
+    if unit == "pct":
+        return f"{value * 100:.1f}%"
+    if unit == "seconds":
+        if value < 60:
+            return _("≤%(n)s秒") % {"n": value}
+        if value < 3600:
+            return _("≤%(n)s分钟") % {"n": value // 60}
+        return _("≤%(n)s小时") % {"n": value // 3600}
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return f"{value:,}"
+
+
+@dataclass(frozen=True)
+class Cell:
+    key: str
+    label: str
+    text: str
+    change: str
+    tone: str  # good | bad | "" — for colour; the arrow carries the meaning without colour
+
+
+def cell(row: Row, key: str) -> Cell:
+    figure = FIGURES_BY_KEY[key]
+    change = row.change(key)
+    if change is None or abs(change) < 0.05:
+        text = format_value(figure.unit, row.values[key])
+        return Cell(key, str(figure.label), text, "—" if change is None else "0%", "")
+    arrow = "▲" if change > 0 else "▼"
+    good = (change > 0) == figure.higher_is_better
+    text = format_value(figure.unit, row.values[key])
+    return Cell(key, str(figure.label), text, f"{arrow} {abs(change):.1f}%", "good" if good else "bad")
+
+
+def row_cells(row: Row) -> list[Cell]:
+    return [cell(row, figure.key) for figure in FIGURES]
+
+
+# --- trend chart -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineChart:
+    width: int
+    height: int
+    points: str
+    dots: list[tuple[float, float, str]]
+    y_max: str
+    x_first: str
+    x_last: str
+    empty: bool
+
+
+def line_chart(points: list[tuple[dt.date, object]], unit: str, *, width: int = 720, height: int = 200) -> LineChart:
+    left, right, top, bottom = 8, 8, 16, 24
+    values = [float(v) if v is not None else None for _, v in points]
+    known = [v for v in values if v is not None]
+    peak = max(known, default=0) or 1
+    step = (width - left - right) / max(len(points) - 1, 1)
+    coords, dots = [], []
+    for i, ((day, raw), value) in enumerate(zip(points, values, strict=True)):
+        if value is None:
+            continue
+        x = left + i * step
+        y = top + (height - top - bottom) * (1 - value / peak)
+        coords.append(f"{x:.1f},{y:.1f}")
+        dots.append((round(x, 1), round(y, 1), f"{day:%m-%d} {format_value(unit, raw)}"))
+    return LineChart(
+        width=width,
+        height=height,
+        points=" ".join(coords),
+        # A dot (with a hover title) per day while they stay readable.
+        dots=dots if len(points) <= 62 else [],
+        y_max=format_value(unit, max(known) if known else None) if unit != "pct" else f"{peak * 100:.1f}%",
+        x_first=f"{points[0][0]:%Y-%m-%d}" if points else "",
+        x_last=f"{points[-1][0]:%Y-%m-%d}" if points else "",
+        empty=not known or not any(known),
+    )
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
+    """UTF-8 with a BOM so Excel shows the Chinese headers and names correctly."""
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff" + writer.writerow(header)
+        for row in rows:
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+    return response
+
+
+def figure_header() -> list[str]:
+    header = []
+    for figure in FIGURES:
+        header += [str(figure.label), _("%(label)s环比") % {"label": figure.label}]
+    return header
+
+
+def figure_csv_cells(row: Row) -> list[str]:
+    result = []
+    for c in row_cells(row):
+        result += [c.text, c.change]
+    return result
+
+
+# --- views -------------------------------------------------------------------------------------
+
+
+def _today() -> dt.date:
+    return local_day(timezone.now())
+
+
+def _parse(request) -> tuple[PeriodForm, HttpResponse | None]:
+    form = PeriodForm(request.GET, today=_today())
+    if form.is_valid():
+        return form, None
+    response = render(request, "console/performance_error.html", {"form": form}, status=400)
+    return form, response
+
+
+def _query(request, **changes) -> str:
+    params = {k: v for k, v in request.GET.items() if k not in ("format", "table", "partial")}
+    params.update({k: v for k, v in changes.items() if v is not None})
+    return "?" + urlencode({k: v for k, v in params.items() if v != ""})
+
+
+def _trend_context(request, scope: Scope, period: Period, figure_key: str) -> dict:
+    figure = FIGURES_BY_KEY[figure_key]
+    points = performance_trend(scope=scope, period=period, figure=figure_key)
+    return {
+        "trend_figure": figure,
+        "trend_points": points,
+        "chart": line_chart(points, figure.unit),
+        "trend_links": [(f, _query(request, trend=f.key), f.key == figure_key) for f in FIGURES],
+        "trend_csv": _query(request, format="csv", table="trend"),
+    }
+
+
+def _trend_csv(figure_key: str, points) -> StreamingHttpResponse:
+    figure = FIGURES_BY_KEY[figure_key]
+    return csv_response(
+        f"trend-{figure_key}",
+        [_("日期"), str(figure.label)],
+        ((day.isoformat(), format_value(figure.unit, value)) for day, value in points),
+    )
+
+
+def _manager_store(staff: Staff) -> int | None:
+    return staff.store_id if staff.role == Staff.Role.MANAGER else None
+
+
+def _dashboard(request, *, store: Store | None):
+    form, error = _parse(request)
+    if error:
+        return error
+    data = form.cleaned_data
+    period: Period = data["period"]
+    sort, descending = data["sort"] or "gmv", (data["dir"] or "desc") == "desc"
+    trend_key = data["trend"] or sort
+    scope = Scope(store_id=store.pk if store else None)
+
+    if data["table"] == "trend":
+        return _trend_csv(trend_key, performance_trend(scope=scope, period=period, figure=trend_key))
+    if request.htmx and request.GET.get("partial") == "trend":
+        return render(request, "console/_performance_trend.html", _trend_context(request, scope, period, trend_key))
+
+    board = performance_dashboard(scope=scope, period=period)
+    guides = rows_sorted(board.guides, key=sort, descending=descending)
+    stores = rows_sorted(board.stores, key=sort, descending=descending)
+    sides = quartiles(board.guides, period)
+
+    if data["format"] == "csv":
+        table = data["table"] or "guides"
+        if table == "stores":
+            return csv_response(
+                "stores", [_("门店"), *figure_header()], ([r.name, *figure_csv_cells(r)] for r in stores)
+            )
+        if table == "quartiles":
+            return csv_response("quartiles", *quartile_table(sides))
+        return csv_response(
+            "guides",
+            [_("导购"), _("门店"), *figure_header()],
+            ([r.name, r.store_name, *figure_csv_cells(r)] for r in guides),
+        )
+
+    page_no = data["page"] or 1
+    pages = max(1, -(-len(guides) // GUIDES_PER_PAGE))
+    page_no = min(page_no, pages)
+    shown = guides[(page_no - 1) * GUIDES_PER_PAGE : page_no * GUIDES_PER_PAGE]
+    context = {
+        "form": form,
+        "period": period,
+        "previous": period.previous,
+        "store": store,
+        "presets": [
+            (key, label, _query(request, preset=key, page="", **{"from": "", "to": ""}))
+            for key, label in PRESETS.items()
+            if key != "custom"
+        ],
+        "preset": data["preset"],
+        "figures": FIGURES,
+        "sort": sort,
+        "descending": descending,
+        "headers": [
+            (
+                f.label,
+                _query(request, sort=f.key, dir="asc" if f.key == sort and descending else "desc", page=""),
+                ("↓" if descending else "↑") if f.key == sort else "",
+            )
+            for f in FIGURES
+        ],
+        "total_cells": row_cells(board.total),
+        "guide_rows": [(row, row_cells(row)) for row in shown],
+        "store_rows": [(row, row_cells(row)) for row in stores] if store is None else [],
+        "guide_count": len(guides),
+        "page_no": page_no,
+        "pages": pages,
+        "prev_page": _query(request, page=page_no - 1) if page_no > 1 else "",
+        "next_page": _query(request, page=page_no + 1) if page_no < pages else "",
+        "csv_links": {t: _query(request, format="csv", table=t) for t in ("guides", "stores", "quartiles", "trend")},
+        "quartiles": sides,
+        "quartile_rows": quartile_table(sides)[1] if sides else [],
+        "query": _query(request),
+    }
+    context |= _trend_context(request, scope, period, trend_key)
+    return render(request, "console/performance.html", context)
+
+
+def quartile_table(sides) -> tuple[list[str], list[list[str]]]:
+    header = [_("指标"), *(side.label for side in sides or ())]
+    if not sides:
+        return header, []
+    lines = [
+        (_("导购人数"), lambda s: str(len(s.guides))),
+        (_("每周新增客户"), lambda s: format_value("float", s.adds_per_week)),
+        (_("每位客户跟进次数"), lambda s: format_value("float", s.followups_per_customer)),
+        (_("每位客户素材数"), lambda s: format_value("float", s.materials_per_customer)),
+        (_("首次响应中位数"), lambda s: format_value("seconds", s.response_median)),
+        (_("标签覆盖率"), lambda s: format_value("pct", s.tag_coverage)),
+    ]
+    return header, [[str(label), *(fmt(side) for side in sides)] for label, fmt in lines]
+
+
+@console_required(roles=MANAGER_ROLES)
+def dashboard(request):
+    """Admins: the brand; managers: their own store."""
+    if request.staff.role == Staff.Role.MANAGER:
+        if request.staff.store_id is None:
+            return HttpResponse(_("您的账号还没有分配门店，请联系管理员"), status=403)
+        return _dashboard(request, store=request.staff.store)
+    return _dashboard(request, store=None)
+
+
+@console_required(roles=MANAGER_ROLES)
+def store_detail(request, store_id: int):
+    store = get_object_or_404(Store, pk=store_id)
+    manager_store = _manager_store(request.staff)
+    if request.staff.role == Staff.Role.MANAGER and manager_store != store.pk:
+        raise Http404(_("没有这个门店"))
+    return _dashboard(request, store=store)
+
+
+@console_required(roles=MANAGER_ROLES)
+def guide_detail(request, staff_id: int):
+    guide = get_object_or_404(Staff.objects.select_related("store"), pk=staff_id)
+    if request.staff.role == Staff.Role.MANAGER and guide.store_id != request.staff.store_id:
+        raise Http404(_("没有这个导购"))
+    form, error = _parse(request)
+    if error:
+        return error
+    data = form.cleaned_data
+    period: Period = data["period"]
+    scope = Scope(staff_id=guide.pk)
+    trend_key = data["trend"] or "gmv"
+    table = data["table"]
+
+    if data["format"] == "csv" and table == "trend":
+        return _trend_csv(trend_key, performance_trend(scope=scope, period=period, figure=trend_key))
+    if data["format"] == "csv" and table == "materials":
+        return csv_response(
+            f"materials-{guide.userid}",
+            [_("素材"), _("发送次数"), _("触达客户")],
+            ((m["material__title"], m["sends"], m["reach"]) for m in guide_top_materials(staff=guide, period=period)),
+        )
+    if data["format"] == "csv":
+        relations = guide_customers_page(staff=guide, page=1).paginator.object_list
+        return csv_response(
+            f"customers-{guide.userid}",
+            [_("客户"), _("添加时间"), _("状态"), _("订单数"), _("累计消费")],
+            (
+                (
+                    r.customer.name,
+                    timezone.localtime(r.added_at).strftime("%Y-%m-%d %H:%M"),
+                    r.get_ended_by_display() if r.ended_at else _("服务中"),
+                    r.customer.order_count,
+                    r.customer.total_spend,
+                )
+                for r in relations.iterator()
+            ),
+        )
+    if request.htmx and request.GET.get("partial") == "trend":
+        return render(request, "console/_performance_trend.html", _trend_context(request, scope, period, trend_key))
+
+    board = performance_dashboard(scope=scope, period=period)
+    row = board.guides[0] if board.guides else Row(guide.pk, guide.name)
+    customers = guide_customers_page(staff=guide, page=request.GET.get("cpage") or 1)
+    context = {
+        "form": form,
+        "guide": guide,
+        "period": period,
+        "previous": period.previous,
+        "preset": data["preset"],
+        "presets": [
+            (key, label, _query(request, preset=key, **{"from": "", "to": ""}))
+            for key, label in PRESETS.items()
+            if key != "custom"
+        ],
+        "figures": FIGURES,
+        "cells": row_cells(row),
+        "customers": customers,
+        "customers_prev": _query(request, cpage=customers.previous_page_number()) if customers.has_previous() else "",
+        "customers_next": _query(request, cpage=customers.next_page_number()) if customers.has_next() else "",
+        "events": guide_recent_events(staff=guide),
+        "materials": guide_top_materials(staff=guide, period=period),
+        "csv_links": {t: _query(request, format="csv", table=t) for t in ("customers", "materials", "trend")},
+        "query": _query(request),
+    }
+    context |= _trend_context(request, scope, period, trend_key)
+    return render(request, "console/performance_guide.html", context)

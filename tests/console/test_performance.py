@@ -1,0 +1,217 @@
+"""Console performance pages: roles, figures on the page, sorting, CSV, bad input, query counts."""
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from scrm.analytics.services import rollup_days
+from scrm.org.models import Staff
+from tests.analytics.dataset import D, build_rolled_up
+from tests.factories import FollowRelationFactory, OrderFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+RANGE = {"from": "2026-03-01", "to": "2026-03-05"}
+URL = reverse("console:performance")
+
+
+def signed_in(client, staff):
+    client.force_login(staff.user)
+    return client
+
+
+def admin_client(client):
+    return signed_in(client, StaffFactory(role=Staff.Role.ADMIN, store=None))
+
+
+def read_csv(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content)
+    assert body.startswith("\ufeff".encode())  # Excel needs the BOM to read UTF-8 Chinese
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def board_names(response, table_id: str) -> list[str]:
+    html = response.content.decode()
+    table = html.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    names = []
+    for chunk in table.split('<th scope="row">')[1:]:
+        names.append(chunk.split(">", 2)[1].split("<", 1)[0])
+    return names
+
+
+def test_admin_sees_brand_figures_and_both_leaderboards(client):
+    data = build_rolled_up()
+    response = admin_client(client).get(URL, RANGE)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "¥1,230.00" in html  # brand GMV over D1..D5
+    assert "66.7%" in html  # brand conversion 4 / 6
+    assert board_names(response, "store-board") == ["静安店", "徐汇店"]
+    assert board_names(response, "guide-board") == ["王小美", "张伟", "李娜"]  # by GMV, highest first
+    assert reverse("console:performance_store", args=[data.store_a.pk]) in html
+    assert "<svg" in html and "<polyline" in html
+
+
+def test_leaderboard_sorts_by_any_figure_both_ways(client):
+    build_rolled_up()
+    c = admin_client(client)
+    assert board_names(c.get(URL, {**RANGE, "sort": "adds"}), "guide-board") == ["王小美", "李娜", "张伟"]
+    assert board_names(c.get(URL, {**RANGE, "sort": "gmv", "dir": "asc"}), "guide-board") == ["李娜", "张伟", "王小美"]
+
+
+def test_change_against_previous_period_is_shown_with_arrows(client):
+    build_rolled_up()
+    response = admin_client(client).get(URL, {"from": "2026-03-04", "to": "2026-03-05", "sort": "gmv"})
+    html = response.content.decode()
+    row = html.split('id="guide-board"', 1)[1].split("王小美", 1)[1].split("</tr>", 1)[0]
+    assert "¥300.00" in row and "▲ 100.0%" in row  # GMV 300 against 150 in D2..D3
+    assert "▼ 50.0%" in row  # reach 1 against 2
+
+
+def test_manager_sees_only_their_store(client):
+    data = build_rolled_up()
+    c = signed_in(client, data.manager_a)
+    response = c.get(URL, RANGE)
+    assert response.status_code == 200
+    assert board_names(response, "guide-board") == ["王小美", "李娜"]
+    assert "¥730.00" in response.content.decode()
+    assert 'id="store-board"' not in response.content.decode()
+    assert c.get(reverse("console:performance_store", args=[data.store_b.pk])).status_code == 404
+    assert c.get(reverse("console:performance_guide", args=[data.g3.pk])).status_code == 404
+    assert c.get(reverse("console:performance_store", args=[data.store_a.pk])).status_code == 200
+    assert c.get(reverse("console:performance_guide", args=[data.g1.pk]), RANGE).status_code == 200
+
+
+@pytest.mark.parametrize("role", [Staff.Role.GUIDE, Staff.Role.CONTENT])
+def test_guides_and_content_staff_get_403(client, role, store):
+    c = signed_in(client, StaffFactory(role=role, store=store))
+    assert c.get(URL).status_code == 403
+    assert c.get(reverse("console:performance_store", args=[store.pk])).status_code == 403
+
+
+def test_anonymous_goes_to_console_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("console:login"))
+
+
+def test_manager_without_store_gets_a_clear_403(client):
+    c = signed_in(client, StaffFactory(role=Staff.Role.MANAGER, store=None))
+    response = c.get(URL)
+    assert response.status_code == 403
+    assert "还没有分配门店" in response.content.decode()
+
+
+def test_store_drill_down_lists_its_guides(client):
+    data = build_rolled_up()
+    response = admin_client(client).get(reverse("console:performance_store", args=[data.store_b.pk]), RANGE)
+    assert board_names(response, "guide-board") == ["张伟"]
+    assert "徐汇店" in response.content.decode()
+
+
+def test_guide_page_lists_customers_activity_and_materials(client):
+    data = build_rolled_up()
+    response = admin_client(client).get(reverse("console:performance_guide", args=[data.g1.pk]), RANGE)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "¥550.00" in html and "≤2分钟" in html  # GMV and median first response
+    customers = html.split('id="guide-customers"', 1)[1].split("</table>", 1)[0]
+    assert customers.count("<tr>") == 4  # header + c1, c2, c3
+    materials = html.split('id="guide-materials"', 1)[1].split("</table>", 1)[0]
+    assert materials.index("春季新品话术") < materials.index("会员日海报")  # 2 sends each; ties by id
+    assert 'id="guide-events"' in html
+    assert client.get(reverse("console:performance_guide", args=[999999])).status_code == 404
+
+
+def test_guide_customers_are_paginated(client):
+    data = build_rolled_up()
+    for _ in range(25):
+        FollowRelationFactory(staff=data.g2)
+    c = admin_client(client)
+    url = reverse("console:performance_guide", args=[data.g2.pk])
+    first = c.get(url, RANGE).content.decode()
+    assert "1 / 2" in first
+    second = c.get(url, {**RANGE, "cpage": 2}).content.decode()
+    assert second.split('id="guide-customers"', 1)[1].count("<tr>") == 1 + 7  # 27 customers, 20 per page
+
+
+def test_csv_exports_have_bom_and_chinese_headers(client):
+    data = build_rolled_up()
+    c = admin_client(client)
+    rows = read_csv(c.get(URL, {**RANGE, "format": "csv", "table": "guides"}))
+    assert rows[0][:4] == ["导购", "门店", "新增客户", "新增客户环比"]
+    assert [r[0] for r in rows[1:]] == ["王小美", "张伟", "李娜"]
+    gmv = rows[0].index("GMV")
+    assert rows[1][gmv] == "¥550.00"
+    stores = read_csv(c.get(URL, {**RANGE, "format": "csv", "table": "stores"}))
+    assert stores[0][0] == "门店" and stores[1][0] == "静安店"
+    quart = read_csv(c.get(URL, {**RANGE, "format": "csv", "table": "quartiles"}))
+    assert quart[0] == ["指标", "GMV 前 25%", "GMV 后 25%"]
+    assert quart[5] == ["首次响应中位数", "≤2分钟", "—"]
+    trend = read_csv(c.get(URL, {**RANGE, "format": "csv", "table": "trend", "trend": "gmv"}))
+    assert trend[:3] == [["日期", "GMV"], ["2026-03-01", "¥100.00"], ["2026-03-02", "¥620.00"]]
+    guide_url = reverse("console:performance_guide", args=[data.g1.pk])
+    customers = read_csv(c.get(guide_url, {**RANGE, "format": "csv", "table": "customers"}))
+    assert customers[0][0] == "客户" and len(customers) == 4
+    response = c.get(guide_url, {**RANGE, "format": "csv", "table": "materials"})
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert read_csv(response)[0] == ["素材", "发送次数", "触达客户"]
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"from": "2026-03-05", "to": "2026-03-01"}, "开始日期不能晚于结束日期"),
+        ({"from": "2026-03-01"}, "同时填写开始日期和结束日期"),
+        ({"from": "2026-13-01", "to": "2026-03-01"}, "开始日期"),
+        ({"from": "2020-01-01", "to": "2026-03-01"}, "时间段最长"),
+        ({"from": "2026-03-01", "to": "2099-01-01"}, "结束日期不能晚于今天"),
+        ({"sort": "drop table"}, "排序"),
+        ({"page": "0"}, "页码"),
+    ],
+)
+def test_bad_query_is_a_400_with_a_chinese_message(client, params, message):
+    response = admin_client(client).get(URL, params)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_trend_figure_switch_returns_the_chart_fragment_for_htmx(client):
+    build_rolled_up()
+    response = admin_client(client).get(
+        URL, {**RANGE, "trend": "reach", "partial": "trend"}, headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<section class="card perf-trend" id="trend">')
+    assert "素材触达客户 趋势" in html
+
+
+def test_presets_resolve_to_beijing_days(client):
+    response = admin_client(client).get(URL, {"preset": "today"})
+    assert response.status_code == 200
+    period = response.context["period"]
+    assert period.first == period.last
+
+
+def test_dashboard_query_count_is_constant(client):
+    data = build_rolled_up()
+    c = admin_client(client)
+    c.get(URL, RANGE)  # warm the session
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get(URL, RANGE).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = queries()
+    for i in range(6):
+        guide = StaffFactory(store=data.store_a if i % 2 else data.store_b)
+        relation = FollowRelationFactory(staff=guide, added_at=data.orders.o1.paid_at)
+        OrderFactory(customer=relation.customer, staff=guide, paid_at=data.orders.o6.paid_at)
+    rollup_days(first=D[1], last=D[5])
+    assert queries() == before
