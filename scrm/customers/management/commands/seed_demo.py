@@ -1,0 +1,68 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from scrm.customers.demo.base import ADMIN_PASSWORD, STAFF_PASSWORD
+from scrm.customers.demo.seed import DemoSeedConflict, demo_seed
+from scrm.customers.models import Customer, Event, Identity, Order
+from scrm.materials.models import Material
+from scrm.org.models import Staff, Store
+
+
+class Command(BaseCommand):
+    help = _("生成演示数据：兰亭美妆的门店、导购、客户、轨迹、订单和素材（可重复运行，不会重复插入）")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--seed", type=int, default=42, help=_("随机种子，相同种子同一天生成相同数据"))
+        parser.add_argument("--customers", type=int, default=2000, help=_("客户数"))
+        parser.add_argument("--events", type=int, default=30000, help=_("轨迹事件数（约数，不少于此数）"))
+        parser.add_argument("--quiet", action="store_true", help=_("不打印进度"))
+
+    def handle(self, *args, seed, customers, events, quiet, **options):
+        if customers < 0 or events < 0 or seed < 0:
+            raise CommandError(_("--seed、--customers 和 --events 不能为负数"))
+        if customers > 1_000_000:
+            raise CommandError(_("--customers 最多 1000000"))
+        log = (lambda msg: None) if quiet else (lambda msg: self.stdout.write(msg))
+        try:
+            result = demo_seed(seed=seed, customers=customers, events=events, log=log)
+        except DemoSeedConflict as exc:
+            raise CommandError(str(exc)) from exc
+
+        created = result.created
+        if not created.get("customers") and result.skipped_customers:
+            self.stdout.write(_("演示数据已存在（%(n)d 位客户），未做改动。") % {"n": result.skipped_customers})
+        else:
+            self.stdout.write(
+                _(
+                    "新增：%(customers)d 位客户、%(identities)d 个身份、%(relations)d 条好友关系、"
+                    "%(orders)d 个订单（%(lines)d 条明细）、%(events)d 条轨迹、%(notes)d 条跟进记录、"
+                    "%(customer_tags)d 个客户标签、%(materials)d 个素材"
+                )
+                % created
+            )
+        roles = dict(Staff.objects.values_list("role").annotate(n=Count("id")).values_list("role", "n"))
+        identity_kinds = Identity.objects.values("kind").distinct().count()
+        self.stdout.write(
+            _(
+                "库中合计：%(stores)d 家门店、%(guides)d 名导购、%(customers)d 位客户（%(kinds)d 种身份渠道）、"
+                "%(orders)d 个订单、%(events)d 条轨迹、%(materials)d 个素材，用时 %(seconds).1f 秒"
+            )
+            % {
+                "stores": Store.objects.count(),
+                "guides": roles.get(Staff.Role.GUIDE, 0),
+                "customers": Customer.objects.count(),
+                "kinds": identity_kinds,
+                "orders": Order.objects.count(),
+                "events": Event.objects.count(),
+                "materials": Material.objects.count(),
+                "seconds": result.seconds,
+            }
+        )
+        self.stdout.write(
+            _(
+                "演示登录：超级管理员 admin / %(admin)s；员工账号为其 userid（如 sh001g01），"
+                "密码 %(staff)s（仅限开发演示）"
+            )
+            % {"admin": ADMIN_PASSWORD, "staff": STAFF_PASSWORD}
+        )

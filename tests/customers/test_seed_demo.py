@@ -1,0 +1,245 @@
+import datetime as dt
+import io
+import re
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+from django.db.models import Count, Max, Min
+
+from scrm.customers.demo.people import external_userid, phone_number
+from scrm.customers.demo.seed import demo_anchor
+from scrm.customers.events import EventKind
+from scrm.customers.models import (
+    Customer,
+    CustomerTag,
+    Event,
+    FollowRelation,
+    Identity,
+    IdentityKind,
+    LifecycleStage,
+    Note,
+    Order,
+    OrderLine,
+)
+from scrm.customers.services import customer_refresh_figures
+from scrm.materials.models import Material, MaterialCategory, MaterialSend
+from scrm.org.models import Staff, Store
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMERS = 80
+EVENTS = 2400
+
+
+def seed(**options) -> str:
+    out = io.StringIO()
+    args = {"customers": CUSTOMERS, "events": EVENTS, "seed": 7, "quiet": True, **options}
+    call_command("seed_demo", stdout=out, **args)
+    return out.getvalue()
+
+
+def table_counts() -> dict[str, int]:
+    models = [Customer, Identity, FollowRelation, CustomerTag, Note, Order, OrderLine, Event, MaterialSend]
+    models += [Material, MaterialCategory, Staff, Store]
+    return {model.__name__: model.objects.count() for model in models}
+
+
+def snapshot() -> dict:
+    """Business content of the generated customers, independent of database ids."""
+    return {
+        "customers": sorted(
+            Customer.objects.values_list(
+                "identities__value",
+                "name",
+                "gender",
+                "birthday",
+                "phone_masked",
+                "store__code",
+                "total_spend",
+                "lifecycle_stage",
+                "next_expected_on",
+            ).filter(identities__kind=IdentityKind.WECOM)
+        ),  # fmt: skip
+        "identities": sorted(Identity.objects.values_list("kind", "value", "display")),
+        "relations": sorted(
+            FollowRelation.objects.values_list("staff__userid", "external_userid", "added_at", "ended_by", "state")
+        ),
+        "orders": sorted(
+            Order.objects.values_list("channel", "order_no", "paid_at", "amount", "status", "staff__userid")
+        ),
+        "events": sorted(Event.objects.values_list("dedupe_key", "kind", "occurred_at", "title", "payload")),
+        "notes": sorted(Note.objects.values_list("body", "next_contact_on", "done", "created_at")),
+    }
+
+
+def test_seeds_a_believable_brand_across_every_channel_and_kind():
+    output = seed()
+
+    assert Store.objects.count() >= 3
+    for store in Store.objects.all():
+        assert store.staff.filter(role=Staff.Role.GUIDE, is_active=True).count() >= 3, store
+        assert store.staff.filter(role=Staff.Role.MANAGER).count() == 1, store
+    assert Staff.objects.filter(role=Staff.Role.GUIDE).count() >= 12
+    assert Staff.objects.filter(role=Staff.Role.CONTENT).exists()
+    assert Staff.objects.filter(user__isnull=True).count() == 0
+    assert all(s.user.username == s.userid for s in Staff.objects.select_related("user"))
+    admin = authenticate(username="admin", password="admin")
+    assert admin is not None and admin.is_superuser and admin.staff.role == Staff.Role.ADMIN
+    assert "admin / admin" in output
+
+    assert Customer.objects.count() == CUSTOMERS
+    assert set(Identity.objects.values_list("kind", flat=True)) == set(IdentityKind.values)
+    # Some customers are known only through WeCom, others across many channels.
+    kinds_per_customer = Customer.objects.annotate(n=Count("identities")).values_list("n", flat=True)
+    assert min(kinds_per_customer) == 1 and max(kinds_per_customer) >= 6
+    for ext in Identity.objects.filter(kind=IdentityKind.WECOM).values_list("value", flat=True):
+        assert re.fullmatch(r"wm[A-Za-z0-9]{26}", ext)
+
+    assert Order.objects.count() == 3 * CUSTOMERS
+    assert Order.objects.filter(status="refunded").exists()
+    assert not Order.objects.filter(store__isnull=True).exists()
+    assert not OrderLine.objects.filter(unit_price__lte=0).exists()
+    assert Order.objects.filter(lines__isnull=True).count() == 0
+
+    assert Event.objects.count() >= EVENTS
+    assert set(Event.objects.values_list("kind", flat=True)) == set(EventKind.values)
+    chat = Event.objects.filter(kind=EventKind.CHAT_MESSAGE).first()
+    assert re.search(r"[\u4e00-\u9fff]", chat.payload["content"]) and chat.payload["schema"] == 1
+    span = Event.objects.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
+    anchor = demo_anchor()
+    assert span["last"] < anchor
+    assert span["first"] <= anchor - dt.timedelta(days=450)
+    assert span["first"] >= anchor - dt.timedelta(days=541)
+
+    ended = dict(FollowRelation.objects.values_list("ended_by").annotate(n=Count("id")).values_list("ended_by", "n"))
+    assert ended.get("customer") and ended.get("staff") and ended.get("transfer")
+    # The departed guide's customers were handed over: she serves no one any more.
+    departed = Staff.objects.get(is_active=False)
+    assert not departed.follow_relations.filter(ended_at__isnull=True).exists()
+    assert Note.objects.filter(next_contact_on__gte=anchor.date()).exists()
+    assert CustomerTag.objects.values("tag__group").distinct().count() >= 5
+
+    assert set(Material.objects.values_list("kind", flat=True)) == set(Material.Kind.values)
+    assert Material.objects.count() >= 60
+    assert Material.objects.filter(status=Material.Status.PUBLISHED).count() > 50
+    assert MaterialCategory.objects.filter(parent__isnull=False).exists()
+    assert Material.objects.filter(kind="text", content__contains="{客户称呼}").count() > 20
+    image = Material.objects.filter(kind="image").first()
+    assert image.file.read(3) == b"\xff\xd8\xff"  # a real JPEG, saved through the storage
+    cover = Material.objects.filter(kind="link").first()
+    assert cover.cover.read(8) == b"\x89PNG\r\n\x1a\n"
+    pdf = Material.objects.filter(kind="file").first().file.read()
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+
+
+def test_every_order_goes_to_the_guide_serving_the_customer_when_paid():
+    seed()
+    relations = list(FollowRelation.objects.all())
+    for order in Order.objects.select_related("staff"):
+        serving = [
+            r
+            for r in relations
+            if r.customer_id == order.customer_id
+            and r.added_at <= order.paid_at
+            and (r.ended_at is None or r.ended_at > order.paid_at)
+        ]
+        if serving:
+            assert order.staff_id in {r.staff_id for r in serving}
+            assert order.store_id == order.staff.store_id
+        else:
+            assert order.staff_id is None
+
+
+def test_second_run_changes_nothing_and_says_so():
+    seed()
+    before = table_counts()
+    first_snapshot = snapshot()
+
+    output = seed()
+
+    assert table_counts() == before
+    assert snapshot() == first_snapshot
+    assert "已存在" in output
+
+
+def test_same_seed_same_day_gives_the_same_data():
+    seed()
+    first = snapshot()
+    Customer.objects.all().delete()  # cascades to everything generated per customer
+
+    seed()
+
+    assert snapshot() == first
+
+
+def test_other_seed_is_refused_rather_than_mixed_in():
+    seed()
+    with pytest.raises(CommandError, match="seed"):
+        seed(seed=8)
+
+
+def test_interrupted_run_resumes_without_duplicates():
+    seed(customers=30)
+    seed()
+    assert Customer.objects.count() == CUSTOMERS
+    assert Identity.objects.filter(kind=IdentityKind.WECOM).count() == CUSTOMERS
+
+
+def test_stored_figures_match_the_figures_service():
+    seed()
+    today = demo_anchor().date()
+    fields = [
+        "lifecycle_stage", "order_count", "refund_count", "total_spend", "avg_order_value", "first_order_at",
+        "last_order_at", "repurchase_cycle_days", "next_expected_on", "churn_risk", "churn_reason",
+    ]  # fmt: skip
+    stored = {c["pk"]: c for c in Customer.objects.values("pk", *fields)}
+    for pk in list(stored)[::3]:
+        expected = customer_refresh_figures(customer_id=pk, today=today)
+        assert {f: stored[pk][f] for f in fields} == {f: getattr(expected, f) for f in fields}, pk
+    stages = set(Customer.objects.values_list("lifecycle_stage", flat=True))
+    assert {LifecycleStage.PROSPECT, LifecycleStage.REPEAT, LifecycleStage.DORMANT, LifecycleStage.LOST} <= stages
+    cycles = Customer.objects.exclude(repurchase_cycle_days=None).values_list("repurchase_cycle_days", flat=True)
+    assert 25 <= sorted(cycles)[len(cycles) // 2] <= 95
+    # The lifecycle tag agrees with the computed stage.
+    for customer in Customer.objects.prefetch_related("customer_tags__tag__group")[:20]:
+        stage_tags = [ct.tag.name for ct in customer.customer_tags.all() if ct.tag.group.name == "生命周期"]
+        assert stage_tags == [LifecycleStage(customer.lifecycle_stage).label]
+
+
+def test_phone_numbers_are_never_stored_in_clear():
+    seed()
+    phones = [phone_number(7, i) for i in range(CUSTOMERS)]
+    stored = Identity.objects.filter(kind=IdentityKind.PHONE)
+    assert stored.count() > 10
+    for identity in stored:
+        assert re.fullmatch(r"[0-9a-f]{64}", identity.value)
+        assert re.fullmatch(r"1\d{2}\*{4}\d{4}", identity.display)
+    text = "\n".join(
+        str(row)
+        for qs in (
+            Customer.objects.values_list("name", "phone_hash", "phone_masked"),
+            Identity.objects.values_list("value", "display"),
+            FollowRelation.objects.values_list("remark", "description", "remark_mobiles"),
+            Event.objects.values_list("title", "payload"),
+            Note.objects.values_list("body"),
+        )
+        for row in qs
+    )
+    assert not [p for p in phones if p in text]
+    assert Customer.objects.exclude(phone_hash="").count() == stored.count()
+
+
+def test_customers_are_found_again_by_their_external_userid():
+    seed()
+    ext = external_userid(7, 5)
+    assert (
+        Identity.objects.get(kind=IdentityKind.WECOM, value=ext)
+        .customer.follow_relations.filter(external_userid=ext)
+        .exists()
+    )
+
+
+def test_negative_sizes_are_refused():
+    with pytest.raises(CommandError):
+        seed(customers=-1)
