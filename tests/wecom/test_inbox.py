@@ -304,3 +304,15 @@ def test_staff_for_unknown_member_on_delete_is_upserted_when_wecom_knows_them(po
 
     assert Staff.objects.get(userid="g_late").name == "晚到导购"
     assert Event.objects.get(kind="friend_deleted_by_staff").customer == customer
+
+
+def test_simulator_posts_a_real_callback_over_http(wecom_sim, sim_pair, live_server):
+    from scrm.wecom.simulator.callbacks import callback_post
+
+    guide, ext, _ = sim_pair
+
+    response = callback_post(_add_event(guide, ext), url=f"{live_server.url}/wecom/callback/")
+
+    assert (response.status_code, response.text) == (200, "success")
+    assert CallbackInbox.objects.get().status == CallbackInbox.Status.DONE
+    assert FollowRelation.objects.get().external_userid == ext
