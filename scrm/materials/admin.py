@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from scrm.materials.models import Material, MaterialCategory, MaterialSend
 
@@ -16,6 +17,21 @@ class MaterialAdmin(admin.ModelAdmin):
     search_fields = ["title", "content", "keywords"]
     list_filter = ["kind", "status", "category"]
     filter_horizontal = ["audience_tags"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    # Files go in through the console, where they are checked by content and re-encoded; the admin
+    # upload widget would skip every check.
+    readonly_fields = [
+        "file",
+        "thumbnail",
+        "cover",
+        "file_name",
+        "file_size",
+        "file_mime",
+        "published_at",
+        "send_count",
+        "wecom_media_id",
+        "wecom_media_uploaded_at",
+    ]
 
 
 @admin.register(MaterialSend)

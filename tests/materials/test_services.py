@@ -168,3 +168,20 @@ def test_category_tree_create_rename_move():
         category_move(category=skin, parent=serum)  # would make a cycle
     category_move(category=serum, parent=None)
     assert MaterialCategory.objects.get(pk=serum.pk).parent is None
+
+
+def test_django_admin_cannot_bypass_upload_checks(admin_client):
+    material = MaterialFactory(kind="image")
+    response = admin_client.post(
+        f"/admin/materials/material/{material.pk}/change/",
+        {
+            "kind": "image",
+            "title": "x",
+            "status": "draft",
+            "audience_stages": "[]",
+            "file": samples.upload("evil.png", samples.svg_with_script()),
+        },
+    )
+    material.refresh_from_db()
+    assert not material.file
+    assert response.status_code in (200, 302)
