@@ -51,6 +51,8 @@ class Material(models.Model):
     file_name = models.CharField(_("原文件名"), max_length=200, blank=True)
     file_size = models.PositiveIntegerField(_("文件大小"), default=0)
     file_mime = models.CharField(_("文件类型"), max_length=100, blank=True)
+    # Of the stored bytes: a re-sent bulk upload finds its earlier material instead of duplicating it.
+    file_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     thumbnail = models.ImageField(_("缩略图"), upload_to="materials/thumbs/%Y/%m/", blank=True)
     link_url = models.URLField(_("链接地址"), max_length=500, blank=True)
     cover = models.ImageField(_("封面"), upload_to="materials/covers/%Y/%m/", blank=True)

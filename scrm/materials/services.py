@@ -5,6 +5,7 @@ stores bytes it knows to be safe. A failed write leaves neither a row nor a file
 """
 
 import datetime as dt
+import hashlib
 import re
 import uuid
 from collections.abc import Iterable
@@ -141,6 +142,7 @@ def _apply_file(material: Material, upload: CheckedFile, saved: list) -> list[st
     material.file_name = upload.original_name
     material.file_size = upload.size
     material.file_mime = upload.mime
+    material.file_sha256 = hashlib.sha256(upload.content).hexdigest()
     material.thumbnail = ""
     if upload.thumbnail:
         _store(
@@ -315,9 +317,18 @@ def category_move(*, category: MaterialCategory, parent: MaterialCategory | None
 
 def material_bulk_image_create(
     *, upload: CheckedFile, created_by: Staff | None, category: MaterialCategory | None = None
-) -> Material:
-    """One image of a bulk upload becomes one draft image material titled after its file."""
+) -> tuple[Material, bool]:
+    """One image of a bulk upload becomes one draft image material titled after its file.
+
+    The same image uploaded again (a retry after a dropped connection, or a duplicate in the
+    batch) returns the existing material and False instead of storing a second copy.
+    """
+    digest = hashlib.sha256(upload.content).hexdigest()
+    existing = Material.objects.filter(kind=Material.Kind.IMAGE, file_sha256=digest).order_by("id").first()
+    if existing is not None:
+        return existing, False
     title = upload.original_name.rsplit(".", 1)[0][:100] or _("图片")
-    return material_create(
+    material = material_create(
         kind=Material.Kind.IMAGE, title=title, created_by=created_by, upload=upload, category=category
     )
+    return material, True

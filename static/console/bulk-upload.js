@@ -32,7 +32,8 @@
     if (result.ok) {
       var a = document.createElement("a");
       a.href = result.url;
-      a.textContent = labels.labelOk + "：" + result.title;
+      // A duplicate of an existing image links to that material, with the server's explanation.
+      a.textContent = result.created === false ? result.title : labels.labelOk + "：" + result.title;
       cell.appendChild(a);
     } else {
       cell.textContent = labels.labelFail + "：" + result.error;

@@ -353,3 +353,19 @@ def test_categories_create_nested_and_rename(content_client):
     assert child.name == "精华液"
     page = content_client.get(reverse("console:material_categories")).content.decode()
     assert "精华液" in page
+
+
+def test_bulk_upload_retry_does_not_duplicate(content_client):
+    url = reverse("console:material_bulk_upload")
+    image = samples.png(120, 80)
+    first = content_client.post(
+        url, {"files": [samples.upload("a.png", image)]}, headers={"Accept": "application/json"}
+    )
+    again = content_client.post(
+        url, {"files": [samples.upload("a.png", image)]}, headers={"Accept": "application/json"}
+    )
+    assert first.json()["results"][0]["created"] is True
+    result = again.json()["results"][0]
+    assert result["ok"] is True and result["created"] is False and "未重复保存" in result["title"]
+    assert result["id"] == first.json()["results"][0]["id"]
+    assert Material.objects.count() == 1

@@ -150,14 +150,17 @@ def _bulk_one(request, upload, category: MaterialCategory | None) -> dict:
     name = upload.name
     try:
         checked = check_upload(upload, kind=Material.Kind.IMAGE)
-        material = services.material_bulk_image_create(upload=checked, created_by=request.staff, category=category)
+        material, created = services.material_bulk_image_create(
+            upload=checked, created_by=request.staff, category=category
+        )
     except ValidationError as exc:
         return {"name": name, "ok": False, "error": " ".join(exc.messages)}
     return {
         "name": name,
         "ok": True,
         "id": material.pk,
-        "title": material.title,
+        "created": created,
+        "title": material.title if created else _("与已有素材“%(title)s”相同，未重复保存") % {"title": material.title},
         "url": reverse("console:material_detail", args=[material.pk]),
         "thumbnail": material.thumbnail.url if material.thumbnail else "",
     }
