@@ -42,6 +42,13 @@ def _portrait_context(request: HttpRequest, customer: Customer, external_userid:
 
 @require_GET
 @staff_required
+def ping(request: HttpRequest) -> HttpResponse:
+    """Keeps the session alive and tells the shell it is still signed in; the benchmarks' baseline."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+@staff_required
 def portrait(request: HttpRequest, external_userid: str) -> HttpResponse:
     customer = _customer_or_404(request, external_userid)
     context = _portrait_context(request, customer, external_userid)

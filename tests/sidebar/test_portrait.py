@@ -258,3 +258,11 @@ def test_portrait_query_count_does_not_grow_with_data(guide_client, rich_custome
         counts.append(len(queries))
     assert response.content.decode().count('class="chip on"') >= 32
     assert counts[0] == counts[1] <= 12, counts
+
+
+def test_ping_answers_signed_in_staff_only(client, guide):
+    assert client.get("/sidebar/ping/").status_code == 302
+    client.force_login(guide.user)
+    response = client.get("/sidebar/ping/")
+    assert response.status_code == 200
+    assert response.content == b"ok"
