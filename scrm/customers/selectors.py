@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -91,8 +91,9 @@ def customer_get_for_staff(*, staff: Staff, external_userid: str) -> Customer | 
 
     Both cases answer the same so an id cannot be probed.
     """
-    known_as = Identity.objects.filter(customer=OuterRef("pk"), kind=IdentityKind.WECOM, value=external_userid)
-    return customers_visible_to(staff=staff).filter(Exists(known_as)).select_related("store").first()
+    # Start from the unique identity so the lookup is one index probe, whatever the customer count.
+    known_as = Identity.objects.filter(kind=IdentityKind.WECOM, value=external_userid).values("customer_id")[:1]
+    return customers_visible_to(staff=staff).filter(pk=Subquery(known_as)).select_related("store").first()
 
 
 # --- portrait --------------------------------------------------------------------------------
