@@ -52,3 +52,25 @@ def test_one_active_follow_relation_per_guide_and_contact_but_history_is_kept():
 
 def test_every_event_kind_has_an_icon_and_group():
     assert set(KIND_INFO) == set(EventKind.values)
+
+
+def test_duplicate_identity_gets_a_clear_validation_error_in_forms_and_admin():
+    from django.core.exceptions import ValidationError
+
+    first = IdentityFactory(kind=IdentityKind.TMALL, value="tb_123")
+    duplicate = Identity(customer=CustomerFactory(), kind=IdentityKind.TMALL, value="tb_123")
+    with pytest.raises(ValidationError) as error:
+        duplicate.full_clean()
+    assert "身份标识 已经存在" in str(error.value)  # Chinese message, as admin shows it
+    assert Identity.objects.get(kind=IdentityKind.TMALL, value="tb_123") == first
+
+
+def test_admin_add_identity_duplicate_shows_form_error(admin_client):
+    IdentityFactory(kind=IdentityKind.JD, value="jd_9")
+    customer = CustomerFactory()
+    response = admin_client.post(
+        "/admin/customers/identity/add/", {"customer": customer.pk, "kind": IdentityKind.JD, "value": "jd_9"}
+    )
+    assert response.status_code == 200
+    assert "身份标识 已经存在" in response.content.decode()
+    assert Identity.objects.filter(value="jd_9").count() == 1
