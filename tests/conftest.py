@@ -12,6 +12,22 @@ def _celery_inline():
     celery_app.conf.task_eager_propagates = True
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_per_worker(worker_id):
+    """With Redis (CI) each xdist worker gets its own database, so one worker's cache.clear()
+    never drops another's cached tokens mid-test."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    if not settings.REDIS_URL or worker_id == "master":
+        yield
+        return
+    base = settings.REDIS_URL.rsplit("/", 1)[0]
+    location = f"{base}/{15 - int(worker_id.removeprefix('gw'))}"
+    with override_settings(CACHES={"default": {**settings.CACHES["default"], "LOCATION": location}}):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path):
     # Uploaded files and cached tokens never leak between tests.
