@@ -1,5 +1,7 @@
 # The two commands: `make run` and `make test`. Everything else is a helper.
 PYTHON ?= python3
+# Both cores; pass PYTEST_ARGS="" for a serial run or PYTEST_ARGS="-k name" to pick tests.
+PYTEST_ARGS ?= -n 2
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
