@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "scrm.wecom.simulator",
     "scrm.console",
     "scrm.analytics",
+    "scrm.api",
     "sidebar",
 ]
 
@@ -181,6 +182,12 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "导购侧边栏 SCRM API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Choice sets shared by several fields get one stable name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "scrm.customers.events.Channel",
+        "OrderStatusEnum": "scrm.customers.models.OrderStatus",
+        "EventResultStatusEnum": ["created", "duplicate", "error"],
+    },
 }
 
 # WeCom. In dev the API base and OAuth page point at the bundled simulator; production sets

@@ -1,0 +1,34 @@
+"""Reads of the REST API: the unified customer portrait for other systems."""
+
+from django.db.models import Prefetch
+
+from scrm.customers.models import Customer, CustomerTag, FollowRelation, Identity
+
+# A merge chain longer than this would be a bug; stop rather than loop.
+_MAX_MERGE_HOPS = 10
+
+
+def customer_api_get(*, customer_id: int) -> Customer | None:
+    """The customer (or, for a merged-away id, the one it was merged into) with what the portrait shows.
+
+    A fixed number of queries however many identities, tags or guides the customer has.
+    """
+    customers = Customer.objects.select_related("store").prefetch_related(
+        Prefetch("identities", queryset=Identity.objects.order_by("id")),
+        Prefetch(
+            "customer_tags",
+            queryset=CustomerTag.objects.filter(tag__deleted=False).select_related("tag__group").order_by("id"),
+        ),
+        Prefetch(
+            "follow_relations",
+            queryset=FollowRelation.objects.filter(ended_at__isnull=True).select_related("staff").order_by("added_at"),
+            to_attr="active_relations",
+        ),
+    )
+    pk = customer_id
+    for _hop in range(_MAX_MERGE_HOPS):
+        merged_into = Customer.objects.filter(pk=pk).values_list("merged_into_id", flat=True).first()
+        if merged_into is None:
+            break
+        pk = merged_into
+    return customers.filter(pk=pk, merged_into__isnull=True).first()

@@ -1,0 +1,493 @@
+"""Writes from the brand's other systems (shops, mini program, official account, POS) via /api/v1/.
+
+Every write here is idempotent: identities resolve to the same customer, an event is stored once
+per source id, and re-sending an order changes nothing. Callers validate shapes (the REST
+serializers); these services still refuse what would corrupt data, raising ValidationError with
+a Chinese message keyed by field.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scrm.customers.events import Channel, EventKind
+from scrm.customers.identity import IdentityTuple, customer_resolve
+from scrm.customers.models import Customer, Event, FollowRelation, Identity, IdentityKind, Order, OrderLine, OrderStatus
+from scrm.customers.services import event_record, phone_hash, phone_mask, phone_normalize
+from scrm.org.models import Staff, Store
+
+logger = logging.getLogger(__name__)
+
+# Which channel a customer first seen through an identity came from.
+IDENTITY_CHANNEL = {
+    IdentityKind.WECOM: Channel.WECOM,
+    IdentityKind.OA_OPENID: Channel.OA,
+    IdentityKind.MP_OPENID: Channel.MP,
+    IdentityKind.TMALL: Channel.TMALL,
+    IdentityKind.JD: Channel.JD,
+    IdentityKind.YOUZAN: Channel.YOUZAN,
+    IdentityKind.POS_MEMBER: Channel.POS,
+}
+# Kinds other systems may not post as plain events: orders have their own endpoint (so figures
+# follow), merges are ours.
+EVENT_KINDS_NOT_INGESTIBLE = {
+    EventKind.ORDER_PAID,
+    EventKind.ORDER_REFUNDED,
+    EventKind.ORDER_SHIPPED,
+    EventKind.CUSTOMER_MERGED,
+}
+# Payload keys that may hold a phone number: kept masked only, like everywhere else.
+PHONE_PAYLOAD_KEYS = {"phone", "mobile", "tel", "telephone", "phone_number"}
+# Orders never move back along this ladder: a late redelivery of an old state is ignored.
+STATUS_RANK = {
+    OrderStatus.PAID: 0,
+    OrderStatus.SHIPPED: 1,
+    OrderStatus.COMPLETED: 2,
+    OrderStatus.PARTIALLY_REFUNDED: 3,
+    OrderStatus.REFUNDED: 4,
+}
+
+
+def phone_valid(raw: str) -> bool:
+    digits = phone_normalize(raw)
+    return len(digits) == 11 and digits.startswith("1")
+
+
+def identity_tuples(*, identities: dict[str, str]) -> list[IdentityTuple]:
+    """(kind, value, display) rows for customer_resolve; phones become their keyed hash and mask."""
+    rows: list[IdentityTuple] = []
+    errors = {}
+    for kind, raw in identities.items():
+        value = (raw or "").strip()
+        if not value:
+            continue
+        if kind not in IdentityKind.values:
+            errors[kind] = _("未知的身份类型。")
+        elif kind == IdentityKind.PHONE:
+            if not phone_valid(value):
+                errors[kind] = _("请填写 11 位中国大陆手机号。")
+            else:
+                rows.append((kind, phone_hash(value), phone_mask(value)))
+        elif len(value) > 128:
+            errors[kind] = _("标识最长 128 个字符。")
+        else:
+            rows.append((kind, value, ""))
+    if errors:
+        raise ValidationError({"identities": [ValidationError(f"{k}: {m}") for k, m in errors.items()]})
+    if not rows:
+        raise ValidationError({"identities": _("至少需要一个身份标识。")})
+    return rows
+
+
+def _store_by_code(code: str, *, field_name: str = "store_code") -> Store | None:
+    if not code:
+        return None
+    store = Store.objects.filter(code=code).first()
+    if store is None:
+        raise ValidationError({field_name: _("门店编码 %(code)s 不存在。") % {"code": code}})
+    return store
+
+
+def _staff_by_userid(userid: str, *, field_name: str = "staff_userid") -> Staff | None:
+    if not userid:
+        return None
+    staff = Staff.objects.filter(userid=userid).first()
+    if staff is None:
+        raise ValidationError({field_name: _("导购 userid %(userid)s 不存在。") % {"userid": userid}})
+    return staff
+
+
+def _clean_payload(payload: dict | None) -> dict:
+    cleaned = dict(payload or {})
+    for key, value in cleaned.items():
+        if key.lower() in PHONE_PAYLOAD_KEYS and isinstance(value, str) and value:
+            cleaned[key] = phone_mask(value)
+    return cleaned
+
+
+# --- customers ----------------------------------------------------------------------------------
+
+
+@dataclass
+class IdentifyResult:
+    customer: Customer
+    created: bool
+
+
+def customer_upsert_from_api(
+    *,
+    identities: dict[str, str],
+    name: str = "",
+    gender: int | None = None,
+    birthday: dt.date | None = None,
+    store_code: str = "",
+    channel: str = "",
+) -> IdentifyResult:
+    """Find (or create) the one customer behind `identities`, merging customers they prove are one.
+
+    Profile fields only fill blanks: what a guide or WeCom already knows is not overwritten.
+    """
+    rows = identity_tuples(identities=identities)
+    store = _store_by_code(store_code)
+    if not channel:
+        channel = next((IDENTITY_CHANNEL[k] for k, _v, _d in rows if k in IDENTITY_CHANNEL), Channel.SYSTEM)
+    defaults = {"name": (name or "").strip()[:100], "source": channel}
+    if gender is not None:
+        defaults["gender"] = gender
+    if birthday is not None:
+        defaults["birthday"] = birthday
+    if store is not None:
+        defaults["store"] = store
+    query = Q()
+    for kind, value, _display in rows:
+        query |= Q(kind=kind, value=value)
+    known_before = Identity.objects.filter(query).exists()
+    customer = customer_resolve(identities=rows, defaults=defaults)
+    return IdentifyResult(customer=customer, created=not known_before)
+
+
+# --- events -------------------------------------------------------------------------------------
+
+# Default titles per kind; a placeholder missing from the payload falls back to the kind's label.
+_TITLES = {
+    EventKind.MP_VISIT: ("访问小程序「{page}」", ["page"]),
+    EventKind.MP_PRODUCT_VIEW: ("浏览了 {product}", ["product", "name"]),
+    EventKind.ADD_TO_CART: ("将 {product} 加入购物车", ["product", "name"]),
+    EventKind.OA_ARTICLE_READ: ("阅读公众号文章《{article}》", ["article", "title"]),
+    EventKind.FOLLOW_OA: ("关注了公众号「{account}」", ["account"]),
+    EventKind.UNFOLLOW_OA: ("取消关注公众号「{account}」", ["account"]),
+    EventKind.STORE_VISIT: ("到店（{store}）", ["store", "store_name", "store_code"]),
+    EventKind.COUPON_SENT: ("发放优惠券「{coupon}」", ["coupon", "name"]),
+    EventKind.TASK_DONE: ("完成任务「{task}」", ["task"]),
+}
+
+
+def event_default_title(*, kind: str, payload: dict) -> str:
+    template, keys = _TITLES.get(kind, ("", []))
+    if template:
+        value = next((str(payload[k]) for k in keys if payload.get(k) not in (None, "")), "")
+        if value:
+            placeholder = template[template.index("{") + 1 : template.index("}")]
+            return _(template).format(**{placeholder: value[:100]})
+    return str(EventKind(kind).label)
+
+
+def event_dedupe_key(*, source: str, source_id: str) -> str:
+    return f"api:{source}:{source_id}"
+
+
+@transaction.atomic
+def event_ingest(
+    *,
+    source: str,
+    source_id: str,
+    kind: str,
+    occurred_at: dt.datetime,
+    channel: str,
+    identities: dict[str, str],
+    title: str = "",
+    payload: dict | None = None,
+    staff_userid: str = "",
+) -> tuple[Event, bool]:
+    """Store one event from another system once per (source, source_id); (event, created)."""
+    dedupe_key = event_dedupe_key(source=source, source_id=source_id)
+    if len(dedupe_key) > 200:
+        raise ValidationError({"id": _("来源和 id 合计过长。")})
+    existing = Event.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        # A redelivery: nothing is resolved or created again.
+        return existing, False
+    if kind not in EventKind.values:
+        raise ValidationError({"kind": _("未知的事件类型 %(kind)s。") % {"kind": kind}})
+    if kind in EVENT_KINDS_NOT_INGESTIBLE:
+        raise ValidationError({"kind": _("订单事件请通过 PUT /api/v1/orders/<渠道>/<订单号> 上报。")})
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("未知的渠道 %(channel)s。") % {"channel": channel}})
+    if timezone.is_naive(occurred_at):
+        raise ValidationError({"occurred_at": _("时间必须带时区，例如 2026-11-01T08:00:00+08:00。")})
+    staff = _staff_by_userid(staff_userid)
+    rows = identity_tuples(identities=identities)
+    payload = _clean_payload(payload)
+    customer = customer_resolve(identities=rows, defaults={"source": channel})
+    return event_record(
+        customer=customer,
+        kind=kind,
+        occurred_at=occurred_at,
+        channel=channel,
+        title=(title or "").strip() or event_default_title(kind=kind, payload=payload),
+        dedupe_key=dedupe_key,
+        staff=staff,
+        payload={**payload, "source": source, "source_id": source_id},
+    )
+
+
+# --- orders -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineData:
+    name: str
+    unit_price: Decimal
+    quantity: int = 1
+    sku: str = ""
+    amount: Decimal | None = None
+
+    def row(self) -> tuple:
+        amount = self.amount if self.amount is not None else self.unit_price * self.quantity
+        return (self.sku, self.name, self.quantity, Decimal(self.unit_price).quantize(Decimal("0.01")), amount)
+
+
+@dataclass
+class OrderUpsertResult:
+    order: Order
+    created: bool
+    changed: list[str] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+    # Customers the order was taken from because its identities now name someone else.
+    moved_from: list[int] = field(default_factory=list)
+
+    @property
+    def result(self) -> str:
+        if self.created:
+            return "created"
+        return "updated" if self.changed or self.events else "unchanged"
+
+
+def order_attributed_staff(*, customer: Customer, paid_at: dt.datetime, store: Store | None) -> Staff | None:
+    """The guide who served the customer when they paid: same-store guides first, then the earliest."""
+    relations = list(
+        FollowRelation.objects.filter(customer=customer, added_at__lte=paid_at)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=paid_at))
+        .select_related("staff")
+        .order_by("added_at", "id")
+    )
+    if store is not None:
+        relations = [r for r in relations if r.staff.store_id == store.pk] or relations
+    return relations[0].staff if relations else None
+
+
+def _money(value) -> Decimal:
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
+def _order_title(order: Order, lines: list[tuple]) -> str:
+    where = order.store.name if order.store_id else str(Channel(order.channel).label)
+    title = _("在%(where)s下单 ¥%(amount)s") % {"where": where, "amount": order.amount}
+    if not lines:
+        return title
+    first = lines[0][1] + (_(" 等%(n)d件") % {"n": len(lines)} if len(lines) > 1 else "")
+    return f"{title}：{first}"
+
+
+@dataclass(frozen=True)
+class OrderData:
+    """One order as another system reports it (already shape-checked)."""
+
+    paid_at: dt.datetime
+    amount: Decimal
+    status: str = OrderStatus.PAID
+    refund_amount: Decimal | None = None
+    store_code: str = ""
+    staff_userid: str = ""
+    lines: tuple[LineData, ...] = ()
+    shipped_at: dt.datetime | None = None
+    carrier: str = ""
+    waybill: str = ""
+    refunded_at: dt.datetime | None = None
+    refund_reason: str = ""
+
+
+def order_upsert(*, channel: str, order_no: str, identities: dict[str, str], data: OrderData) -> OrderUpsertResult:
+    """Create or update one order and append its timeline events once each.
+
+    - order_paid once; order_shipped once when it ships; order_refunded once per refunded total.
+    - Status never moves back (paid → shipped → completed → refunded), refunds never shrink:
+      a late redelivery of an older state changes nothing.
+    - Attribution: the given staff userid, else the customer's guide at paid_at; a resend without
+      a userid keeps it (a later hand-over never takes an order away).
+    - Identities are required to create an order; an update without them keeps the buyer.
+    - The customer's figures are recomputed after commit.
+    """
+    errors = {}
+    if channel not in Channel.values or channel in (Channel.WECOM, Channel.SYSTEM):
+        errors["channel"] = _("未知的订单渠道 %(channel)s。") % {"channel": channel}
+    if not order_no or len(order_no) > 64:
+        errors["order_no"] = _("订单号不能为空，最长 64 个字符。")
+    if data.status not in OrderStatus.values:
+        errors["status"] = _("未知的订单状态 %(status)s。") % {"status": data.status}
+    for name in ("paid_at", "shipped_at", "refunded_at"):
+        value = getattr(data, name)
+        if value is not None and timezone.is_naive(value):
+            errors[name] = _("时间必须带时区，例如 2026-11-01T08:00:00+08:00。")
+    amount = _money(data.amount)
+    if amount < 0:
+        errors["amount"] = _("金额不能为负数。")
+    refund_amount = data.refund_amount
+    if refund_amount is None:
+        refund_amount = amount if data.status == OrderStatus.REFUNDED else Decimal("0.00")
+    refund_amount = _money(refund_amount)
+    if refund_amount < 0 or refund_amount > amount:
+        errors["refund_amount"] = _("退款金额必须在 0 和实付金额之间。")
+    if errors:
+        raise ValidationError(errors)
+    store = _store_by_code(data.store_code)
+    staff = _staff_by_userid(data.staff_userid)
+    rows = identity_tuples(identities=identities) if any((v or "").strip() for v in identities.values()) else []
+    line_rows = [line.row() for line in data.lines]
+
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                result = _order_upsert_once(
+                    channel=channel,
+                    order_no=order_no,
+                    rows=rows,
+                    data=data,
+                    amount=amount,
+                    refund_amount=refund_amount,
+                    store=store,
+                    staff=staff,
+                    line_rows=line_rows,
+                )
+                if result.created or result.changed or result.events:
+                    ids = (result.order.customer_id, *result.moved_from)
+                    transaction.on_commit(lambda ids=ids: _refresh_figures(ids))
+                return result
+        except IntegrityError:
+            # A concurrent first delivery of the same order created it; the retry updates it.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+_FK_FIELDS = ("customer", "store", "staff")
+
+
+def _order_upsert_once(
+    *, channel, order_no, rows, data: OrderData, amount, refund_amount, store, staff, line_rows
+) -> OrderUpsertResult:
+    # Resolve first: a merge it causes moves this order, and the row read below already shows that.
+    customer = customer_resolve(identities=rows, defaults={"source": channel, "store": store}) if rows else None
+    order = Order.objects.select_for_update().filter(channel=channel, order_no=order_no).first()
+    if order is None and customer is None:
+        raise ValidationError({"identities": _("新订单至少需要一个身份标识。")})
+
+    if order is None:
+        staff = staff or order_attributed_staff(customer=customer, paid_at=data.paid_at, store=store)
+        order = Order.objects.create(
+            channel=channel,
+            order_no=order_no,
+            customer=customer,
+            store=store or (staff.store if staff else None),
+            staff=staff,
+            paid_at=data.paid_at,
+            amount=amount,
+            refund_amount=refund_amount,
+            status=data.status,
+        )
+        _lines_write(order, line_rows)
+        result = OrderUpsertResult(order=order, created=True)
+        stored_lines = line_rows
+    else:
+        result = OrderUpsertResult(order=order, created=False)
+        updates = {"paid_at": data.paid_at, "amount": amount}
+        if customer is not None:
+            updates["customer"] = customer
+        if STATUS_RANK[data.status] >= STATUS_RANK[order.status]:
+            updates["status"] = data.status
+        if refund_amount > order.refund_amount:
+            updates["refund_amount"] = refund_amount
+        if store is not None:
+            updates["store"] = store
+        if staff is not None:
+            updates["staff"] = staff
+        for name, value in updates.items():
+            current = getattr(order, f"{name}_id") if name in _FK_FIELDS else getattr(order, name)
+            if current != (value.pk if name in _FK_FIELDS else value):
+                if name == "customer":
+                    # The identities now name someone else as the buyer: the order's events follow.
+                    result.moved_from.append(order.customer_id)
+                    Event.objects.filter(dedupe_key__startswith=_order_key_base(order)).update(customer=value)
+                setattr(order, name, value)
+                result.changed.append(name)
+        if result.changed:
+            order.save(update_fields=[*result.changed, "updated_at"])
+        stored_lines = [(li.sku, li.name, li.quantity, li.unit_price, li.amount) for li in order.lines.order_by("id")]
+        if line_rows and line_rows != stored_lines:
+            order.lines.all().delete()
+            _lines_write(order, line_rows)
+            result.changed.append("lines")
+            stored_lines = line_rows
+    _order_events(order=order, lines=stored_lines, data=data, result=result)
+    return result
+
+
+def _lines_write(order: Order, line_rows: list[tuple]) -> None:
+    OrderLine.objects.bulk_create(
+        OrderLine(order=order, sku=sku, name=name, quantity=qty, unit_price=price, amount=amount)
+        for sku, name, qty, price, amount in line_rows
+    )
+
+
+def _order_key_base(order: Order) -> str:
+    return f"order:{order.channel}:{order.order_no}:"
+
+
+def _order_events(*, order: Order, lines: list[tuple], data: OrderData, result: OrderUpsertResult) -> None:
+    base = _order_key_base(order)
+    common = {"order_no": order.order_no, "channel": order.channel}
+    items = [{"sku": sku, "name": name, "quantity": qty, "price": str(price)} for sku, name, qty, price, _a in lines]
+    wanted = [
+        (
+            EventKind.ORDER_PAID,
+            order.paid_at,
+            _order_title(order, lines),
+            f"{base}paid",
+            {**common, "amount": str(order.amount), "items": items},
+        )
+    ]
+    if order.status == OrderStatus.SHIPPED or data.shipped_at:
+        title = _("订单已发货")
+        if data.carrier or data.waybill:
+            title = f"{title}：{data.carrier} {data.waybill}".strip()
+        shipped = {**common, "carrier": data.carrier, "waybill": data.waybill}
+        wanted.append((EventKind.ORDER_SHIPPED, data.shipped_at or timezone.now(), title, f"{base}shipped", shipped))
+    if order.refund_amount > 0:
+        full = order.refund_amount >= order.amount
+        title = (_("全额退款 ¥%(amount)s") if full else _("部分退款 ¥%(amount)s")) % {"amount": order.refund_amount}
+        if data.refund_reason:
+            title = f"{title}（{data.refund_reason}）"
+        refunded = {**common, "refund_amount": str(order.refund_amount), "reason": data.refund_reason}
+        # One event per refunded total: a second, larger refund is news, a resend is not.
+        key = f"{base}refunded:{order.refund_amount}"
+        wanted.append((EventKind.ORDER_REFUNDED, data.refunded_at or timezone.now(), title, key, refunded))
+    for kind, occurred_at, title, key, payload in wanted:
+        _event, created = event_record(
+            customer=order.customer,
+            kind=kind,
+            occurred_at=occurred_at,
+            channel=order.channel,
+            title=title,
+            dedupe_key=key,
+            staff=order.staff,
+            payload=payload,
+        )
+        if created:
+            result.events.append(kind)
+
+
+def _refresh_figures(customer_ids) -> None:
+    from scrm.customers.tasks import refresh_figures
+
+    for customer_id in customer_ids:
+        try:
+            refresh_figures.delay(customer_id)
+        except Exception:  # broker unreachable: the nightly sweep recomputes
+            logger.warning("figures of customer %s left for the nightly sweep", customer_id)
