@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "scrm.console",
     "scrm.analytics",
     "scrm.api",
+    "scrm.handover",
     "sidebar",
 ]
 
@@ -166,6 +167,11 @@ CELERY_BEAT_SCHEDULE = {
     "wecom-sweep-callback-inbox": {"task": "scrm.wecom.tasks.sweep_callback_inbox", "schedule": 60.0},
     "wecom-sweep-tag-outbox": {"task": "scrm.wecom.tasks.sweep_tag_outbox", "schedule": 60.0},
     "wecom-sync-nightly": {"task": "scrm.wecom.tasks.wecom_sync", "schedule": crontab(hour=2, minute=30)},
+    # Customer hand-over: transfer_result for waiting items (the transfer_fail callback is faster).
+    "handover-poll-results": {
+        "task": "scrm.handover.tasks.poll_results",
+        "schedule": int(env("HANDOVER_POLL_SECONDS", "600")),
+    },
 }
 
 REST_FRAMEWORK = {

@@ -674,6 +674,16 @@ def _apply_transfer_fail(row: CallbackInbox, payload: dict, fetched: Fetched) ->
         raise Skip(_("本地没有这个客户"))
     staff = Staff.objects.filter(userid=row.userid).first()
     reason = payload.get("FailReason") or ""
+    # UserID is the takeover. A hand-over item waiting on this settles now; its key is shared with
+    # the transfer_result poll, so the timeline gets one event whichever comes first.
+    from scrm.handover.services import handover_item_fail_from_callback
+
+    item = handover_item_fail_from_callback(
+        takeover_userid=row.userid,
+        external_userid=row.external_userid,
+        fail_reason=reason,
+        at=_ts(payload.get("CreateTime")),
+    )
     event_record(
         customer=customer,
         kind=EventKind.TRANSFER_FAILED,
@@ -681,7 +691,7 @@ def _apply_transfer_fail(row: CallbackInbox, payload: dict, fetched: Fetched) ->
         channel=Channel.WECOM,
         staff=staff,
         title=_("转接失败：%(reason)s") % {"reason": _FAIL_REASONS.get(reason, reason or _("未知原因"))},
-        dedupe_key=f"wecom:cb:{row.key}",
+        dedupe_key=item.failed_event_key if item else f"wecom:cb:{row.key}",
         payload={"userid": row.userid, "external_userid": row.external_userid, "reason": reason},
     )
 

@@ -1,0 +1,491 @@
+"""Writes of customer hand-over (客户继承). Views, tasks and the callback processing call these.
+
+The WeCom calls run in Celery after commit. An item is claimed (pending → sending) before its
+chunk is sent, so a re-run never sends it twice; a retryable error puts the chunk back to
+pending, a worker that dies mid-call leaves it `sending` for the poll to reconcile.
+"""
+
+import datetime as dt
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from scrm.customers.events import Channel, EventKind
+from scrm.customers.models import FollowRelation
+from scrm.customers.services import event_record
+from scrm.handover.models import HandoverBatch, HandoverItem
+from scrm.org.models import Staff
+from scrm.wecom import api
+from scrm.wecom.errors import WeComError
+
+logger = logging.getLogger(__name__)
+
+State = HandoverItem.State
+CHUNK = api.MAX_BATCH
+OPEN_STATES = (State.PENDING, State.SENDING, State.WAITING)
+# A `sending` item older than this lost its worker; the poll asks WeCom what became of it.
+STUCK_AFTER = dt.timedelta(minutes=10)
+# Pending items this old lost their dispatch (broker down, retries used up); the poll sends them.
+PENDING_SWEEP_AFTER = dt.timedelta(minutes=5)
+
+# Per-customer errcodes of transfer_customer and the calls' own failures, as a manager reads them.
+ERRCODE_REASONS = {
+    40129: gettext_lazy("客户正在转接中"),
+    84061: gettext_lazy("不是原导购的客户"),
+    40096: gettext_lazy("客户 ID 无效"),
+    40003: gettext_lazy("企业微信成员不存在"),
+    40098: gettext_lazy("接替导购不能是原导购"),
+    40099: gettext_lazy("原导购的在职状态与转接类型不符"),
+    60011: gettext_lazy("应用没有该成员或客户的权限"),
+    84074: gettext_lazy("接替导购没有客户联系权限"),
+    84076: gettext_lazy("接替导购的客户数已达上限"),
+}
+# transfer_result status codes.
+RESULT_SUCCESS, RESULT_WAITING, RESULT_REFUSED, RESULT_LIMIT, RESULT_NONE = 1, 2, 3, 4, 5
+FAIL_REASONS = {
+    "customer_refused": (State.REFUSED, gettext_lazy("客户拒绝转接")),
+    "customer_limit_exceed": (State.FAILED, gettext_lazy("接替导购的客户数已达上限")),
+}
+
+
+def errcode_reason(errcode: int | None, errmsg: str = "") -> str:
+    if errcode is None:
+        return errmsg
+    return str(ERRCODE_REASONS.get(errcode) or errmsg or _("企业微信错误 %(code)s") % {"code": errcode})
+
+
+# --- staff ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def staff_mark_departed(*, staff: Staff, by: Staff) -> Staff:
+    """Record that a guide left (离职): they can no longer sign in; their customers wait for 离职继承.
+
+    Marking twice keeps the first departure time.
+    """
+    staff = Staff.objects.select_for_update().get(pk=staff.pk)
+    if not staff.is_active:
+        return staff
+    if staff.pk == by.pk:
+        raise ValidationError(_("不能将自己标记为离职"))
+    staff.is_active = False
+    staff.departed_at = timezone.now()
+    staff.save(update_fields=["is_active", "departed_at", "updated_at"])
+    logger.info("staff %s marked departed by %s", staff.userid, by.userid)
+    return staff
+
+
+# --- create -----------------------------------------------------------------------------------
+
+
+def handover_batch_create(
+    *,
+    handover: Staff,
+    takeovers: list[Staff],
+    relations: list[FollowRelation],
+    created_by: Staff,
+    request_key: str,
+    transfer_success_msg: str = "",
+    selection: dict | None = None,
+) -> HandoverBatch:
+    """One batch with an item per relation, takeovers assigned in turn; sent to WeCom after commit.
+
+    The same request_key again returns the batch made the first time.
+    """
+    existing = HandoverBatch.objects.filter(request_key=request_key).first()
+    if existing is not None:
+        return existing
+    if not takeovers:
+        raise ValidationError(_("请选择接替导购"))
+    if any(t.pk == handover.pk for t in takeovers):
+        raise ValidationError(_("接替导购不能是原导购"))
+    if any(not t.is_active for t in takeovers):
+        raise ValidationError(_("接替导购必须在职"))
+    relations = sorted(relations, key=lambda r: r.pk)
+    if not relations:
+        raise ValidationError(_("请至少选择一位客户"))
+    if any(r.staff_id != handover.pk or r.ended_at is not None for r in relations):
+        raise ValidationError(_("只能转接原导购当前服务中的客户"))
+    handover.refresh_from_db(fields=["is_active"])  # the departure decides which WeCom API applies
+    kind = HandoverBatch.Kind.IN_SERVICE if handover.is_active else HandoverBatch.Kind.RESIGNED
+    try:
+        with transaction.atomic():
+            batch = HandoverBatch.objects.create(
+                kind=kind,
+                handover=handover,
+                store=handover.store,
+                created_by=created_by,
+                transfer_success_msg=transfer_success_msg.strip() if kind == HandoverBatch.Kind.IN_SERVICE else "",
+                selection=selection or {},
+                request_key=request_key,
+            )
+            HandoverItem.objects.bulk_create(
+                [
+                    HandoverItem(
+                        batch=batch,
+                        relation=relation,
+                        customer_id=relation.customer_id,
+                        external_userid=relation.external_userid,
+                        takeover=takeovers[n % len(takeovers)],
+                    )
+                    for n, relation in enumerate(relations)
+                ]
+            )
+    except IntegrityError:
+        # Another batch claimed some of these customers meanwhile (or this request raced itself).
+        existing = HandoverBatch.objects.filter(request_key=request_key).first()
+        if existing is not None:
+            return existing
+        raise ValidationError(_("部分客户已在转接中，请刷新后重新选择")) from None
+    transaction.on_commit(lambda: handover_dispatch(batch.pk))
+    return batch
+
+
+def handover_dispatch(batch_id: int) -> None:
+    # Imported late: tasks import services. A lost dispatch is picked up by the poll's sweep.
+    from scrm.handover import tasks
+
+    try:
+        tasks.send_batch.delay(batch_id)
+    except Exception:  # broker unreachable (or, when eager, an error already recorded on the items)
+        logger.warning("hand-over batch %s left for the sweep", batch_id, exc_info=True)
+
+
+# --- send -------------------------------------------------------------------------------------
+
+
+def _claim_chunk(batch: HandoverBatch) -> list[HandoverItem]:
+    """Up to CHUNK pending items of one takeover, now `sending` with their attempt counted."""
+    with transaction.atomic():
+        first = batch.items.filter(state=State.PENDING).order_by("id").values_list("takeover_id", flat=True).first()
+        if first is None:
+            return []
+        ids = list(
+            batch.items.select_for_update()
+            .filter(state=State.PENDING, takeover_id=first)
+            .order_by("id")
+            .values_list("pk", flat=True)[:CHUNK]
+        )
+        HandoverItem.objects.filter(pk__in=ids, state=State.PENDING).update(
+            state=State.SENDING, claimed_at=timezone.now(), attempt=F("attempt") + 1
+        )
+    return list(
+        HandoverItem.objects.filter(pk__in=ids, state=State.SENDING)
+        .select_related("takeover", "customer")
+        .order_by("id")
+    )
+
+
+def handover_batch_send(*, batch_id: int) -> int:
+    """Send the batch's pending items to WeCom in chunks of ≤ 100; returns how many were sent.
+
+    A retryable WeComError puts the failing chunk back to pending and is re-raised for the task
+    to retry (earlier chunks stay sent); a permanent one fails that chunk's items with its reason.
+    """
+    batch = HandoverBatch.objects.select_related("handover").filter(pk=batch_id).first()
+    if batch is None:
+        return 0
+    sent = 0
+    while chunk := _claim_chunk(batch):
+        _send_chunk(batch, chunk)
+        sent += len(chunk)
+    return sent
+
+
+def _send_chunk(batch: HandoverBatch, chunk: list[HandoverItem]) -> None:
+    takeover = chunk[0].takeover
+    ids = [item.external_userid for item in chunk]
+    try:
+        if batch.resigned:
+            answer = api.resigned_transfer_customer(
+                handover_userid=batch.handover.userid, takeover_userid=takeover.userid, external_userids=ids
+            )
+        else:
+            answer = api.transfer_customer(
+                handover_userid=batch.handover.userid,
+                takeover_userid=takeover.userid,
+                external_userids=ids,
+                transfer_success_msg=batch.transfer_success_msg,
+            )
+    except WeComError as exc:
+        if exc.retryable:
+            HandoverItem.objects.filter(pk__in=[i.pk for i in chunk], state=State.SENDING).update(
+                state=State.PENDING, claimed_at=None, attempt=F("attempt") - 1
+            )
+            raise
+        with transaction.atomic():
+            for item in chunk:
+                _settle_failed(
+                    item, state=State.FAILED, errcode=exc.errcode, reason=errcode_reason(exc.errcode, exc.errmsg)
+                )
+        return
+    codes = {c.get("external_userid"): int(c.get("errcode") or 0) for c in answer}
+    now = timezone.now()
+    with transaction.atomic():
+        accepted = [item.pk for item in chunk if codes.get(item.external_userid) == 0]
+        HandoverItem.objects.filter(pk__in=accepted, state=State.SENDING).update(
+            state=State.WAITING, requested_at=now, errcode=0, reason=""
+        )
+        for item in chunk:
+            code = codes.get(item.external_userid)
+            if code == 0:
+                continue
+            reason = errcode_reason(code) if code is not None else _("企业微信未返回该客户的结果")
+            _settle_failed(item, state=State.FAILED, errcode=code, reason=reason)
+
+
+# --- outcomes ---------------------------------------------------------------------------------
+
+
+def _settle_failed(item: HandoverItem, *, state: str, errcode: int | None, reason: str, at: dt.datetime | None = None):
+    """Mark an open item refused/failed and put it on the customer's timeline once per attempt."""
+    at = at or timezone.now()
+    updated = HandoverItem.objects.filter(pk=item.pk, state__in=[State.SENDING, State.WAITING]).update(
+        state=state, errcode=errcode, reason=reason[:200], settled_at=at
+    )
+    if not updated:
+        return
+    item.state, item.errcode, item.reason, item.settled_at = state, errcode, reason[:200], at
+    title = _("转接给 %(to)s 失败：%(reason)s") % {"to": item.takeover.name, "reason": reason}
+    event_record(
+        customer=item.customer,
+        kind=EventKind.TRANSFER_FAILED,
+        occurred_at=at,
+        channel=Channel.WECOM,
+        title=title,
+        dedupe_key=item.failed_event_key,
+        staff=item.takeover,
+        payload={
+            "batch_id": item.batch_id,
+            "external_userid": item.external_userid,
+            "takeover_userid": item.takeover.userid,
+            "errcode": errcode,
+            "reason": reason,
+        },
+    )
+
+
+@transaction.atomic
+def handover_item_accept(*, item_id: int, at: dt.datetime | None = None) -> HandoverItem | None:
+    """WeCom finished the transfer: the old relation ends, the takeover's begins, the timeline says so.
+
+    Everything else (notes, orders and their Order.staff, tags, events) stays on the same Customer.
+    """
+    item = (
+        HandoverItem.objects.select_for_update()
+        .select_related("batch__handover", "takeover", "customer", "relation")
+        .filter(pk=item_id, state__in=[State.SENDING, State.WAITING])
+        .first()
+    )
+    if item is None:
+        return None
+    at = at or timezone.now()
+    old = item.relation
+    if old.ended_at is None:
+        old.ended_at, old.ended_by = at, FollowRelation.EndedBy.TRANSFER
+        old.save(update_fields=["ended_at", "ended_by", "updated_at"])
+    # A sync or callback may have created the takeover's relation already.
+    new = FollowRelation.objects.filter(
+        staff=item.takeover, external_userid=item.external_userid, ended_at__isnull=True
+    ).first()
+    if new is None:
+        new = FollowRelation.objects.create(
+            staff=item.takeover,
+            customer=item.customer,
+            external_userid=item.external_userid,
+            remark=old.remark,
+            description=old.description,
+            remark_mobiles=old.remark_mobiles,
+            add_way=old.add_way,
+            state=old.state,
+            added_at=at,
+        )
+    old_name, new_name = item.batch.handover.name, item.takeover.name
+    event_record(
+        customer=item.customer,
+        kind=EventKind.TRANSFER,
+        occurred_at=at,
+        channel=Channel.WECOM,
+        title=_("从 %(from)s 转接给 %(to)s") % {"from": old_name, "to": new_name},
+        dedupe_key=item.accepted_event_key,
+        staff=item.takeover,
+        payload={
+            "batch_id": item.batch_id,
+            "kind": item.batch.kind,
+            "external_userid": item.external_userid,
+            "from_userid": item.batch.handover.userid,
+            "to_userid": item.takeover.userid,
+        },
+    )
+    item.state, item.settled_at, item.new_relation = State.ACCEPTED, at, new
+    item.errcode, item.reason = 0, ""
+    item.save(update_fields=["state", "settled_at", "new_relation", "errcode", "reason", "updated_at"])
+    return item
+
+
+def handover_item_fail_from_callback(
+    *, takeover_userid: str, external_userid: str, fail_reason: str, at: dt.datetime | None = None
+) -> HandoverItem | None:
+    """WeCom's transfer_fail callback (UserID is the takeover): the waiting item settles now.
+
+    Returns the item whose failure the callback is about, also when the poll settled it first,
+    so the callback records its timeline event under the item's key (once); None otherwise.
+    """
+    item = (
+        HandoverItem.objects.select_related("takeover", "customer")
+        .filter(takeover__userid=takeover_userid, external_userid=external_userid)
+        .order_by("-id")
+        .first()
+    )
+    if item is None:
+        return None
+    if item.state in (State.SENDING, State.WAITING):
+        state, reason = FAIL_REASONS.get(fail_reason, (State.FAILED, fail_reason or _("未知原因")))
+        with transaction.atomic():
+            _settle_failed(item, state=state, errcode=None, reason=str(reason), at=at)
+        return item
+    if item.state in (State.REFUSED, State.FAILED) and item.requested_at is not None:
+        return item
+    return None
+
+
+# --- follow-up --------------------------------------------------------------------------------
+
+
+def _result_statuses(*, resigned: bool, handover_userid: str, takeover_userid: str) -> dict[str, tuple[int, int]]:
+    """{external_userid: (status, takeover_time)} from transfer_result, every page; the latest row wins."""
+    call = api.resigned_transfer_result if resigned else api.transfer_result
+    statuses: dict[str, tuple[int, int]] = {}
+    cursor = ""
+    while True:
+        rows, cursor = call(handover_userid=handover_userid, takeover_userid=takeover_userid, cursor=cursor)
+        for row in rows:
+            statuses[row.get("external_userid", "")] = (int(row.get("status") or 0), int(row.get("takeover_time") or 0))
+        if not cursor:
+            return statuses
+
+
+def _followed_items():
+    stuck = timezone.now() - STUCK_AFTER
+    return HandoverItem.objects.filter(Q(state=State.WAITING) | Q(state=State.SENDING, claimed_at__lt=stuck))
+
+
+def handover_results_poll() -> dict[str, int]:
+    """Ask WeCom about every waiting (or stuck) item, one transfer_result per guide pair.
+
+    Also re-dispatches batches whose pending items lost their dispatch. Returns counts by new state.
+    """
+    counts: dict[str, int] = {}
+    pairs = (
+        _followed_items()
+        .values_list("batch__kind", "batch__handover__userid", "takeover__userid")
+        .order_by()
+        .distinct()
+    )
+    for kind, handover_userid, takeover_userid in list(pairs):
+        resigned = kind == HandoverBatch.Kind.RESIGNED
+        try:
+            statuses = _result_statuses(
+                resigned=resigned, handover_userid=handover_userid, takeover_userid=takeover_userid
+            )
+        except WeComError as exc:
+            # The next poll asks again; one pair's failure does not hold up the others.
+            logger.info("transfer_result %s→%s failed: %s", handover_userid, takeover_userid, exc)
+            continue
+        for state, n in handover_results_apply(
+            kind=kind, handover_userid=handover_userid, takeover_userid=takeover_userid, statuses=statuses
+        ).items():
+            counts[state] = counts.get(state, 0) + n
+    for batch_id in handover_stale_batch_ids():
+        handover_dispatch(batch_id)
+    return counts
+
+
+def handover_results_apply(
+    *, kind: str, handover_userid: str, takeover_userid: str, statuses: dict[str, tuple[int, int]]
+) -> dict[str, int]:
+    """Apply one pair's transfer_result answer to its waiting/stuck items."""
+    items = list(
+        _followed_items()
+        .filter(batch__kind=kind, batch__handover__userid=handover_userid, takeover__userid=takeover_userid)
+        .select_related("takeover", "customer")
+    )
+    counts: dict[str, int] = {}
+    resend: set[int] = set()
+    for item in items:
+        status, takeover_time = statuses.get(item.external_userid, (0, 0))
+        new_state = None
+        if status == RESULT_SUCCESS:
+            at = dt.datetime.fromtimestamp(takeover_time, tz=dt.UTC) if takeover_time else None
+            if handover_item_accept(item_id=item.pk, at=at):
+                new_state = State.ACCEPTED
+        elif status in (RESULT_REFUSED, RESULT_LIMIT):
+            state, reason = (
+                (State.REFUSED, _("客户拒绝转接"))
+                if status == RESULT_REFUSED
+                else (State.FAILED, _("接替导购的客户数已达上限"))
+            )
+            with transaction.atomic():
+                _settle_failed(item, state=state, errcode=None, reason=str(reason))
+            new_state = state
+        elif item.state == State.SENDING:
+            if status == RESULT_WAITING:
+                HandoverItem.objects.filter(pk=item.pk, state=State.SENDING).update(
+                    state=State.WAITING, requested_at=timezone.now(), errcode=0
+                )
+                new_state = State.WAITING
+            else:
+                # WeCom never got the request: send it again.
+                HandoverItem.objects.filter(pk=item.pk, state=State.SENDING).update(
+                    state=State.PENDING, claimed_at=None, attempt=F("attempt") - 1
+                )
+                resend.add(item.batch_id)
+                new_state = State.PENDING
+        elif status == RESULT_NONE:
+            with transaction.atomic():
+                _settle_failed(item, state=State.FAILED, errcode=None, reason=_("企业微信没有这次转接的记录"))
+            new_state = State.FAILED
+        if new_state:
+            counts[new_state] = counts.get(new_state, 0) + 1
+    for batch_id in sorted(resend):
+        transaction.on_commit(lambda pk=batch_id: handover_dispatch(pk))
+    return counts
+
+
+def handover_stale_batch_ids() -> list[int]:
+    cutoff = timezone.now() - PENDING_SWEEP_AFTER
+    return list(
+        HandoverItem.objects.filter(state=State.PENDING, updated_at__lt=cutoff)
+        .order_by()
+        .values_list("batch_id", flat=True)
+        .distinct()[:100]
+    )
+
+
+# --- retry ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def handover_batch_retry(*, batch: HandoverBatch) -> int:
+    """重试失败项: refused and failed items go back to pending and are sent again after commit.
+
+    Items whose customer has since left the old guide, or is in another open hand-over, are kept as they are.
+    """
+    busy = HandoverItem.objects.filter(state__in=OPEN_STATES).values("relation_id")
+    items = (
+        batch.items.select_for_update()
+        .filter(state__in=[State.REFUSED, State.FAILED], relation__ended_at__isnull=True)
+        .exclude(relation_id__in=busy)
+    )
+    ids = list(items.values_list("pk", flat=True))
+    count = HandoverItem.objects.filter(pk__in=ids).update(
+        state=State.PENDING, errcode=None, reason="", claimed_at=None, requested_at=None, settled_at=None
+    )
+    if count:
+        transaction.on_commit(lambda: handover_dispatch(batch.pk))
+    return count
