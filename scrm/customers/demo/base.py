@@ -18,6 +18,8 @@ from PIL import Image, ImageDraw, ImageFont
 from scrm.customers.demo import vocab
 from scrm.customers.models import Tag, TagGroup, TagSource
 from scrm.materials.models import Material, MaterialCategory
+from scrm.materials.services import material_create, material_publish, material_unpublish
+from scrm.materials.validation import CheckedFile, check_upload
 from scrm.org.models import Staff, Store
 
 STAFF_PASSWORD = "demo1234"
@@ -188,49 +190,52 @@ def _materials_seed(*, now: dt.datetime, author: Staff, tags: dict[str, list[Tag
         status_roll, stage_roll, tag_roll = rng.random(), rng.random(), rng.random()
         if (kind, title) in existing:
             continue
-        status = Material.Status.PUBLISHED
-        if status_roll < 0.08:
-            status = Material.Status.DRAFT
-        elif status_roll < 0.12:
-            status = Material.Status.UNPUBLISHED
-        material = Material(
+        seed = f"{kind}:{title}"
+        upload = cover = None
+        fields = {"content": spec.get("content", "")}
+        if kind == Material.Kind.IMAGE:
+            label = products.get(spec["sku"], (title, ""))[0]
+            upload = _checked(_image_bytes(seed, label, fmt="JPEG"), f"{title}.jpg", kind)
+            fields["content"] = products.get(spec["sku"], ("", ""))[0]
+        elif kind == Material.Kind.LINK:
+            fields["link_url"] = spec["link_url"]
+            cover = _checked(_image_bytes(seed, title, fmt="PNG"), f"{title}.png", "image")
+        elif kind == Material.Kind.MINIPROGRAM:
+            fields |= {"mp_appid": vocab.MP_APPID, "mp_page": spec["mp_page"]}
+            cover = _checked(_image_bytes(seed, title, fmt="PNG"), f"{title}.png", "image")
+        elif kind == Material.Kind.VIDEO:
+            upload = _checked(_tiny_mp4(spec["seconds"]), f"{title}.mp4", kind)
+            cover = _checked(_image_bytes(seed, title, fmt="JPEG"), f"{title}.jpg", "image")
+        elif kind == Material.Kind.FILE:
+            upload = _checked(_pdf_bytes(spec["lines"]), f"{title}.pdf", kind)
+        interests = vocab.TAG_GROUPS[2][1]
+        material = material_create(
             kind=kind,
             title=title,
-            content=spec.get("content", ""),
-            link_url=spec.get("link_url", ""),
-            category=categories[spec["category"]],
-            keywords=" ".join({spec["category"], title.split(" ")[0]}),
-            status=status,
             created_by=author,
+            upload=upload,
+            cover=cover,
+            audience_tags=[Tag.objects.get(pk=tag_ids[interests[n % len(interests)]])] if tag_roll < 0.3 else [],
+            category=categories[spec["category"]],
+            keywords=" ".join(dict.fromkeys([spec["category"], title.split(" ")[0]])),
             valid_from=now - dt.timedelta(days=200 - n),
             audience_stages=["dormant", "lost"]
             if spec["category"] == "沉睡唤醒"
             else (["new"] if stage_roll < 0.15 else []),
+            **fields,
         )
-        seed = f"{kind}:{title}"
-        if kind == Material.Kind.IMAGE:
-            label = products.get(spec["sku"], (title, ""))[0]
-            material.file.save(f"img_{n:02d}.jpg", ContentFile(_image_bytes(seed, label, fmt="JPEG")), save=False)
-            material.content = products.get(spec["sku"], ("", ""))[0]
-        elif kind == Material.Kind.LINK:
-            material.cover.save(f"cover_{n:02d}.png", ContentFile(_image_bytes(seed, title, fmt="PNG")), save=False)
-        elif kind == Material.Kind.MINIPROGRAM:
-            material.mp_appid = vocab.MP_APPID
-            material.mp_page = spec["mp_page"]
-            material.cover.save(f"mp_{n:02d}.png", ContentFile(_image_bytes(seed, title, fmt="PNG")), save=False)
-        elif kind == Material.Kind.VIDEO:
-            material.file.save(f"video_{n:02d}.mp4", ContentFile(_tiny_mp4(spec["seconds"])), save=False)
-            material.thumbnail.save(
-                f"video_{n:02d}.jpg", ContentFile(_image_bytes(seed, title, fmt="JPEG")), save=False
-            )
-        elif kind == Material.Kind.FILE:
-            material.file.save(f"doc_{n:02d}.pdf", ContentFile(_pdf_bytes(spec["lines"])), save=False)
-        material.save()
-        if tag_roll < 0.3:
-            interest = vocab.TAG_GROUPS[2][1][n % len(vocab.TAG_GROUPS[2][1])]
-            material.audience_tags.add(tag_ids[interest])
+        # Mostly published; a few drafts and withdrawn ones so the console has something to filter.
+        if status_roll >= 0.08:
+            material_publish(material=material, now=now)
+            if status_roll < 0.12:
+                material_unpublish(material=material)
         count += 1
     return count
+
+
+def _checked(content: bytes, name: str, kind: str) -> CheckedFile:
+    """Demo files pass the same checks as a guide's upload."""
+    return check_upload(ContentFile(content, name=name), kind=kind)
 
 
 PALETTES = [
@@ -310,7 +315,25 @@ def _pdf_bytes(lines: list[str]) -> bytes:
 
 
 def _tiny_mp4(seconds: int) -> bytes:
-    """Only the ftyp and an empty mdat box: a tiny stand-in the sidebar can link and upload."""
-    ftyp = b"ftypisom\x00\x00\x02\x00isomiso2mp41"
-    mdat = b"mdat" + f"demo video {seconds}s".encode()
-    return (len(ftyp) + 4).to_bytes(4, "big") + ftyp + (len(mdat) + 4).to_bytes(4, "big") + mdat
+    """ftyp, a movie header declaring the duration, and a token mdat: a tiny stand-in, not playable."""
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return (len(body) + 8).to_bytes(4, "big") + kind + body
+
+    timescale = 1000
+    mvhd = (
+        bytes(4)  # version 0, flags
+        + bytes(8)  # creation and modification time
+        + timescale.to_bytes(4, "big")
+        + (seconds * timescale).to_bytes(4, "big")
+        + b"\x00\x01\x00\x00\x01\x00"  # rate 1.0, volume 1.0
+        + bytes(10)
+        + b"".join(v.to_bytes(4, "big") for v in (0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000))
+        + bytes(24)
+        + (2).to_bytes(4, "big")  # next track id
+    )
+    return (
+        box(b"ftyp", b"isom\x00\x00\x02\x00isomiso2mp41")
+        + box(b"moov", box(b"mvhd", mvhd))
+        + box(b"mdat", f"demo video {seconds}s".encode())
+    )

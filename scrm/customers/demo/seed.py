@@ -109,6 +109,7 @@ def demo_seed(
                 ("sends", MaterialSend, people.SEND_FIELDS),
             ):
                 totals[name] += writer.write(model, fields, getattr(rows, name))
+            writer.bulk_done()
         log(_("已生成 %(done)d / %(total)d 位客户") % {"done": indexes.stop, "total": customers})
 
     if totals["sends"]:

@@ -11,9 +11,12 @@ from decimal import Decimal
 
 from django.db import connection, models
 
+# One encoder for millions of payloads: json.dumps with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
 
 def json_text(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 class RowWriter:
@@ -41,6 +44,12 @@ class RowWriter:
                 self.skip_triggers = bool(cursor.fetchone()[0])
             if self.skip_triggers:
                 cursor.execute("SET LOCAL session_replication_role = replica")
+
+    def bulk_done(self) -> None:
+        """Back to normal checks for whatever else the surrounding transaction does."""
+        if self.postgres and self.skip_triggers:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = DEFAULT")
 
     def reserve_ids(self, model: type[models.Model], count: int) -> list[int]:
         """Ids no other writer will get; call inside the batch's transaction."""
