@@ -13,10 +13,11 @@ def staff_user_ensure(*, staff: Staff) -> AbstractBaseUser:
         return staff.user
     User = get_user_model()
     with transaction.atomic():
-        locked = Staff.objects.select_for_update().select_related("user").get(pk=staff.pk)
+        # No select_related: PostgreSQL refuses FOR UPDATE on the nullable side of an outer join.
+        locked = Staff.objects.select_for_update().get(pk=staff.pk)
         if locked.user_id:  # another request linked it while we waited
             staff.user = locked.user
-            return locked.user
+            return staff.user
         # WeCom userids are unique in the corp; prefixing keeps them apart from console accounts.
         user, created = User.objects.get_or_create(username=f"wecom:{staff.userid}")
         if created:
