@@ -19,6 +19,7 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem(_("概览"), "console:home", MANAGER_ROLES, ""),
     NavItem(_("导购业绩"), "console:performance", MANAGER_ROLES, "performance"),
+    NavItem(_("客户继承"), "console:handover", MANAGER_ROLES, "handover"),
     NavItem(_("素材库"), "console:materials", MATERIAL_ROLES, "materials"),
     NavItem(_("素材分类"), "console:material_categories", MATERIAL_ROLES, "materials/categories"),
 ]

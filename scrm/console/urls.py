@@ -10,6 +10,8 @@ urlpatterns = [
     path("logout/", auth.logout, name="logout"),
     # Guide performance (managers, admins): scrm/console/performance_urls.py.
     path("performance/", include("scrm.console.performance_urls")),
+    # Customer hand-over, 离职继承 / 在职转接 (managers, admins): scrm/console/handover_urls.py.
+    path("handover/", include("scrm.console.handover_urls")),
     # Material library (content staff, managers, admins).
     path("materials/", materials.material_list, name="materials"),
     path("materials/new/<str:kind>/", materials.material_create, name="material_create"),
