@@ -1,6 +1,7 @@
 """Who may do what. Views check roles here, never inline."""
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -22,7 +23,7 @@ def current_staff(request) -> Staff | None:
 
 
 def _login_redirect(request, login_url_name: str) -> HttpResponse:
-    url = f"{reverse(login_url_name)}?next={request.get_full_path()}"
+    url = f"{reverse(login_url_name)}?{urlencode({'next': request.get_full_path()})}"
     if getattr(request, "htmx", False):
         # A swapped-in login page would land inside a fragment; ask htmx to navigate instead.
         response = HttpResponse(status=204)

@@ -1,6 +1,8 @@
+from urllib.parse import urlencode
+
 """Sidebar sign-in: WeCom OAuth against the live simulator, from the first redirect to the session."""
 
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.urls import reverse
@@ -48,7 +50,16 @@ def test_sidebar_without_session_goes_to_login(client, db):
     response = client.get(HOME)
 
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('sidebar:login')}?next={HOME}"
+    assert response["Location"] == f"{reverse('sidebar:login')}?next=%2Fsidebar%2F"
+
+
+def test_next_keeps_the_whole_query_string(client, db):
+    response = client.get("/sidebar/c/wmX/timeline/?group=order&after=1_2")
+
+    assert (
+        response["Location"]
+        == f"{reverse('sidebar:login')}?next=%2Fsidebar%2Fc%2FwmX%2Ftimeline%2F%3Fgroup%3Dorder%26after%3D1_2"
+    )
 
 
 def test_login_redirects_to_wecom_oauth_with_a_state_bound_to_the_session(client, db, settings):
@@ -222,7 +233,7 @@ def test_htmx_request_with_expired_session_gets_hx_redirect(client, relation):
 
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith(f"{reverse('sidebar:login')}?next=")
-    assert portrait in response["HX-Redirect"]
+    assert urlencode({"next": portrait}) in response["HX-Redirect"]
 
 
 def test_shell_page_loads_the_sdk_and_bootstrap_from_our_static(guide_client, settings):
