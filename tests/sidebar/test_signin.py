@@ -1,8 +1,7 @@
-from urllib.parse import urlencode
 
 """Sidebar sign-in: WeCom OAuth against the live simulator, from the first redirect to the session."""
 
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.urls import reverse
