@@ -291,3 +291,11 @@ def test_create_refuses_bad_input(shop):
     with pytest.raises(Exception, match="服务中"):
         create(shop, other_guides, [shop.bob])
     assert not HandoverBatch.objects.exists()
+
+
+def test_beat_polls_transfer_results(settings):
+    from scrm.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["handover-poll-results"]
+    assert entry["task"] in app.tasks
+    assert app.tasks[entry["task"]].name == tasks.poll_results.name
