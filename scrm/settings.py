@@ -172,6 +172,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scrm.handover.tasks.poll_results",
         "schedule": int(env("HANDOVER_POLL_SECONDS", "600")),
     },
+    # WeCom media_ids last 3 days: re-upload the cached ones after 2.5 days so sends never wait.
+    "materials-refresh-media": {"task": "scrm.materials.tasks.refresh_expiring_media", "schedule": 1800.0},
 }
 
 REST_FRAMEWORK = {

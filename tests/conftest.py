@@ -115,3 +115,40 @@ def post_callback(client, django_capture_on_commit_callbacks):
             return client.post(f"/wecom/callback/?{urlencode(query)}", data=body, content_type="text/xml")
 
     return post
+
+
+@pytest.fixture
+def sendable_materials(db):
+    """One published material of every kind, made through the material services with real files.
+
+    {kind: Material}; the script greets {客户称呼} and is short (no confirm sheet).
+    """
+    from scrm.materials.models import Material
+    from scrm.materials.services import material_create, material_publish
+    from scrm.materials.validation import check_image, check_upload
+    from tests.materials import samples
+
+    def cover():
+        return check_image(samples.upload("cover.png", samples.png(200, 160)))
+
+    specs = {
+        Material.Kind.TEXT: {"content": "{客户称呼}您好，{门店}新品到店啦～"},
+        Material.Kind.IMAGE: {"upload": check_upload(samples.upload("新品海报.png", samples.png()), kind="image")},
+        Material.Kind.VIDEO: {"upload": check_upload(samples.upload("上妆教程.mp4", samples.mp4()), kind="video")},
+        Material.Kind.FILE: {"upload": check_upload(samples.upload("产品手册.pdf", samples.pdf()), kind="file")},
+        Material.Kind.LINK: {
+            "link_url": "https://brand.example.com/news/1",
+            "content": "{客户称呼}，秋冬护肤指南",
+            "cover": cover(),
+        },
+        Material.Kind.MINIPROGRAM: {
+            "mp_appid": "wx0123456789abcdef",
+            "mp_page": "pages/goods/detail.html?id=42",
+            "cover": cover(),
+        },
+    }
+    made = {}
+    for kind, fields in specs.items():
+        material = material_create(kind=kind, title=f"{Material.Kind(kind).label}素材", created_by=None, **fields)
+        made[kind] = material_publish(material=material)
+    return made

@@ -132,3 +132,20 @@ class MaterialSend(models.Model):
 
     def __str__(self) -> str:
         return f"{self.material_id}→{self.customer_id} {self.status}"
+
+
+class MaterialFavourite(models.Model):
+    """A guide's starred material in the sidebar (收藏); one row per guide and material."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="material_favourites")
+    material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="favourites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("素材收藏")
+        verbose_name_plural = _("素材收藏")
+        constraints = [models.UniqueConstraint(fields=["staff", "material"], name="materialfavourite_unique")]
+        indexes = [models.Index(fields=["staff", "-created_at"], name="materialfav_staff_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id}★{self.material_id}"

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -53,17 +54,36 @@ EDITABLE_FIELDS = (
 )
 
 
-def material_render_text(*, material: Material, customer: Customer, staff: Staff | None) -> str:
+def material_render_text(
+    *, material: Material, customer: Customer, staff: Staff | None, values: dict[str, str] | None = None
+) -> str:
     """The script of `material` with placeholders filled for `customer`, as `staff` would send it.
 
     Placeholders (see PLACEHOLDERS): {客户称呼} {客户昵称} {导购姓名} {门店} {门店地址} {今天}.
     A value that is unknown for this customer falls back to something polite, never to an empty hole;
-    an unknown placeholder name is left as written.
+    an unknown placeholder name is left as written. Pass `values` (placeholder_values) to fill many
+    materials for one customer without a query each.
     """
+    if values is None:
+        values = placeholder_values(customer=customer, staff=staff)
+
+    def fill(match: re.Match) -> str:
+        value = values.get(match.group(1))
+        return match.group(0) if value is None else value
+
+    return _PLACEHOLDER.sub(fill, material.content)
+
+
+def placeholder_values(*, customer: Customer, staff: Staff | None) -> dict[str, str]:
+    """What each placeholder stands for when `staff` writes to `customer` (one query)."""
     remark = ""
     if staff is not None:
         relation = (
-            customer.follow_relations.filter(staff=staff).exclude(remark="").order_by("ended_at", "-added_at").first()
+            customer.follow_relations.filter(staff=staff)
+            .exclude(remark="")
+            # The active relation first on every database (PostgreSQL sorts NULLs last by default).
+            .order_by(F("ended_at").asc(nulls_first=True), "-added_at")
+            .first()
         )
         remark = relation.remark if relation else ""
     store = (staff.store if staff is not None else None) or customer.store
@@ -76,12 +96,7 @@ def material_render_text(*, material: Material, customer: Customer, staff: Staff
         "门店地址": store.address if store else "",
         "今天": _("%(month)d月%(day)d日") % {"month": today.month, "day": today.day},
     }
-
-    def fill(match: re.Match) -> str:
-        value = values.get(match.group(1))
-        return match.group(0) if value is None else value
-
-    return _PLACEHOLDER.sub(fill, material.content)
+    return values
 
 
 def material_unknown_placeholders(*, content: str) -> list[str]:

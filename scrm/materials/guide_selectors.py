@@ -1,0 +1,232 @@
+"""Reads behind the sidebar's material tab: recommended, all, favourite and recent materials as cards.
+
+Only sendable materials (published, inside the validity window) ever show. Each list is one page
+of cards built with a fixed number of queries, however many materials and sends there are.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from scrm.customers.models import Customer, CustomerTag
+from scrm.materials.models import Material, MaterialFavourite, MaterialSend
+from scrm.materials.selectors import CategoryNode, category_tree, material_list
+from scrm.materials.sending import LONG_SCRIPT
+from scrm.materials.services import material_render_text, placeholder_values
+from scrm.org.models import Staff
+
+SECTION_REC = "rec"
+SECTION_ALL = "all"
+SECTION_FAV = "fav"
+SECTION_RECENT = "recent"
+SECTIONS = [
+    (SECTION_REC, _("推荐")),
+    (SECTION_ALL, _("全部")),
+    (SECTION_FAV, _("收藏")),
+    (SECTION_RECENT, _("最近使用")),
+]
+PAGE_SIZE = 20
+# "Recent" looks at this many of the guide's latest sends (an index range scan, never a full count).
+RECENT_SCAN = 300
+PREVIEW_CHARS = 90
+
+KIND_ICONS = {
+    Material.Kind.TEXT: "💬",
+    Material.Kind.IMAGE: "🖼️",
+    Material.Kind.VIDEO: "🎬",
+    Material.Kind.FILE: "📄",
+    Material.Kind.LINK: "🔗",
+    Material.Kind.MINIPROGRAM: "🧩",
+}
+
+
+@dataclass
+class MaterialCard:
+    material: Material
+    icon: str
+    # Text with placeholders filled for this customer (scripts), the description (links), or "".
+    text: str
+    thumb_url: str
+    is_favourite: bool
+    # Long scripts are confirmed in a sheet before sending.
+    long: bool
+    # Why it is recommended: the customer's tags / stage it was made for.
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def preview(self) -> str:
+        text = " ".join(self.text.split())
+        return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+
+
+@dataclass
+class MaterialPage:
+    section: str
+    q: str
+    category_id: int | None
+    offset: int
+    cards: list[MaterialCard]
+    has_more: bool
+
+    @property
+    def next_offset(self) -> int:
+        return self.offset + len(self.cards)
+
+
+def _thumb_url(material: Material) -> str:
+    if material.thumbnail:
+        return material.thumbnail.url
+    if material.cover:
+        return material.cover.url
+    if material.kind == Material.Kind.IMAGE and material.file:
+        return material.file.url
+    return ""
+
+
+def _text(material: Material) -> bool:
+    return material.kind in (Material.Kind.TEXT, Material.Kind.LINK)
+
+
+def recommendation_score(*, customer: Customer):
+    """One point per audience tag the customer has, one more when the customer's stage is targeted."""
+    through = Material.audience_tags.through
+    tag_hits = (
+        through.objects.filter(
+            material_id=OuterRef("pk"),
+            tag_id__in=CustomerTag.objects.filter(customer_id=customer.pk).values("tag_id"),
+        )
+        .order_by()
+        .values("material_id")
+        .annotate(n=Count("*"))
+        .values("n")[:1]
+    )
+    # audience_stages is a JSON list of stage values; quoted, one stage never matches inside another.
+    stage_hit = Case(
+        When(audience_stages__icontains=f'"{customer.lifecycle_stage}"', then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return Coalesce(Subquery(tag_hits, output_field=IntegerField()), Value(0)) + stage_hit
+
+
+def _recent_ids(*, staff: Staff) -> list[int]:
+    """Materials this guide sent lately, newest first, each once."""
+    rows = (
+        MaterialSend.objects.filter(staff=staff, status=MaterialSend.Status.SENT)
+        .order_by("-sent_at", "-id")
+        .values_list("material_id", flat=True)[:RECENT_SCAN]
+    )
+    return list(dict.fromkeys(rows))
+
+
+def material_page(
+    *,
+    staff: Staff,
+    customer: Customer,
+    section: str = SECTION_REC,
+    q: str = "",
+    category_id: int | None = None,
+    offset: int = 0,
+    size: int = PAGE_SIZE,
+    now: dt.datetime | None = None,
+) -> MaterialPage:
+    """One page of sendable material cards for the guide talking to `customer`."""
+    if section not in dict(SECTIONS):
+        section = SECTION_REC
+    offset = max(0, offset)
+    base: QuerySet[Material] = (
+        material_list(q=q.strip(), category_id=category_id, sendable_only=True, now=now or timezone.now())
+        .prefetch_related(None)
+        .annotate(is_favourite=Exists(MaterialFavourite.objects.filter(staff=staff, material=OuterRef("pk"))))
+    )
+    recent_ids: list[int] = []
+    if section == SECTION_REC:
+        rows = base.annotate(score=recommendation_score(customer=customer)).order_by(
+            F("score").desc(), F("send_count").desc(), F("id").desc()
+        )
+    elif section == SECTION_FAV:
+        starred_at = MaterialFavourite.objects.filter(staff=staff, material=OuterRef("pk")).values("created_at")[:1]
+        rows = base.filter(is_favourite=True).annotate(starred_at=Subquery(starred_at)).order_by("-starred_at", "-id")
+    elif section == SECTION_RECENT:
+        recent_ids = _recent_ids(staff=staff)
+        rows = base.filter(pk__in=recent_ids)
+    else:
+        rows = base.order_by("-updated_at", "-id")
+
+    if section == SECTION_RECENT:
+        position = {pk: i for i, pk in enumerate(recent_ids)}
+        ordered = sorted(rows, key=lambda m: position[m.pk])
+        materials = ordered[offset : offset + size + 1]
+    else:
+        materials = list(rows[offset : offset + size + 1])
+    has_more = len(materials) > size
+    materials = materials[:size]
+
+    values = placeholder_values(customer=customer, staff=staff) if any(_text(m) for m in materials) else {}
+    reasons = _reasons(customer=customer, materials=materials) if section == SECTION_REC else {}
+    cards = []
+    for material in materials:
+        text = (
+            material_render_text(material=material, customer=customer, staff=staff, values=values)
+            if _text(material)
+            else ""
+        )
+        cards.append(
+            MaterialCard(
+                material=material,
+                icon=KIND_ICONS.get(material.kind, "📎"),
+                text=text,
+                thumb_url=_thumb_url(material),
+                is_favourite=material.is_favourite,
+                long=material.kind == Material.Kind.TEXT and len(text) > LONG_SCRIPT,
+                reasons=reasons.get(material.pk, []),
+            )
+        )
+    return MaterialPage(section=section, q=q, category_id=category_id, offset=offset, cards=cards, has_more=has_more)
+
+
+def _reasons(*, customer: Customer, materials: list[Material]) -> dict[int, list[str]]:
+    """For each recommended material, the customer's tag names and stage it targets (two queries)."""
+    if not materials:
+        return {}
+    mine = set(CustomerTag.objects.filter(customer_id=customer.pk).values_list("tag_id", flat=True))
+    through = Material.audience_tags.through
+    found: dict[int, list[str]] = {}
+    links = through.objects.filter(material_id__in=[m.pk for m in materials], tag_id__in=mine).select_related("tag")
+    for link in links.order_by("tag__name"):
+        found.setdefault(link.material_id, []).append(link.tag.name)
+    for material in materials:
+        if customer.lifecycle_stage in (material.audience_stages or []):
+            found.setdefault(material.pk, []).append(str(customer.get_lifecycle_stage_display()))
+    return found
+
+
+@dataclass
+class CategoryChip:
+    node: CategoryNode
+    on: bool
+
+
+def category_chips(*, category_id: int | None) -> tuple[list[CategoryChip], list[CategoryChip], list[CategoryNode]]:
+    """Top-level categories, the children of the chosen branch, and the chosen category's path (one query)."""
+    nodes = category_tree()
+    by_id = {node.category.pk: node for node in nodes}
+    chosen = by_id.get(category_id) if category_id else None
+    trail: list[CategoryNode] = []
+    node = chosen
+    while node is not None:
+        trail.insert(0, node)
+        node = by_id.get(node.category.parent_id)
+    on_ids = {n.category.pk for n in trail}
+    top = [CategoryChip(n, n.category.pk in on_ids) for n in nodes if n.depth == 0]
+    children = []
+    if chosen is not None:
+        children = [CategoryChip(c, False) for c in chosen.children]
+        if not children and len(trail) > 1:
+            # A leaf: keep its siblings in view so the guide can switch between them.
+            children = [CategoryChip(c, c.category.pk == chosen.category.pk) for c in trail[-2].children]
+    return top, children, trail

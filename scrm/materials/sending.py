@@ -1,0 +1,332 @@
+"""Writes behind the sidebar's material tab: favourites, the WeCom media cache, send payloads and records.
+
+A send is two requests around the JS-SDK: `material_send_prepare` builds the sendChatMessage
+payload (uploading media only when the cached media_id is missing or about to expire) and hands out
+a signed request_id; the page sends, then `material_send_record` stores the outcome once per
+request_id. Nothing is written at prepare time, so an abandoned tap leaves no trace.
+"""
+
+import datetime as dt
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
+
+from scrm.customers.events import Channel, EventKind
+from scrm.customers.models import Customer
+from scrm.customers.services import event_record
+from scrm.materials.models import Material, MaterialFavourite, MaterialSend
+from scrm.materials.selectors import material_list
+from scrm.materials.services import material_render_text, placeholder_values
+from scrm.org.models import Staff
+from scrm.wecom import api
+from scrm.wecom.errors import WeComError
+
+logger = logging.getLogger(__name__)
+
+MEDIA_KINDS = {Material.Kind.IMAGE, Material.Kind.VIDEO, Material.Kind.FILE}
+# WeCom keeps a temporary media_id for 3 days.
+MEDIA_TTL = dt.timedelta(days=3)
+# Prepare re-uploads a media_id this close to expiry: the guide sends it a moment later.
+MEDIA_REUSE_MAX_AGE = MEDIA_TTL - dt.timedelta(hours=2)
+# The beat job refreshes media older than this, so sends rarely pay for an upload.
+MEDIA_REFRESH_AGE = dt.timedelta(days=2, hours=12)
+MEDIA_REFRESH_BATCH = 200
+# Scripts longer than this open a confirm sheet before they go out.
+LONG_SCRIPT = 120
+ERROR_MAX = 200
+
+_REQUEST_ID = re.compile(r"^(\d{1,18})-([0-9a-f]{16})-([0-9a-f]{20})$")
+_SIGN_SALT = "scrm.materials.send"
+
+
+class MaterialSendError(Exception):
+    """A send that cannot go ahead; `message` is shown to the guide as is, `status` is the HTTP answer."""
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+# --- favourites -------------------------------------------------------------------------------
+
+
+def material_favourite_set(*, staff: Staff, material: Material, on: bool) -> bool:
+    """Star or unstar a material for a guide. Setting (not toggling) makes a double tap harmless."""
+    if on:
+        MaterialFavourite.objects.get_or_create(staff=staff, material=material)
+    else:
+        MaterialFavourite.objects.filter(staff=staff, material=material).delete()
+    return on
+
+
+# --- WeCom media cache ------------------------------------------------------------------------
+
+
+def media_is_fresh(material: Material, *, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    uploaded = material.wecom_media_uploaded_at
+    return bool(material.wecom_media_id) and uploaded is not None and now - uploaded < MEDIA_REUSE_MAX_AGE
+
+
+def material_media_upload(*, material: Material, now: dt.datetime | None = None) -> str:
+    """Upload the material's file as WeCom temporary media and cache the media_id on the row."""
+    if material.kind not in MEDIA_KINDS:
+        raise ValueError(f"{material.kind} materials have no media")
+    if not material.file:
+        raise MaterialSendError(_("素材文件缺失，请联系内容运营重新上传。"), status=409)
+    now = now or timezone.now()
+    filename = material.file_name or material.file.name.rsplit("/", 1)[-1]
+    try:
+        with material.file.open("rb") as fileobj:
+            media_id, created_at = api.media_upload(material.kind, filename, fileobj)
+    except FileNotFoundError:
+        raise MaterialSendError(_("素材文件缺失，请联系内容运营重新上传。"), status=409) from None
+    # Expiry counts from WeCom's created_at; never trust a clock that is ahead of ours.
+    uploaded_at = min(created_at, now) if created_at.timestamp() > 0 else now
+    # Conditional on the file not having changed meanwhile (the console clears the cache then).
+    Material.objects.filter(pk=material.pk, file=material.file.name).update(
+        wecom_media_id=media_id, wecom_media_uploaded_at=uploaded_at
+    )
+    material.wecom_media_id, material.wecom_media_uploaded_at = media_id, uploaded_at
+    return media_id
+
+
+def material_media_ensure(*, material: Material, now: dt.datetime | None = None) -> str:
+    """A media_id valid for a send now: the cached one when fresh (no WeCom call), else a new upload."""
+    if media_is_fresh(material, now=now):
+        return material.wecom_media_id
+    return material_media_upload(material=material, now=now)
+
+
+def material_media_invalidate(*, material_id: int) -> None:
+    """Forget a media_id WeCom refused (expired early, deleted): the next prepare uploads again."""
+    Material.objects.filter(pk=material_id).update(wecom_media_id="", wecom_media_uploaded_at=None)
+
+
+def material_media_refresh_due(*, now: dt.datetime | None = None, batch: int = MEDIA_REFRESH_BATCH) -> dict:
+    """Re-upload cached media of sendable materials before WeCom's 3-day expiry (the beat job).
+
+    One failing upload does not stop the others; a material that keeps failing is retried on the
+    next run and, at worst, re-uploaded on demand by the next prepare.
+    """
+    now = now or timezone.now()
+    due = list(
+        material_list(sendable_only=True, now=now)
+        .filter(kind__in=MEDIA_KINDS, wecom_media_uploaded_at__lt=now - MEDIA_REFRESH_AGE)
+        .exclude(wecom_media_id="")
+        .prefetch_related(None)
+        .order_by("wecom_media_uploaded_at", "id")[:batch]
+    )
+    refreshed = failed = 0
+    for material in due:
+        try:
+            material_media_upload(material=material, now=now)
+            refreshed += 1
+        except (WeComError, MaterialSendError) as exc:
+            failed += 1
+            logger.warning("media refresh of material %s failed: %s", material.pk, exc)
+    return {"due": len(due), "refreshed": refreshed, "failed": failed}
+
+
+# --- request ids ------------------------------------------------------------------------------
+
+
+def _signature(material_id: int, customer_id: int, staff_id: int, nonce: str) -> str:
+    value = f"{material_id}:{customer_id}:{staff_id}:{nonce}"
+    return salted_hmac(_SIGN_SALT, value, algorithm="sha256").hexdigest()[:20]
+
+
+def send_request_id(*, material_id: int, customer_id: int, staff_id: int) -> str:
+    """A fresh id for one tap, naming the material and signed for this guide and customer."""
+    nonce = secrets.token_hex(8)
+    return f"{material_id}-{nonce}-{_signature(material_id, customer_id, staff_id, nonce)}"
+
+
+def send_request_material_id(*, request_id: str, customer_id: int, staff_id: int) -> int | None:
+    """The material a request_id was issued for, or None when it is malformed or not this pair's."""
+    match = _REQUEST_ID.match(request_id or "")
+    if not match:
+        return None
+    material_id, nonce, signature = int(match.group(1)), match.group(2), match.group(3)
+    if not hmac.compare_digest(signature, _signature(material_id, customer_id, staff_id, nonce)):
+        return None
+    return material_id
+
+
+# --- prepare and record -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreparedSend:
+    request_id: str
+    msg: dict
+    # Long scripts are shown in full for a confirm before they go out.
+    confirm: bool
+
+
+def absolute_url(url: str) -> str:
+    """WeCom's client fetches card images itself, so they need the site's public address."""
+    return urljoin(settings.SITE_URL.rstrip("/") + "/", url) if url else ""
+
+
+def _image_url(material: Material) -> str:
+    for field in (material.cover, material.thumbnail):
+        if field:
+            return absolute_url(field.url)
+    return ""
+
+
+def material_send_message(
+    *, material: Material, customer: Customer, staff: Staff, values: dict[str, str] | None = None, media_id: str = ""
+) -> dict:
+    """The sendChatMessage argument for a material, shaped as WeCom documents it per msgtype."""
+    values = values if values is not None else placeholder_values(customer=customer, staff=staff)
+    kind = material.kind
+    if kind == Material.Kind.TEXT:
+        body = {"content": material_render_text(material=material, customer=customer, staff=staff, values=values)}
+        return {"msgtype": "text", "enterChat": True, "text": body}
+    if kind in MEDIA_KINDS:
+        return {"msgtype": kind, "enterChat": True, kind: {"mediaid": media_id}}
+    if kind == Material.Kind.LINK:
+        news = {
+            "link": material.link_url,
+            "title": material.title,
+            "desc": material_render_text(material=material, customer=customer, staff=staff, values=values),
+            "imgUrl": _image_url(material),
+        }
+        return {"msgtype": "news", "enterChat": True, "news": news}
+    if kind == Material.Kind.MINIPROGRAM:
+        card = {
+            "appid": material.mp_appid,
+            "title": material.title,
+            "imgUrl": _image_url(material),
+            "page": material.mp_page,
+        }
+        return {"msgtype": "miniprogram", "enterChat": True, "miniprogram": card}
+    raise ValueError(f"unknown material kind {kind}")
+
+
+def material_send_prepare(
+    *, material: Material, customer: Customer, staff: Staff, now: dt.datetime | None = None
+) -> PreparedSend:
+    """Everything the page needs to send `material` to `customer`; raises MaterialSendError."""
+    now = now or timezone.now()
+    if not material.is_sendable(now):
+        raise MaterialSendError(_("该素材已下架或不在有效期内，不能发送。"), status=409)
+    media_id = ""
+    if material.kind in MEDIA_KINDS:
+        try:
+            media_id = material_media_ensure(material=material, now=now)
+        except WeComError as exc:
+            raise MaterialSendError(
+                _("上传素材到企业微信失败（%(reason)s），请稍后重试。") % {"reason": exc.reason or exc.errcode},
+                status=502,
+            ) from exc
+    msg = material_send_message(material=material, customer=customer, staff=staff, media_id=media_id)
+    confirm = material.kind == Material.Kind.TEXT and len(msg["text"]["content"]) > LONG_SCRIPT
+    request_id = send_request_id(material_id=material.pk, customer_id=customer.pk, staff_id=staff.pk)
+    return PreparedSend(request_id=request_id, msg=msg, confirm=confirm)
+
+
+def _looks_like_bad_media(error: str) -> bool:
+    return "media" in error.lower()
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    send: MaterialSend
+    created: bool
+    # The media_id was refused: the cache is dropped and the page may prepare once more.
+    retry: bool
+
+
+def material_send_record(
+    *,
+    request_id: str,
+    customer: Customer,
+    staff: Staff,
+    status: str,
+    error: str = "",
+    now: dt.datetime | None = None,
+) -> SendOutcome:
+    """Store how one tap ended, once per request_id; a sent one counts and enters the timeline.
+
+    Repeats of the same report return the stored row. A failure or cancel followed by a success
+    report of the same request_id becomes sent (the message did reach the chat); a sent row stays sent.
+    """
+    if status not in MaterialSend.Status.values:
+        raise MaterialSendError(_("发送结果不正确。"))
+    material_id = send_request_material_id(request_id=request_id, customer_id=customer.pk, staff_id=staff.pk)
+    if material_id is None:
+        raise MaterialSendError(_("发送记录无效，请重新发送。"))
+    material = Material.objects.filter(pk=material_id).first()
+    if material is None:
+        raise MaterialSendError(_("素材已被删除。"), status=404)
+    now = now or timezone.now()
+    error = "" if status == MaterialSend.Status.SENT else (error or "").strip()[:ERROR_MAX]
+    with transaction.atomic():
+        send, created = MaterialSend.objects.get_or_create(
+            request_id=request_id,
+            defaults={
+                "material": material,
+                "staff": staff,
+                "customer": customer,
+                "status": status,
+                "error": error,
+                "sent_at": now,
+            },
+        )
+        counts = created and status == MaterialSend.Status.SENT
+        if not created and status == MaterialSend.Status.SENT and send.status != MaterialSend.Status.SENT:
+            # Locked so two concurrent upgrades count once.
+            send = MaterialSend.objects.select_for_update().get(pk=send.pk)
+            if send.status != MaterialSend.Status.SENT:
+                send.status, send.error, send.sent_at = MaterialSend.Status.SENT, "", now
+                send.save(update_fields=["status", "error", "sent_at"])
+                counts = True
+        if counts:
+            Material.objects.filter(pk=material.pk).update(send_count=F("send_count") + 1)
+            event_record(
+                customer=customer,
+                kind=EventKind.MATERIAL_SENT,
+                occurred_at=send.sent_at,
+                channel=Channel.WECOM,
+                title=_("%(staff)s发送了素材「%(title)s」") % {"staff": staff.name, "title": material.title},
+                dedupe_key=f"material_sent:{request_id}",
+                staff=staff,
+                payload={
+                    "material_id": material.pk,
+                    "material_kind": material.kind,
+                    "title": material.title,
+                    "request_id": request_id,
+                },
+            )
+    retry = (
+        created
+        and status == MaterialSend.Status.FAILED
+        and material.kind in MEDIA_KINDS
+        and _looks_like_bad_media(error)
+    )
+    if retry:
+        material_media_invalidate(material_id=material.pk)
+    return SendOutcome(send=send, created=created, retry=retry)
+
+
+def send_outcome_message(send: MaterialSend) -> str:
+    """What the guide reads under the card after a send."""
+    if send.status == MaterialSend.Status.SENT:
+        return _("已发送")
+    if send.status == MaterialSend.Status.CANCELLED:
+        return _("已取消")
+    return _("发送失败：%(reason)s") % {"reason": send.error or _("未知原因")}

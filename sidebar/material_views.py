@@ -1,0 +1,180 @@
+"""The sidebar's material tab: find a material and send it into the open chat in one tap.
+
+The page lists and searches with plain GETs (htmx swaps the results; without JS the form still
+works). Sending needs WeCom's JS-SDK: static/sidebar/materials.js asks `material_prepare` for the
+payload, calls sidebarSDK.send, then reports the outcome to `material_send_report`.
+"""
+
+import json
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from scrm.materials import guide_selectors as selectors
+from scrm.materials import sending
+from scrm.materials.models import Material
+from scrm.org.auth import staff_required
+from sidebar.views import _customer_or_404, _swaps_main
+
+MAX_QUERY = 50
+MAX_OFFSET = 10_000
+
+
+def _int(value: str, *, default: int | None, low: int = 0, high: int = 2**31) -> int | None:
+    """A bounded int from a query parameter; anything else is the default, never a 500."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if low <= number <= high else default
+
+
+def _materials_url(external_userid: str, **params) -> str:
+    base = reverse("sidebar:materials", args=[external_userid])
+    kept = {key: value for key, value in params.items() if value not in (None, "", 0)}
+    return f"{base}?{urlencode(kept)}" if kept else base
+
+
+def _context(request: HttpRequest, customer, external_userid: str) -> dict:
+    section = request.GET.get("section", "")
+    if section not in dict(selectors.SECTIONS):
+        section = selectors.SECTION_REC
+    q = request.GET.get("q", "").strip()[:MAX_QUERY]
+    category_id = _int(request.GET.get("cat", ""), default=None, low=1)
+    offset = _int(request.GET.get("offset", ""), default=0, high=MAX_OFFSET)
+    page = selectors.material_page(
+        staff=request.staff, customer=customer, section=section, q=q, category_id=category_id, offset=offset
+    )
+    top, children, trail = selectors.category_chips(category_id=category_id)
+
+    def url(**changes) -> str:
+        params = {"section": section, "q": q, "cat": category_id} | changes
+        return _materials_url(external_userid, **params)
+
+    return {
+        "customer": customer,
+        "external_userid": external_userid,
+        "tab": "materials",
+        "page": page,
+        "section": section,
+        "q": q,
+        "category_id": category_id,
+        "sections": [(value, label, url(section=value), value == section) for value, label in selectors.SECTIONS],
+        "all_categories_url": url(cat=None),
+        "top_categories": [(chip, url(cat=chip.node.category.pk)) for chip in top],
+        "child_categories": [(chip, url(cat=chip.node.category.pk)) for chip in children],
+        "trail": trail,
+        "more_url": url(offset=page.next_offset) if page.has_more else "",
+        "action_url": reverse("sidebar:materials", args=[external_userid]),
+        # Where the no-JS favourite form comes back to.
+        "next_url": request.get_full_path(),
+    }
+
+
+@require_GET
+@staff_required
+def materials(request: HttpRequest, external_userid: str) -> HttpResponse:
+    customer = _customer_or_404(request, external_userid)
+    context = _context(request, customer, external_userid)
+    target = request.htmx.target if request.htmx else None
+    if target == "mat-results":
+        template = "sidebar/materials.html#results"
+    elif request.htmx and target and target.startswith("mat-more"):
+        template = "sidebar/materials.html#cards"
+    elif _swaps_main(request):
+        template = "sidebar/materials.html#screen"
+    else:
+        template = "sidebar/materials.html"
+    return render(request, template, context)
+
+
+def _error(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+@require_POST
+@staff_required
+def material_prepare(request: HttpRequest, external_userid: str, material_id: int) -> JsonResponse:
+    """The sendChatMessage payload for one tap, with the request_id to report its outcome under."""
+    customer = _customer_or_404(request, external_userid)
+    material = Material.objects.filter(pk=material_id).first()
+    if material is None:
+        return _error(_("素材不存在或已被删除。"), status=404)
+    try:
+        prepared = sending.material_send_prepare(material=material, customer=customer, staff=request.staff)
+    except sending.MaterialSendError as exc:
+        return _error(exc.message, status=exc.status)
+    return JsonResponse(
+        {
+            "request_id": prepared.request_id,
+            "msg": prepared.msg,
+            "confirm": prepared.confirm,
+            "report_url": reverse("sidebar:material_send_report", args=[external_userid, prepared.request_id]),
+        }
+    )
+
+
+def _report_fields(request: HttpRequest) -> dict | None:
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return body if isinstance(body, dict) else None
+    return request.POST.dict()
+
+
+@require_POST
+@staff_required
+def material_send_report(request: HttpRequest, external_userid: str, request_id: str) -> JsonResponse:
+    """How a tap ended (sent / failed / cancelled, with WeCom's errMsg); recorded once per request_id."""
+    customer = _customer_or_404(request, external_userid)
+    fields = _report_fields(request)
+    if fields is None:
+        return _error(_("请求格式不正确。"))
+    try:
+        outcome = sending.material_send_record(
+            request_id=request_id,
+            customer=customer,
+            staff=request.staff,
+            status=str(fields.get("status", "")),
+            error=str(fields.get("errMsg") or fields.get("error") or ""),
+        )
+    except sending.MaterialSendError as exc:
+        return _error(exc.message, status=exc.status)
+    send = outcome.send
+    return JsonResponse(
+        {
+            "status": send.status,
+            "message": sending.send_outcome_message(send),
+            "retry": outcome.retry,
+            "copy": send.status != send.Status.SENT and send.material.kind == Material.Kind.TEXT,
+        }
+    )
+
+
+@require_POST
+@staff_required
+def material_favourite(request: HttpRequest, external_userid: str, material_id: int) -> HttpResponse:
+    _customer_or_404(request, external_userid)
+    material = Material.objects.filter(pk=material_id).first()
+    if material is None:
+        return HttpResponse(_("素材不存在或已被删除。"), status=404)
+    on = request.POST.get("on") == "1"
+    sending.material_favourite_set(staff=request.staff, material=material, on=on)
+    if request.htmx:
+        context = {
+            "external_userid": external_userid,
+            "material": material,
+            "is_favourite": on,
+            "next_url": _materials_url(external_userid),
+        }
+        return render(request, "sidebar/materials.html#fav", context)
+    back = request.POST.get("next", "")
+    page = reverse("sidebar:materials", args=[external_userid])
+    # Only back to this customer's material page, never to an arbitrary URL.
+    return redirect(back if back.split("?", 1)[0] == page else page)

@@ -1,0 +1,201 @@
+/* Material tab: one tap sends a material into the open chat through the JS-SDK.
+ * prepare (server builds the payload) → sidebarSDK.send → report the outcome (server records it).
+ * Plain ES2017, no build step. Loaded with every swap of the tab, so it installs its handlers once. */
+(function () {
+  "use strict";
+  if (window.sidebarMaterials) return;
+
+  function messages() {
+    var box = document.getElementById("materials");
+    return box ? box.dataset : {};
+  }
+
+  function csrfToken() {
+    try {
+      var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+      if (headers["X-CSRFToken"]) return headers["X-CSRFToken"];
+    } catch (e) {
+      /* fall through to the form field */
+    }
+    var field = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return field ? field.value : "";
+  }
+
+  async function postJSON(url, body) {
+    var resp = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body || {}),
+    });
+    var data = {};
+    try {
+      data = await resp.json();
+    } catch (e) {
+      data = {};
+    }
+    if (!resp.ok) {
+      var err = new Error(data.error || messages().msgNetwork || "HTTP " + resp.status);
+      err.fromServer = Boolean(data.error);
+      throw err;
+    }
+    return data;
+  }
+
+  function setStatus(card, text, kind) {
+    var status = card.querySelector("[data-role=status]");
+    if (!status) return;
+    status.textContent = text || "";
+    status.hidden = !text;
+    status.className = "mat-status" + (kind ? " " + kind : "");
+  }
+
+  function showCopy(card, show) {
+    var button = card.querySelector("[data-role=copy]");
+    if (button) button.hidden = !show;
+  }
+
+  /* The long-script sheet: resolves true (send) or false (cancel). */
+  function confirmSheet(text) {
+    var sheet = document.getElementById("mat-sheet");
+    if (!sheet) return Promise.resolve(true);
+    sheet.querySelector("[data-role=sheet-text]").textContent = text;
+    sheet.hidden = false;
+    var sendButton = sheet.querySelector("[data-role=sheet-send]");
+    sendButton.focus();
+    return new Promise(function (resolve) {
+      function done(ok) {
+        sheet.hidden = true;
+        sheet.removeEventListener("click", onClick);
+        resolve(ok);
+      }
+      function onClick(ev) {
+        if (ev.target.closest("[data-role=sheet-send]")) done(true);
+        else if (ev.target.closest("[data-role=sheet-cancel]") || ev.target === sheet) done(false);
+      }
+      sheet.addEventListener("click", onClick);
+    });
+  }
+
+  /* WeCom answers err_msg "sendChatMessage:ok", "...:cancel" or "...:fail reason". */
+  async function deliver(msg) {
+    if (!window.sidebarSDK) return { status: "failed", errMsg: messages().msgNoSdk || "sdk not ready" };
+    try {
+      await window.sidebarSDK.send(msg);
+      return { status: "sent", errMsg: "" };
+    } catch (err) {
+      var text = (err && err.message) || "sendChatMessage:fail";
+      return { status: /:cancel/.test(text) ? "cancelled" : "failed", errMsg: text };
+    }
+  }
+
+  /* Recording is idempotent per request_id, so a lost answer is simply asked again once. */
+  async function report(url, outcome) {
+    try {
+      return await postJSON(url, outcome);
+    } catch (err) {
+      if (err.fromServer) throw err;
+      await new Promise(function (resolve) {
+        setTimeout(resolve, 1000);
+      });
+      return postJSON(url, outcome);
+    }
+  }
+
+  async function sendOnce(card, url, retried) {
+    var msgs = messages();
+    setStatus(card, retried ? msgs.msgRetrying : msgs.msgPreparing, "busy");
+    var prep = await postJSON(url);
+    if (prep.msg && prep.msg.text) card.dataset.preparedText = prep.msg.text.content;
+    var outcome;
+    if (prep.confirm && !(await confirmSheet(prep.msg.text.content))) {
+      outcome = { status: "cancelled", errMsg: "cancelled in the confirm sheet" };
+    } else {
+      setStatus(card, msgs.msgSending, "busy");
+      outcome = await deliver(prep.msg);
+    }
+    var answer = await report(prep.report_url, outcome);
+    if (answer.retry && !retried) return sendOnce(card, url, true);
+    setStatus(card, answer.message, answer.status === "sent" ? "ok" : "error");
+    showCopy(card, Boolean(answer.copy));
+  }
+
+  async function send(button) {
+    var card = button.closest(".mat");
+    if (!card || button.disabled) return;
+    button.disabled = true;
+    showCopy(card, false);
+    try {
+      await sendOnce(card, button.dataset.sendUrl, false);
+    } catch (err) {
+      setStatus(card, err.fromServer ? err.message : messages().msgNetwork, "error");
+      showCopy(card, card.dataset.kind === "text");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function copyFallback(text) {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    area.setSelectionRange(0, text.length);
+    var ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch (e) {
+      ok = false;
+    }
+    document.body.removeChild(area);
+    return ok;
+  }
+
+  async function copy(button) {
+    var card = button.closest(".mat");
+    var source = card.querySelector("[data-role=text]");
+    var text = card.dataset.preparedText || (source ? source.value : "");
+    var ok = false;
+    if (navigator.clipboard && window.isSecureContext) {
+      try {
+        await navigator.clipboard.writeText(text);
+        ok = true;
+      } catch (e) {
+        ok = false;
+      }
+    }
+    if (!ok) ok = copyFallback(text);
+    var msgs = messages();
+    setStatus(card, ok ? msgs.msgCopied : msgs.msgCopyFailed, ok ? "ok" : "error");
+    if (!ok && source) {
+      // Last resort: show the text so the guide can long-press and copy it.
+      source.hidden = false;
+      source.removeAttribute("aria-hidden");
+      source.select();
+    }
+  }
+
+  document.addEventListener("click", function (ev) {
+    var sendButton = ev.target.closest(".mat-send[data-send-url]");
+    if (sendButton) {
+      ev.preventDefault();
+      send(sendButton);
+      return;
+    }
+    var copyButton = ev.target.closest(".mat [data-role=copy]");
+    if (copyButton) {
+      ev.preventDefault();
+      copy(copyButton);
+    }
+  });
+
+  document.addEventListener("keydown", function (ev) {
+    var sheet = document.getElementById("mat-sheet");
+    if (ev.key === "Escape" && sheet && !sheet.hidden) sheet.querySelector("[data-role=sheet-cancel]").click();
+  });
+
+  window.sidebarMaterials = { send: send };
+})();
