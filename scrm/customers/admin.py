@@ -124,6 +124,14 @@ class OrderAdmin(admin.ModelAdmin):
     inlines = [OrderLineInline]
 
 
+@admin.register(OrderLine)
+class OrderLineAdmin(admin.ModelAdmin):
+    list_display = ["order", "sku", "name", "quantity", "unit_price", "amount"]
+    search_fields = ["sku", "name", "order__order_no"]
+    list_select_related = ["order"]
+    raw_id_fields = ["order"]
+
+
 @admin.register(Note)
 class NoteAdmin(admin.ModelAdmin):
     list_display = ["customer", "staff", "body", "next_contact_on", "done", "created_at"]

@@ -5,7 +5,7 @@ from django.utils.translation import ngettext
 from scrm.customers.identity import customer_merge_undo
 from scrm.customers.models import CustomerMerge
 from scrm.wecom import services
-from scrm.wecom.models import CallbackInbox, TagOutbox
+from scrm.wecom.models import CallbackInbox, CallbackNonce, TagOutbox
 
 
 @admin.register(TagOutbox)
@@ -88,3 +88,10 @@ class CustomerMergeAdmin(admin.ModelAdmin):
             request,
             ngettext("已撤销 %(count)d 次合并", "已撤销 %(count)d 次合并", len(merges)) % {"count": len(merges)},
         )
+
+
+@admin.register(CallbackNonce)
+class CallbackNonceAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "msg_signature", "nonce"]
+    search_fields = ["msg_signature", "nonce"]
+    date_hierarchy = "received_at"

@@ -52,6 +52,7 @@ class SimFaultAdmin(admin.ModelAdmin):
 
 
 for model in (
+    models.SimTag,
     models.SimContactWay,
     models.SimMedia,
     models.SimAccessToken,
