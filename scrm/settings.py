@@ -138,6 +138,12 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+# collectstatic also writes .gz copies and WhiteNoise serves them: the sidebar's cold load (htmx and
+# WeCom's JS-SDK) is about a third of its raw size on a guide's phone.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
@@ -212,8 +218,9 @@ WECOM_CALLBACK_AES_KEY = env("WECOM_CALLBACK_AES_KEY", "abcdefghijklmnopqrstuvwx
 WECOM_API_BASE = env("WECOM_API_BASE", f"{SITE_URL}/_wecom/cgi-bin/")
 WECOM_OAUTH_URL = env("WECOM_OAUTH_URL", f"{SITE_URL}/_wecom/connect/oauth2/authorize")
 WECOM_TIMEOUT = float(env("WECOM_TIMEOUT", "5"))
-# Static path of the JS-SDK the sidebar loads: the vendored jweixin in WeCom, the simulated one in dev.
-WECOM_JSSDK_SCRIPT = env("WECOM_JSSDK_SCRIPT", "wecom/sim-jssdk.js" if WECOM_SIMULATOR else "vendor/jweixin-1.6.0.js")
+# Static path of the JS-SDK the sidebar loads, in WeCom and in dev alike: the vendored @wecom/jssdk.
+# With WECOM_SIMULATOR on, the shell also loads wecom/sim-jssdk.js, a stand-in for WeCom's native bridge.
+WECOM_JSSDK_SCRIPT = env("WECOM_JSSDK_SCRIPT", "vendor/wecom-jssdk-2.4.4.global.prod.js")
 
 LOGGING = {
     "version": 1,

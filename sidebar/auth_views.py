@@ -139,6 +139,10 @@ def home(request: HttpRequest) -> HttpResponse:
     """The shell WeCom opens beside a chat: bootstrap.js finds the customer and loads the portrait."""
     context = {
         "jssdk_script": static(settings.WECOM_JSSDK_SCRIPT),
+        # Dev only: the simulated native bridge, loaded before the same SDK production runs.
+        "bridge_script": static("wecom/sim-jssdk.js") if settings.WECOM_SIMULATOR else "",
+        "corp_id": settings.WECOM_CORP_ID,
+        "agent_id": settings.WECOM_AGENT_ID,
         "config_url": reverse("sidebar:jssdk_config"),
         "portrait_url": _portrait_url_template(),
     }

@@ -1,12 +1,15 @@
 /* Sidebar shell: sign the JS-SDK, find the customer of the open chat, load their portrait.
- * Plain ES2017, no build step. Needs window.wx (jweixin or the simulator's) and htmx. */
+ * Plain ES2017, no build step. Needs window.ww (the vendored @wecom/jssdk) and htmx. The SDK talks
+ * to WeCom's native bridge; in dev, static/wecom/sim-jssdk.js stands in for that bridge. */
 (function () {
   "use strict";
 
   var script = document.currentScript;
   var opts = script.dataset;
-  var wx = window.wx;
+  var ww = window.ww;
+  var JS_API_LIST = ["getContext", "getCurExternalContact", "sendChatMessage"];
   var ready = null; // Promise of a signed JS-SDK, shared by run() and sidebarSDK.send()
+  var signing = null; // {url, promise} of the config fetch both SDK callbacks share
   var loadingText = document.querySelector("#shell-status [data-role=message]").textContent;
 
   function show(message, canRetry) {
@@ -16,33 +19,14 @@
     box.querySelector("[data-role=retry]").hidden = !canRetry;
   }
 
-  // Older WeCom clients ship wx.agentConfig in a separate jwxwork file; the bridge call is the same.
-  if (wx && !wx.agentConfig) {
-    wx.agentConfig = function (params) {
-      if (!window.WeixinJSBridge) {
-        if (params.fail) params.fail({ err_msg: "agentConfig:fail no bridge" });
-        return;
-      }
-      window.WeixinJSBridge.invoke("agentConfig", params, function (res) {
-        var ok = res && /:ok$/.test(res.err_msg || res.errMsg || "");
-        var cb = ok ? params.success : params.fail;
-        if (cb) cb(res);
-      });
-    };
+  // The SDK rejects with WeCom's answer object ({errMsg, errCode, ...}); callers get an Error.
+  function asError(err) {
+    if (err instanceof Error) return err;
+    var msg = (err && (err.errMsg || err.err_msg)) || "fail";
+    return Object.assign(new Error(msg), { res: err });
   }
 
-  function call(api, params) {
-    return new Promise(function (resolve, reject) {
-      wx.invoke(api, params || {}, function (res) {
-        var msg = (res && (res.err_msg || res.errMsg)) || "";
-        if (msg === api + ":ok") resolve(res);
-        else reject(Object.assign(new Error(msg || api + ":fail"), { res: res }));
-      });
-    });
-  }
-
-  async function fetchConfig() {
-    var pageUrl = location.href.split("#")[0];
+  async function fetchConfig(pageUrl) {
     var resp = await fetch(opts.configUrl + "?url=" + encodeURIComponent(pageUrl), {
       credentials: "same-origin",
       headers: { Accept: "application/json" },
@@ -58,40 +42,39 @@
     return data;
   }
 
-  function configure(cfg) {
-    return new Promise(function (resolve) {
-      // wx.config defines wx.invoke in jweixin; newer WeCom needs only agentConfig, so its
-      // failure is not fatal here: agentConfig decides.
-      wx.ready(resolve);
-      wx.error(resolve);
-      wx.config(cfg.config);
-    }).then(function () {
-      return new Promise(function (resolve, reject) {
-        wx.agentConfig(
-          Object.assign({}, cfg.agentConfig, {
-            success: resolve,
-            fail: function (res) {
-              reject(Object.assign(new Error((res && res.err_msg) || "agentConfig:fail"), { res: res }));
-            },
-          })
-        );
+  // One request answers both callbacks (config and agentConfig are signed together for a URL).
+  function configFor(url) {
+    if (!signing || signing.url !== url) signing = { url: url, promise: fetchConfig(url) };
+    return signing.promise;
+  }
+
+  function pick(part) {
+    return function (url) {
+      return configFor(url).then(function (data) {
+        var cfg = data[part];
+        return { timestamp: cfg.timestamp, nonceStr: cfg.nonceStr, signature: cfg.signature };
       });
-    });
+    };
   }
 
   async function setup() {
     try {
-      await configure(await fetchConfig());
+      await ww.ensureConfigReady();
     } catch (err) {
-      if (err.message === "session expired") throw err;
-      // A ticket may have rotated between signing and checking: fetch a fresh config once.
-      await configure(await fetchConfig());
+      if (err && err.message === "session expired") throw err;
+      // A ticket may have rotated between signing and checking: sign once more with a fresh config.
+      signing = null;
+      try {
+        await ww.ensureConfigReady();
+      } catch (again) {
+        throw asError(again);
+      }
     }
   }
 
   async function run() {
     show(loadingText, false);
-    if (!wx) {
+    if (!ww) {
       show(opts.msgConfigFailed, true);
       return;
     }
@@ -103,12 +86,12 @@
       return;
     }
     try {
-      var ctx = await call("getContext");
+      var ctx = await ww.getContext();
       if (ctx.entry !== "single_chat_tools") {
         show(opts.msgNotChat, false);
         return;
       }
-      var contact = await call("getCurExternalContact");
+      var contact = await ww.getCurExternalContact();
       if (!contact.userId) throw new Error("no userId");
       if (!opts.portraitUrl) {
         show(opts.msgNoPortrait, true);
@@ -117,7 +100,7 @@
       var url = opts.portraitUrl.replace("__EXTERNAL_USERID__", encodeURIComponent(contact.userId));
       await window.htmx.ajax("GET", url, { target: "#main", swap: "innerHTML" });
     } catch (err) {
-      show(opts.msgNoContact + "（" + err.message + "）", true);
+      show(opts.msgNoContact + "（" + asError(err).message + "）", true);
     }
   }
 
@@ -127,7 +110,11 @@
     send: async function (msg) {
       if (!ready) throw new Error("sendChatMessage:fail sdk not ready");
       await ready;
-      return call("sendChatMessage", msg);
+      try {
+        return await ww.sendChatMessage(Object.assign({}, msg));
+      } catch (err) {
+        throw asError(err);
+      }
     },
   };
 
@@ -141,7 +128,19 @@
   });
 
   document.addEventListener("click", function (ev) {
-    if (ev.target.closest("[data-role=retry]")) run();
+    if (!ev.target.closest("[data-role=retry]")) return;
+    signing = null; // sign afresh: the ticket or the session may have changed meanwhile
+    run();
   });
+
+  if (ww) {
+    ww.register({
+      corpId: opts.corpId,
+      agentId: opts.agentId,
+      jsApiList: JS_API_LIST,
+      getConfigSignature: pick("config"),
+      getAgentConfigSignature: pick("agentConfig"),
+    });
+  }
   run();
 })();

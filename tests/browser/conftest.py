@@ -59,3 +59,23 @@ def screenshot(page, request):
         return path
 
     return take
+
+
+@pytest.fixture
+def production_static_server(live_server, wecom_sim, settings, tmp_path):
+    """A second live server whose static files go through collectstatic and WhiteNoise, as in production
+    (compressed copies, Content-Encoding negotiated), where live_server serves them raw. Same database."""
+    from django.core.management import call_command
+    from pytest_django.live_server_helper import LiveServer
+
+    settings.STATIC_ROOT = tmp_path / "static"
+    settings.WHITENOISE_USE_FINDERS = False
+    settings.WHITENOISE_AUTOREFRESH = False
+    call_command("collectstatic", interactive=False, verbosity=0)
+    server = LiveServer("localhost", start=False)
+    server.thread.static_handler = lambda app: app  # no test static handler: WhiteNoise answers /static/
+    server.start()
+    # The browser signs in through this server's OAuth page, so the session cookie is set for it.
+    settings.WECOM_OAUTH_URL = f"{server.url}/_wecom/connect/oauth2/authorize"
+    yield server
+    server.stop()

@@ -102,9 +102,11 @@ def test_invalid_messages_and_signatures_fail_like_wecom(desk, live_server, chat
         "page: 'pages/index'}}).then(() => 'sent', e => e.message)"
     )
     assert error == "sendChatMessage:fail miniprogram.page must end with .html"
+    # What the official SDK hands the (simulated) native bridge, with a forged signature.
     bad_sig = frame.evaluate(
-        """new Promise(done => wx.agentConfig({corpid: 'ww_demo_corp', agentid: '1000002', timestamp: 1,
-             nonceStr: 'n', signature: 'forged', success: () => done('ok'), fail: r => done(r.err_msg)}))"""
+        """new Promise(done => WeixinJSBridge.invoke('agentConfig', {corpid: 'ww_demo_corp', agentid: '1000002',
+             timestamp: '1', nonceStr: 'n', signature: 'forged', jsApiList: ['sendChatMessage']},
+             r => done(r.err_msg)))"""
     )
     assert bad_sig == "agentConfig:fail invalid signature"
     assert not SimChatMessage.objects.filter(direction="out").exists()
@@ -136,3 +138,40 @@ def test_rejected_agent_config_is_retried_once_then_explained(desk, live_server,
     expect(status.get_by_role("button", name="重试")).to_be_visible()
     assert len(config_fetches) == 2
     screenshot("agent-config-failed")
+
+
+COLD_LOAD_BUDGET = 80 * 1024
+# Chrome counts a fixed 300 bytes of headers in transferSize; a resource the chat window already
+# fetched (htmx) shows 0 there, so it is counted as a cold load would fetch it.
+RESOURCES_JS = """[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+  .map(e => ({url: e.name, bytes: e.transferSize || e.encodedBodySize + 300}))"""
+
+
+def test_sidebar_runs_the_vendored_sdk_from_our_static_within_the_cold_load_budget(
+    desk, production_static_server, chat_scene
+):
+    page, base = desk, production_static_server.url
+    redirects = []
+    page.on(
+        "requestfinished",
+        lambda req: (
+            req.frame != page.main_frame  # the sidebar iframe
+            and 300 <= req.response().status < 400
+            and redirects.append(req.sizes()["responseHeadersSize"])
+        ),
+    )
+    page.goto(f"{base}/dev/chat/?userid={chat_scene['guide'].userid}")
+    page.get_by_role("link", name="王小姐").click()
+    expect(page.frame_locator("#sim-sidebar-frame").locator("h1")).to_contain_text("王小姐", timeout=15_000)
+    frame = page.locator("#sim-sidebar-frame").element_handle().content_frame()
+
+    # WeCom's own SDK signed in and found the customer, over the simulated native bridge.
+    assert frame.evaluate("ww.SDK_VERSION") == "2.4.4"
+    scripts = frame.evaluate("[...document.scripts].map(s => s.src)")
+    assert scripts and all(src.startswith(f"{base}/static/") for src in scripts), scripts
+    resources = frame.evaluate(RESOURCES_JS)
+    assert all(r["url"].startswith(f"{base}/") for r in resources), resources  # no CDN, nothing external
+    assert any("/static/vendor/wecom-jssdk-" in r["url"] for r in resources)
+    total = sum(r["bytes"] for r in resources) + sum(redirects)
+    assert len(redirects) >= 3  # OAuth: /sidebar/ → login → authorize → callback
+    assert total < COLD_LOAD_BUDGET, sorted(resources, key=lambda r: -r["bytes"])

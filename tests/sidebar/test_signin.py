@@ -1,6 +1,6 @@
-
 """Sidebar sign-in: WeCom OAuth against the live simulator, from the first redirect to the session."""
 
+import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -235,13 +235,33 @@ def test_htmx_request_with_expired_session_gets_hx_redirect(client, relation):
     assert urlencode({"next": portrait}) in response["HX-Redirect"]
 
 
-def test_shell_page_loads_the_sdk_and_bootstrap_from_our_static(guide_client, settings):
-    settings.WECOM_JSSDK_SCRIPT = "vendor/jweixin-1.6.0.js"
+def _script_srcs(body: str) -> list[str]:
+    return re.findall(r"<script\b[^>]*\bsrc=\"([^\"]*)\"", body)
+
+
+def test_shell_page_loads_the_vendored_sdk_and_bootstrap_from_our_static(guide_client, settings):
+    settings.WECOM_SIMULATOR = False
+    settings.WECOM_CORP_ID = "wwCORP"
+    settings.WECOM_AGENT_ID = "1000009"
 
     body = guide_client.get(HOME).content.decode()
 
-    assert 'src="/static/vendor/jweixin-1.6.0.js"' in body
-    assert 'src="/static/sidebar/bootstrap.js"' in body
-    assert "http" not in body.split("<script", 1)[1].split(">", 1)[0]  # no CDN
+    # Production: WeCom's own SDK and our bootstrap, both from our static, and no simulated bridge.
+    assert _script_srcs(body) == [
+        "/static/vendor/htmx-2.0.11.min.js",
+        "/static/vendor/wecom-jssdk-2.4.4.global.prod.js",
+        "/static/sidebar/bootstrap.js",
+    ]
+    assert 'data-corp-id="wwCORP"' in body
+    assert 'data-agent-id="1000009"' in body
     assert f'data-config-url="{reverse("sidebar:jssdk_config")}"' in body
     assert "/sidebar/c/__EXTERNAL_USERID__/" in body
+
+
+def test_shell_page_in_the_simulator_loads_the_native_bridge_stand_in_before_the_sdk(guide_client, settings):
+    settings.WECOM_SIMULATOR = True
+
+    srcs = _script_srcs(guide_client.get(HOME).content.decode())
+
+    assert all(src.startswith("/static/") for src in srcs)  # no CDN, nothing external
+    assert srcs.index("/static/wecom/sim-jssdk.js") < srcs.index("/static/vendor/wecom-jssdk-2.4.4.global.prod.js")
