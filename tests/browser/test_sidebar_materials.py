@@ -1,0 +1,145 @@
+"""The material tab inside /dev/chat/: every kind goes into the simulated conversation in one tap."""
+
+import pytest
+from playwright.sync_api import expect
+
+from scrm.customers.events import EventKind
+from scrm.customers.models import Event
+from scrm.materials.models import MaterialSend
+from scrm.wecom.simulator.models import SimChatMessage
+from tests.factories import CustomerFactory, FollowRelationFactory, MaterialFactory, StaffFactory, StoreFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Title of each kind's material in the sendable_materials fixture → the msgtype WeCom receives.
+KINDS = [
+    ("话术素材", "text"),
+    ("图片素材", "image"),
+    ("视频素材", "video"),
+    ("文件素材", "file"),
+    ("链接素材", "news"),
+    ("小程序素材", "miniprogram"),
+]
+
+
+@pytest.fixture
+def scene(wecom_sim, sendable_materials):
+    store = StoreFactory(name="静安嘉里店")
+    guide = StaffFactory(store=store, name="张导购", user=None)
+    wang = FollowRelationFactory(staff=guide, customer=CustomerFactory(store=store, name="王小姐"), remark="王姐")
+    wecom_sim.member_add(userid=guide.userid, name=guide.name)
+    return {"guide": guide, "wang": wang}
+
+
+@pytest.fixture
+def desk(page):
+    page.set_viewport_size({"width": 1360, "height": 860})
+    return page
+
+
+def _open_materials(page, live_server, guide):
+    page.goto(f"{live_server.url}/dev/chat/")
+    page.select_option("#sim-guide", guide.userid)
+    page.wait_for_url("**/dev/chat/?userid=*")
+    page.get_by_role("link", name="王小姐").click()
+    sidebar = page.frame_locator("#sim-sidebar-frame")
+    expect(sidebar.locator("h1")).to_contain_text("王小姐", timeout=15_000)
+    sidebar.get_by_role("link", name="素材").click()
+    expect(sidebar.locator("#mat-results")).to_be_visible()
+    return sidebar
+
+
+def _card(sidebar, title):
+    return sidebar.locator(".mat", has=sidebar.locator(".mat-title", has_text=title))
+
+
+def test_each_kind_is_sent_from_the_sidebar_into_the_chat(desk, live_server, scene, screenshot):
+    page, guide, wang = desk, scene["guide"], scene["wang"]
+    sidebar = _open_materials(page, live_server, guide)
+    expect(_card(sidebar, "话术素材")).to_contain_text("王姐您好，静安嘉里店新品到店啦～")
+    screenshot("materials-tab-in-chat")
+
+    for number, (title, msgtype) in enumerate(KINDS, start=1):
+        card = _card(sidebar, title)
+        card.get_by_role("button", name="发送").click()
+        expect(card.locator("[data-role=status]")).to_have_text("已发送", timeout=15_000)
+        expect(page.locator(".sim-msg-out")).to_have_count(number)
+        expect(page.locator(".sim-msg-out").last).to_have_attribute("data-msgtype", msgtype)
+
+    out = page.locator(".sim-msg-out")
+    expect(out.nth(0)).to_contain_text("王姐您好，静安嘉里店新品到店啦～")
+    expect(out.nth(1)).to_contain_text("新品海报")
+    expect(out.nth(2)).to_contain_text("上妆教程.mp4")
+    expect(out.nth(3)).to_contain_text("产品手册.pdf")
+    expect(out.nth(4)).to_contain_text("链接素材")
+    expect(out.nth(5)).to_contain_text("pages/goods/detail.html?id=42")
+    sent = list(SimChatMessage.objects.filter(direction="out").order_by("id"))
+    assert [(m.userid, m.external_userid) for m in sent] == [(guide.userid, wang.external_userid)] * 6
+    assert MaterialSend.objects.filter(status="sent", staff=guide, customer=wang.customer).count() == 6
+    assert Event.objects.filter(kind=EventKind.MATERIAL_SENT, customer=wang.customer).count() == 6
+    screenshot("all-kinds-sent")
+
+    # They now lead the guide's recent list, newest first.
+    sidebar.get_by_role("link", name="最近使用").click()
+    expect(sidebar.locator(".mat .mat-title").first).to_contain_text("小程序素材")
+    # The same tab at phone width, in the signed-in session.
+    phone = page.context.new_page()
+    phone.set_viewport_size({"width": 375, "height": 812})
+    phone.goto(f"{live_server.url}/sidebar/c/{wang.external_userid}/materials/")
+    expect(phone.locator(".mat")).to_have_count(6)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot("materials-375", target=phone)
+
+
+def test_long_script_is_confirmed_in_a_sheet_and_a_cancel_offers_copy(desk, live_server, scene, screenshot):
+    long_text = "{客户称呼}您好，" + "这款修护精华适合换季干燥的肌肤，" * 10
+    MaterialFactory(title="长话术", content=long_text, send_count=999)
+    page = desk
+    sidebar = _open_materials(page, live_server, scene["guide"])
+    card = _card(sidebar, "长话术")
+    expect(card).to_contain_text("长话术")
+
+    card.get_by_role("button", name="发送").click()
+    sheet = sidebar.locator("#mat-sheet")
+    expect(sheet).to_be_visible()
+    expect(sheet).to_contain_text("王姐您好，这款修护精华")
+    screenshot("long-script-sheet")
+    sheet.get_by_role("button", name="取消").click()
+
+    expect(card.locator("[data-role=status]")).to_have_text("已取消")
+    expect(card.get_by_role("button", name="复制文字")).to_be_visible()
+    assert MaterialSend.objects.get().status == "cancelled"
+    assert not SimChatMessage.objects.filter(direction="out").exists()
+
+    card.get_by_role("button", name="发送").click()
+    sheet.get_by_role("button", name="发送").click()
+    expect(card.locator("[data-role=status]")).to_have_text("已发送", timeout=15_000)
+    expect(page.locator(".sim-msg-out")).to_contain_text("王姐您好，这款修护精华")
+
+
+def test_a_wecom_upload_failure_is_explained_in_the_card(desk, live_server, scene, wecom_sim):
+    page = desk
+    sidebar = _open_materials(page, live_server, scene["guide"])
+    wecom_sim.fault_inject(path="media/upload", errcode=45009, times=5)
+
+    card = _card(sidebar, "图片素材")
+    card.get_by_role("button", name="发送").click()
+
+    expect(card.locator("[data-role=status]")).to_contain_text("上传素材到企业微信失败", timeout=15_000)
+    assert not SimChatMessage.objects.filter(direction="out").exists()
+
+
+def test_the_tab_at_phone_width_searches_as_you_type(desk, live_server, scene, screenshot):
+    page = desk
+    _open_materials(page, live_server, scene["guide"])
+    # Same browser session, the sidebar page alone at phone width.
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto(f"{live_server.url}/sidebar/c/{scene['wang'].external_userid}/materials/")
+    expect(page.locator(".mat")).to_have_count(6)
+
+    page.get_by_role("searchbox").fill("视频")
+
+    expect(page.locator(".mat")).to_have_count(1)
+    expect(page.locator(".mat-title")).to_contain_text("视频素材")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot("search-375")
