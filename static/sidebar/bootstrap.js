@@ -19,10 +19,11 @@
     box.querySelector("[data-role=retry]").hidden = !canRetry;
   }
 
-  // The SDK rejects with WeCom's answer object ({errMsg, errCode, ...}); callers get an Error.
+  // The SDK rejects with WeCom's answer object; callers get an Error carrying the client's own
+  // err_msg (the SDK's errMsg is a normalised copy: lower-cased, underscores dropped).
   function asError(err) {
     if (err instanceof Error) return err;
-    var msg = (err && (err.errMsg || err.err_msg)) || "fail";
+    var msg = (err && (err.err_msg || err.errMsg)) || "fail";
     return Object.assign(new Error(msg), { res: err });
   }
 
@@ -76,6 +77,11 @@
     show(loadingText, false);
     if (!ww) {
       show(opts.msgConfigFailed, true);
+      return;
+    }
+    // Outside WeCom's webview no native bridge will ever answer: say so instead of waiting.
+    if (!/wxwork\//i.test(navigator.userAgent)) {
+      show(opts.msgNotWecom, false);
       return;
     }
     ready = setup();
@@ -133,14 +139,19 @@
     run();
   });
 
-  if (ww) {
-    ww.register({
-      corpId: opts.corpId,
-      agentId: opts.agentId,
-      jsApiList: JS_API_LIST,
-      getConfigSignature: pick("config"),
-      getAgentConfigSignature: pick("agentConfig"),
-    });
+  try {
+    if (ww) {
+      ww.register({
+        corpId: opts.corpId,
+        agentId: opts.agentId,
+        jsApiList: JS_API_LIST,
+        getConfigSignature: pick("config"),
+        getAgentConfigSignature: pick("agentConfig"),
+      });
+    }
+  } catch (err) {
+    console.error(err); // e.g. no corp id configured: run() shows the authorisation error
+    ww = null;
   }
   run();
 })();

@@ -109,6 +109,16 @@ def test_invalid_messages_and_signatures_fail_like_wecom(desk, live_server, chat
              r => done(r.err_msg)))"""
     )
     assert bad_sig == "agentConfig:fail invalid signature"
+    # The simulated client, like WeCom, refuses APIs the accepted config did not list.
+    unlisted = frame.evaluate(
+        "new Promise(done => WeixinJSBridge.invoke('openEnterpriseChat', {}, r => done(r.err_msg)))"
+    )
+    assert unlisted == "openEnterpriseChat:fail no permission"
+    # WeCom's err_msg reaches the caller as is (the SDK's errMsg would read "invalid mediaid").
+    bad_media = frame.evaluate(
+        "window.sidebarSDK.send({msgtype: 'image', image: {mediaid: 'nope'}}).then(() => 'sent', e => e.message)"
+    )
+    assert bad_media == "sendChatMessage:fail invalid media_id"
     assert not SimChatMessage.objects.filter(direction="out").exists()
 
 
@@ -120,6 +130,17 @@ def test_sidebar_outside_a_chat_shows_a_hint(desk, live_server, chat_scene, scre
 
     expect(page.locator("#shell-status")).to_contain_text("请在与客户的单聊中打开侧边栏")
     screenshot("outside-chat")
+
+
+def test_sidebar_outside_wecom_says_so_instead_of_waiting(desk, live_server, chat_scene, settings):
+    page = desk
+    page.goto(f"{live_server.url}/dev/chat/?userid={chat_scene['guide'].userid}")  # sets the sim_userid cookie
+    settings.WECOM_SIMULATOR = False  # no simulated bridge: a plain browser, as production would see it
+
+    page.goto(f"{live_server.url}/sidebar/")
+
+    expect(page.locator("#shell-status")).to_contain_text("请在企业微信中打开导购助手")
+    assert page.evaluate("typeof ww.register") == "function"
 
 
 def test_rejected_agent_config_is_retried_once_then_explained(desk, live_server, chat_scene, screenshot):
