@@ -1,0 +1,185 @@
+"""Console performance dashboard: 500 guides × 365 days of rollups on PostgreSQL.
+
+    .venv/bin/python bench/console.py [--rounds 100] [--reseed]
+
+Seeds (or reuses) 500 guides in 50 stores with daily rollups for the last 730 days, so the
+measured 365-day range and the previous 365 days it is compared with are both full. Per guide and
+day: ~1.5 new customers, ~4 customers sent materials, ~1 buying customer (GuideCustomerDay facts,
+linked as the rollup service links them). Then serves the app with gunicorn and prints p50/p95 of
+the brand dashboard (365-day range) and of /healthz, measured in the same run.
+"""
+
+import argparse
+import datetime as dt
+import random
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import bench_env, django_setup, gunicorn, manage, measure, report
+
+GUIDES, STORES, DAYS, CUSTOMERS_PER_GUIDE = 500, 50, 730, 1100
+PREFIX = "pbench"
+PASSWORD = "bench-password-1"
+
+
+def seed(*, reseed: bool) -> None:
+    from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+
+    from scrm.analytics.models import RESPONSE_FIELDS, GuideCustomerDay, GuideDay
+    from scrm.analytics.services import local_day
+    from scrm.customers.models import Customer
+    from scrm.org.models import Staff, Store
+
+    today = local_day(dt.datetime.now(dt.UTC))
+    first = today - dt.timedelta(days=DAYS - 1)
+    guides = Staff.objects.filter(userid__startswith=f"{PREFIX}-g")
+    have = GuideDay.objects.filter(staff__in=guides, day__gte=first, day__lte=today).count()
+    if not reseed and have == GUIDES * DAYS:
+        print(f"reusing {have} GuideDay rows ending {today}")
+        return
+    started = time.perf_counter()
+    print("seeding …", flush=True)
+    with transaction.atomic():
+        GuideCustomerDay.objects.filter(staff__in=guides).delete()
+        GuideDay.objects.filter(staff__in=guides).delete()
+        Customer.objects.filter(name__startswith=f"{PREFIX}-").delete()
+        guides.delete()
+        Store.objects.filter(code__startswith=f"{PREFIX}-").delete()
+        User = get_user_model()
+        User.objects.filter(username__startswith=f"{PREFIX}-g").delete()
+
+        stores = Store.objects.bulk_create(
+            Store(code=f"{PREFIX}-{i:03d}", name=f"压测门店{i:03d}", city="上海") for i in range(STORES)
+        )
+        users = User.objects.bulk_create(User(username=f"{PREFIX}-g{i:03d}") for i in range(GUIDES))
+        staff = Staff.objects.bulk_create(
+            Staff(user=u, userid=f"{PREFIX}-g{i:03d}", name=f"导购{i:03d}", store=stores[i % STORES])
+            for i, u in enumerate(users)
+        )
+        customers = Customer.objects.bulk_create(
+            (Customer(name=f"{PREFIX}-{i}") for i in range(GUIDES * CUSTOMERS_PER_GUIDE)), batch_size=5000
+        )
+        customer_ids = [c.pk for c in customers]
+
+        rng = random.Random(42)
+        days = [first + dt.timedelta(days=i) for i in range(DAYS)]
+        day_cols = [
+            "staff_id", "store_id", "day", "adds", "losses", "orders", "gmv", "sends", "notes", "rt_unanswered",
+            *RESPONSE_FIELDS, "active_customers", "tagged_customers", "overdue_followups", "computed_at",
+        ]  # fmt: skip
+        fact_cols = ["kind", "staff_id", "store_id", "customer_id", "day", "n", "prev_day", "next_day"]
+        now = dt.datetime.now(dt.UTC)
+        raw = connection.cursor().cursor
+
+        def copy(table: str, cols: list[str], rows: list[tuple]) -> None:
+            # One COPY at a time: a connection cannot interleave two.
+            with raw.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as stream:
+                for row in rows:
+                    stream.write_row(row)
+
+        for gi, member in enumerate(staff):
+            day_rows: list[tuple] = []
+            fact_rows: list[tuple] = []
+            pool = customer_ids[gi * CUSTOMERS_PER_GUIDE : (gi + 1) * CUSTOMERS_PER_GUIDE]
+            added: list[int] = []
+            last_send: dict[int, dt.date] = {}
+            order_days: dict[int, list[tuple[dt.date, int]]] = {}
+            add_day: dict[int, dt.date] = {}
+            for day in days:
+                adds = min(rng.choice((0, 1, 1, 2, 2, 3)), len(pool) - len(added))
+                for _ in range(adds):
+                    c = pool[len(added)]
+                    added.append(c)
+                    add_day[c] = day
+                contacts = rng.sample(added, min(len(added), rng.randint(2, 6)))
+                for c in contacts:
+                    fact_rows.append((2, member.pk, member.store_id, c, day, 1, last_send.get(c), None))
+                    last_send[c] = day
+                buyers = rng.sample(added, min(len(added), rng.choice((0, 1, 1, 2))))
+                orders = 0
+                for c in buyers:
+                    n = rng.choice((1, 1, 1, 2))
+                    orders += n
+                    order_days.setdefault(c, []).append((day, n))
+                hist = [rng.randint(0, 3) for _ in RESPONSE_FIELDS]
+                active = len(added)
+                day_rows.append(
+                        (
+                            member.pk, member.store_id, day, adds, rng.choice((0, 0, 0, 1)), orders,
+                            orders * rng.randint(150, 600), len(contacts), rng.randint(0, 5), rng.randint(0, 2),
+                            *hist, active, int(active * 0.6), rng.randint(0, 4), now,
+                        )
+                    )  # fmt: skip
+            for c, entries in order_days.items():
+                for i, (day, n) in enumerate(entries):
+                    prev = entries[i - 1][0] if i else None
+                    nxt = entries[i + 1][0] if i + 1 < len(entries) else None
+                    fact_rows.append((3, member.pk, member.store_id, c, day, n, prev, nxt))
+            for c, day in add_day.items():
+                after = [d for d, _ in order_days.get(c, []) if d >= day]
+                fact_rows.append((1, member.pk, member.store_id, c, day, 1, None, after[0] if after else None))
+            copy("analytics_guideday", day_cols, day_rows)
+            copy("analytics_guidecustomerday", fact_cols, fact_rows)
+        admin_user, _ = User.objects.get_or_create(username=f"{PREFIX}-admin")
+        admin_user.set_password(PASSWORD)
+        admin_user.save()
+        Staff.objects.update_or_create(
+            userid=f"{PREFIX}-admin", defaults={"user": admin_user, "name": "压测管理员", "role": Staff.Role.ADMIN}
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE analytics_guideday")
+        cursor.execute("VACUUM ANALYZE analytics_guidecustomerday")
+    facts = GuideCustomerDay.objects.filter(staff__in=guides).count()
+    print(f"seeded {GUIDES * DAYS} GuideDay and {facts} GuideCustomerDay rows in {time.perf_counter() - started:.0f}s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--reseed", action="store_true")
+    args = parser.parse_args()
+
+    env = bench_env(SECURE_COOKIES="false")
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    django_setup(env)
+    seed(reseed=args.reseed)
+    from django.contrib.auth import get_user_model
+
+    from scrm.analytics.services import local_day
+
+    get_user_model().objects.filter(username=f"{PREFIX}-admin").update(is_active=True)
+    today = local_day(dt.datetime.now(dt.UTC))
+    first = today - dt.timedelta(days=364)
+    dashboard = f"/console/performance/?from={first}&to={today}"
+
+    with gunicorn(env) as base:
+        session = requests.Session()
+        login = session.get(f"{base}/console/login/")
+        response = session.post(
+            f"{base}/console/login/",
+            data={
+                "username": f"{PREFIX}-admin",
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": session.cookies.get("csrftoken", ""),
+            },
+            headers={"Referer": login.url},
+            allow_redirects=False,
+        )
+        if response.status_code != 302:
+            raise SystemExit(f"sign-in failed: {response.status_code}")
+        check = session.get(base + dashboard)
+        assert "导购排行" in check.text, check.text[:500]
+        rows = {
+            "healthz (baseline)": measure(session, [f"{base}/healthz"], rounds=args.rounds),
+            "dashboard brand 365 d": measure(session, [base + dashboard], rounds=args.rounds, warmup=5),
+        }
+        report(rows, "healthz (baseline)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from scrm.analytics.models import GuideCustomerDay, GuideDay
+
+
+class ReadOnlyRollupAdmin(admin.ModelAdmin):
+    """Rollups are derived data: rebuild them with `manage.py rollup_daily`, never edit them by hand."""
+
+    list_select_related = ["staff", "store"]
+    search_fields = ["staff__name", "staff__userid"]
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(GuideDay)
+class GuideDayAdmin(ReadOnlyRollupAdmin):
+    list_display = ["day", "staff", "store", "adds", "losses", "orders", "gmv", "sends", "notes", "active_customers"]
+    list_filter = ["store"]
+
+
+@admin.register(GuideCustomerDay)
+class GuideCustomerDayAdmin(ReadOnlyRollupAdmin):
+    list_display = ["day", "kind", "staff", "customer_id", "n", "prev_day", "next_day"]
+    list_filter = ["kind", "store"]
