@@ -62,12 +62,12 @@ def test_unknown_customer_is_404_in_chinese(reader):
 
 def test_query_count_does_not_grow_with_data(reader):
     small = CustomerFactory()
-    IdentityFactory(customer=small)
+    IdentityFactory(customer=small, kind="unionid")
     CustomerTagFactory(customer=small)
     FollowRelationFactory(customer=small)
     big = CustomerFactory()
     for _ in range(6):
-        IdentityFactory(customer=big)
+        IdentityFactory(customer=big, kind="unionid")
         CustomerTagFactory(customer=big)
         FollowRelationFactory(customer=big)
 
