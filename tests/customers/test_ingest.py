@@ -121,3 +121,49 @@ def test_shipped_event_uses_shipped_at():
     )
     assert result.events == ["order_shipped"]
     assert Event.objects.get(kind="order_shipped").occurred_at == shipped_at
+
+
+def _twice_at_once(work):
+    """Run `work` in two threads released together; each thread uses its own DB connection."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait()
+            work()
+        except Exception as exc:  # reported below, the thread must not die silently
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_deliveries_store_one_order_and_one_event():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks and concurrent inserts need PostgreSQL")
+    _twice_at_once(
+        lambda: ingest.order_upsert(
+            channel="youzan", order_no="Y1", identities={"youzan": "yz1", "unionid": "oU9"}, data=data()
+        )
+    )
+    _twice_at_once(
+        lambda: ingest.event_ingest(
+            source="mp", source_id="c1", kind="mp_visit", occurred_at=PAID, channel="mp", identities={"unionid": "oU9"}
+        )
+    )
+    assert Order.objects.count() == 1 and Customer.objects.count() == 1
+    assert sorted(Event.objects.values_list("kind", flat=True)) == ["mp_visit", "order_paid"]
