@@ -58,7 +58,7 @@ def gunicorn(env: dict[str, str], port: int = 8899, workers: int = 2):
             try:
                 requests.get(f"{base}/healthz", timeout=1)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still booting
                 time.sleep(0.1)
         yield base
     finally:

@@ -7,8 +7,8 @@ of cards built with a fixed number of queries, however many materials and sends 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -91,26 +91,27 @@ def _text(material: Material) -> bool:
     return material.kind in (Material.Kind.TEXT, Material.Kind.LINK)
 
 
+def _customer_tag_ids(customer: Customer):
+    return CustomerTag.objects.filter(customer_id=customer.pk).values("tag_id")
+
+
+def _stage_hit(stage: str) -> Case:
+    if connection.features.supports_json_field_contains:
+        targeted = Q(audience_stages__contains=[stage])  # jsonb @> on PostgreSQL
+    else:
+        # The JSON text of the list; quoted, one stage never matches inside another.
+        targeted = Q(audience_stages__icontains=f'"{stage}"')
+    return Case(When(targeted, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
 def recommendation_score(*, customer: Customer):
-    """One point per audience tag the customer has, one more when the customer's stage is targeted."""
-    through = Material.audience_tags.through
-    tag_hits = (
-        through.objects.filter(
-            material_id=OuterRef("pk"),
-            tag_id__in=CustomerTag.objects.filter(customer_id=customer.pk).values("tag_id"),
-        )
-        .order_by()
-        .values("material_id")
-        .annotate(n=Count("*"))
-        .values("n")[:1]
-    )
-    # audience_stages is a JSON list of stage values; quoted, one stage never matches inside another.
-    stage_hit = Case(
-        When(audience_stages__icontains=f'"{customer.lifecycle_stage}"', then=Value(1)),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    return Coalesce(Subquery(tag_hits, output_field=IntegerField()), Value(0)) + stage_hit
+    """One point per audience tag the customer has, one more when the customer's stage is targeted.
+
+    A filtered count over one join and one grouping: a correlated subquery per material would
+    cost an index probe for every sendable material.
+    """
+    tag_hits = Count("audience_tags", filter=Q(audience_tags__in=_customer_tag_ids(customer)))
+    return tag_hits + _stage_hit(customer.lifecycle_stage)
 
 
 def _recent_ids(*, staff: Staff) -> list[int]:
@@ -138,33 +139,38 @@ def material_page(
     if section not in dict(SECTIONS):
         section = SECTION_REC
     offset = max(0, offset)
-    base: QuerySet[Material] = (
-        material_list(q=q.strip(), category_id=category_id, sendable_only=True, now=now or timezone.now())
-        .prefetch_related(None)
-        .annotate(is_favourite=Exists(MaterialFavourite.objects.filter(staff=staff, material=OuterRef("pk"))))
-    )
-    recent_ids: list[int] = []
+    base: QuerySet[Material] = material_list(
+        q=q.strip(), category_id=category_id, sendable_only=True, now=now or timezone.now()
+    ).prefetch_related(None)
+    window = slice(offset, offset + size + 1)
     if section == SECTION_REC:
-        rows = base.annotate(score=recommendation_score(customer=customer)).order_by(
-            F("score").desc(), F("send_count").desc(), F("id").desc()
+        # Rank on ids only (narrow rows to group and sort), then load the page's rows.
+        ranked = (
+            base.select_related(None)
+            .annotate(score=recommendation_score(customer=customer))
+            .order_by(F("score").desc(), F("send_count").desc(), F("id").desc())
+            .values_list("id", flat=True)[window]
         )
+        ids = list(ranked)
+        by_id = base.in_bulk(ids)
+        materials = [by_id[pk] for pk in ids if pk in by_id]
     elif section == SECTION_FAV:
-        starred_at = MaterialFavourite.objects.filter(staff=staff, material=OuterRef("pk")).values("created_at")[:1]
-        rows = base.filter(is_favourite=True).annotate(starred_at=Subquery(starred_at)).order_by("-starred_at", "-id")
+        starred = MaterialFavourite.objects.filter(staff=staff, material=OuterRef("pk"))
+        rows = base.filter(Exists(starred)).annotate(starred_at=Subquery(starred.values("created_at")[:1]))
+        materials = list(rows.order_by("-starred_at", "-id")[window])
     elif section == SECTION_RECENT:
         recent_ids = _recent_ids(staff=staff)
-        rows = base.filter(pk__in=recent_ids)
-    else:
-        rows = base.order_by("-updated_at", "-id")
-
-    if section == SECTION_RECENT:
         position = {pk: i for i, pk in enumerate(recent_ids)}
-        ordered = sorted(rows, key=lambda m: position[m.pk])
-        materials = ordered[offset : offset + size + 1]
+        materials = sorted(base.filter(pk__in=recent_ids), key=lambda m: position[m.pk])[window]
     else:
-        materials = list(rows[offset : offset + size + 1])
+        materials = list(base.order_by("-updated_at", "-id")[window])
     has_more = len(materials) > size
     materials = materials[:size]
+    starred_ids = set(
+        MaterialFavourite.objects.filter(staff=staff, material_id__in=[m.pk for m in materials]).values_list(
+            "material_id", flat=True
+        )
+    )
 
     values = placeholder_values(customer=customer, staff=staff) if any(_text(m) for m in materials) else {}
     reasons = _reasons(customer=customer, materials=materials) if section == SECTION_REC else {}
@@ -181,7 +187,7 @@ def material_page(
                 icon=KIND_ICONS.get(material.kind, "📎"),
                 text=text,
                 thumb_url=_thumb_url(material),
-                is_favourite=material.is_favourite,
+                is_favourite=material.pk in starred_ids,
                 long=material.kind == Material.Kind.TEXT and len(text) > LONG_SCRIPT,
                 reasons=reasons.get(material.pk, []),
             )
@@ -190,13 +196,14 @@ def material_page(
 
 
 def _reasons(*, customer: Customer, materials: list[Material]) -> dict[int, list[str]]:
-    """For each recommended material, the customer's tag names and stage it targets (two queries)."""
+    """For each recommended material, the customer's tag names and stage it targets (one query)."""
     if not materials:
         return {}
-    mine = set(CustomerTag.objects.filter(customer_id=customer.pk).values_list("tag_id", flat=True))
     through = Material.audience_tags.through
     found: dict[int, list[str]] = {}
-    links = through.objects.filter(material_id__in=[m.pk for m in materials], tag_id__in=mine).select_related("tag")
+    links = through.objects.filter(
+        material_id__in=[m.pk for m in materials], tag_id__in=_customer_tag_ids(customer)
+    ).select_related("tag")
     for link in links.order_by("tag__name"):
         found.setdefault(link.material_id, []).append(link.tag.name)
     for material in materials:
