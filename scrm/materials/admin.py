@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
-from scrm.materials.models import Material, MaterialCategory, MaterialSend
+from scrm.materials.models import Material, MaterialCategory, MaterialFavourite, MaterialSend
 
 
 @admin.register(MaterialCategory)
@@ -41,3 +41,11 @@ class MaterialSendAdmin(admin.ModelAdmin):
     list_filter = ["status", "material__kind"]
     raw_id_fields = ["material", "staff", "customer"]
     date_hierarchy = "sent_at"
+
+
+@admin.register(MaterialFavourite)
+class MaterialFavouriteAdmin(admin.ModelAdmin):
+    list_display = ["staff", "material", "created_at"]
+    search_fields = ["staff__name", "material__title"]
+    list_filter = ["material__kind"]
+    raw_id_fields = ["staff", "material"]
