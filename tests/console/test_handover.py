@@ -289,3 +289,28 @@ def test_batch_page_query_count_does_not_grow_with_items(manager_client, team):
         return len(ctx.captured_queries)
 
     assert count(big) == count(small)
+
+
+def test_batch_page_refreshes_itself_while_customers_wait(manager_client, team):
+    batch = make_batch(team)
+    url = reverse("console:handover_batch", args=[batch.pk])
+    assert 'hx-trigger="every 30s"' in manager_client.get(url).content.decode()
+
+    fragment = manager_client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert fragment.lstrip().startswith('<div id="batch-body"') and "<html" not in fragment
+
+    batch.items.update(state=State.ACCEPTED)
+    assert "every 30s" not in manager_client.get(url).content.decode()  # settled: nothing left to watch
+
+
+def test_list_query_count_does_not_grow_with_batches(manager_client, team):
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert manager_client.get(reverse("console:handover")).status_code == 200
+        return len(ctx.captured_queries)
+
+    make_batch(team, team["relations"][:1])
+    one = count()
+    for relation in team["relations"][1:]:
+        make_batch(team, [relation])
+    assert count() == one

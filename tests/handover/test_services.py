@@ -4,6 +4,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from scrm.customers.models import Event, FollowRelation, Order
@@ -269,10 +270,10 @@ def test_accepted_transfer_keeps_history_and_order_attribution(shop, client):
     assert event.title == "从 王离开 转接给 李接替" and event.customer == customer
 
     client.force_login(shop.bob.user)
-    portrait = client.get(f"/sidebar/c/{relation.external_userid}/")
+    portrait = client.get(reverse("sidebar:portrait", args=[relation.external_userid]))
     assert portrait.status_code == 200
     assert "520" in portrait.content.decode() and "香氛控" in portrait.content.decode()
-    timeline = client.get(f"/sidebar/c/{relation.external_userid}/timeline/")
+    timeline = client.get(reverse("sidebar:timeline", args=[relation.external_userid]))
     body = timeline.content.decode()
     assert "喜欢玫瑰香" in body and "从 王离开 转接给 李接替" in body
 
