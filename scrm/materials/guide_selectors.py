@@ -160,8 +160,11 @@ def material_page(
         materials = list(rows.order_by("-starred_at", "-id")[window])
     elif section == SECTION_RECENT:
         recent_ids = _recent_ids(staff=staff)
-        position = {pk: i for i, pk in enumerate(recent_ids)}
-        materials = sorted(base.filter(pk__in=recent_ids), key=lambda m: position[m.pk])[window]
+        # Which of them are still offered (ids only), then the rows of this page alone.
+        offered = set(base.filter(pk__in=recent_ids).order_by().values_list("id", flat=True))
+        ids = [pk for pk in recent_ids if pk in offered][window]
+        by_id = base.in_bulk(ids)
+        materials = [by_id[pk] for pk in ids if pk in by_id]
     else:
         materials = list(base.order_by("-updated_at", "-id")[window])
     has_more = len(materials) > size
