@@ -56,6 +56,9 @@ class MaterialCard:
     long: bool
     # Why it is recommended: the customer's tags / stage it was made for.
     reasons: list[str] = field(default_factory=list)
+    # Filled in by the view (one reverse per page, not two per card).
+    prepare_url: str = ""
+    favourite_url: str = ""
 
     @property
     def preview(self) -> str:

@@ -61,6 +61,9 @@ def test_tab_lists_sendable_materials_with_previews_for_this_customer(guide_clie
     html = response.content.decode()
     assert response.status_code == 200
     assert 'class="on" aria-current="page">素材' in html
+    material = Material.objects.get(title="到店提醒")
+    assert f'data-send-url="{prepare_url(ext, material)}"' in html
+    assert f'hx-post="{fav_url(ext, material)}"' in html
     assert "到店提醒" in html and "王姐您好，周末到店有礼" in html
     assert "草稿话术" not in html
     assert "sidebar/materials.js" in html
@@ -140,7 +143,8 @@ def test_favourite_toggle_swaps_the_star_and_shows_in_the_favourites(guide_clien
     response = guide_client.post(fav_url(ext, material), {"on": "1"}, headers=HTMX)
 
     assert response.status_code == 200
-    assert 'aria-pressed="true"' in response.content.decode()
+    swapped = response.content.decode()
+    assert 'aria-pressed="true"' in swapped and f'hx-post="{fav_url(ext, material)}"' in swapped
     assert MaterialFavourite.objects.filter(staff=guide, material=material).exists()
     assert "常用开场白" in guide_client.get(page_url(ext) + "?section=fav").content.decode()
 
