@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -41,6 +41,9 @@ MEDIA_REUSE_MAX_AGE = MEDIA_TTL - dt.timedelta(hours=2)
 # The beat job refreshes media older than this, so sends rarely pay for an upload.
 MEDIA_REFRESH_AGE = dt.timedelta(days=2, hours=12)
 MEDIA_REFRESH_BATCH = 200
+# Only media sent this recently are kept warm; the rest lapse and are uploaded again on their next send,
+# so the job's WeCom calls follow what guides use, not the size of the library.
+MEDIA_KEEP_WARM = dt.timedelta(days=14)
 # Scripts longer than this open a confirm sheet before they go out.
 LONG_SCRIPT = 120
 ERROR_MAX = 200
@@ -117,13 +120,18 @@ def material_media_invalidate(*, material_id: int) -> None:
 def material_media_refresh_due(*, now: dt.datetime | None = None, batch: int = MEDIA_REFRESH_BATCH) -> dict:
     """Re-upload cached media of sendable materials before WeCom's 3-day expiry (the beat job).
 
-    One failing upload does not stop the others; a material that keeps failing is retried on the
-    next run and, at worst, re-uploaded on demand by the next prepare.
+    Only materials sent in the last MEDIA_KEEP_WARM are refreshed. One failing upload does not stop
+    the others; a material that keeps failing is retried on the next run and, at worst, re-uploaded
+    on demand by the next prepare.
     """
     now = now or timezone.now()
+    recently_sent = MaterialSend.objects.filter(
+        material=OuterRef("pk"), status=MaterialSend.Status.SENT, sent_at__gte=now - MEDIA_KEEP_WARM
+    )
     due = list(
         material_list(sendable_only=True, now=now)
         .filter(kind__in=MEDIA_KINDS, wecom_media_uploaded_at__lt=now - MEDIA_REFRESH_AGE)
+        .filter(Exists(recently_sent))
         .exclude(wecom_media_id="")
         .prefetch_related(None)
         .order_by("wecom_media_uploaded_at", "id")[:batch]

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from scrm.materials import sending
 from scrm.materials.models import Material
-from scrm.materials.services import material_unpublish, material_update
+from scrm.materials.services import material_create, material_publish, material_unpublish, material_update
 from scrm.materials.tasks import refresh_expiring_media
 from scrm.materials.validation import check_upload
 from scrm.wecom.simulator.chat_views import ChatMessageError, parse_chat_message
@@ -129,25 +129,48 @@ def test_a_wecom_failure_in_prepare_is_a_clear_chinese_error(wecom_sim, guide, f
     assert _prepare(sendable_materials["text"], followed_customer, guide).msg["msgtype"] == "text"
 
 
-def test_the_beat_job_refreshes_only_sendable_media_near_expiry(
+def _send(prepared, customer, staff, *, days_ago: float = 0) -> None:
+    sending.material_send_record(
+        request_id=prepared.request_id,
+        customer=customer,
+        staff=staff,
+        status="sent",
+        now=timezone.now() - dt.timedelta(days=days_ago),
+    )
+
+
+def test_the_beat_job_refreshes_only_used_sendable_media_near_expiry(
     wecom_sim, guide, followed_customer, sendable_materials
 ):
-    ids = {kind: _prepare(sendable_materials[kind], followed_customer, guide).msg[kind]["mediaid"] for kind in MEDIA}
     image, video, file = (sendable_materials[k] for k in MEDIA)
+    idle = material_create(
+        kind="image",
+        title="闲置图片",
+        created_by=None,
+        upload=check_upload(samples.upload("闲置.png", samples.png(30, 30)), kind="image"),
+    )
+    material_publish(material=idle)
+    ids = {}
+    for material in (image, video, file, idle):
+        prepared = _prepare(material, followed_customer, guide)
+        ids[material.pk] = prepared.msg[material.kind]["mediaid"]
+        _send(prepared, followed_customer, guide, days_ago=30 if material is idle else 1)
     _age(image, dt.timedelta(days=2, hours=13))  # due
     _age(video, dt.timedelta(days=1))  # still fresh
     _age(file, dt.timedelta(days=2, hours=20))  # due but no longer offered to guides
     material_unpublish(material=file)
+    _age(idle, dt.timedelta(days=2, hours=20))  # due but nobody sent it lately: left to lapse
 
     result = refresh_expiring_media.delay().get()
 
     assert result == {"due": 1, "refreshed": 1, "failed": 0}
-    for material in (image, video, file):
+    for material in (image, video, file, idle):
         material.refresh_from_db()
-    assert image.wecom_media_id != ids["image"]
+    assert image.wecom_media_id != ids[image.pk]
     assert timezone.now() - image.wecom_media_uploaded_at < dt.timedelta(minutes=1)
-    assert video.wecom_media_id == ids["video"]
-    assert file.wecom_media_id == ids["file"]
+    assert video.wecom_media_id == ids[video.pk]
+    assert file.wecom_media_id == ids[file.pk]
+    assert idle.wecom_media_id == ids[idle.pk]
     # The refreshed one is then served from the cache.
     uploads = _uploads()
     assert _prepare(image, followed_customer, guide).msg["image"]["mediaid"] == image.wecom_media_id
@@ -156,7 +179,7 @@ def test_the_beat_job_refreshes_only_sendable_media_near_expiry(
 
 def test_the_beat_job_carries_on_past_a_failing_upload(wecom_sim, guide, followed_customer, sendable_materials):
     for kind in ("image", "video"):
-        _prepare(sendable_materials[kind], followed_customer, guide)
+        _send(_prepare(sendable_materials[kind], followed_customer, guide), followed_customer, guide)
         _age(sendable_materials[kind], dt.timedelta(days=2, hours=18))
     wecom_sim.fault_inject(path="media/upload", errcode=40004, times=1)
 
