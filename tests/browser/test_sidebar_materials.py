@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from scrm.customers.events import EventKind
 from scrm.customers.models import Event
-from scrm.materials.models import MaterialSend
+from scrm.materials.models import Material, MaterialSend
 from scrm.wecom.simulator.models import SimChatMessage
 from tests.factories import CustomerFactory, FollowRelationFactory, MaterialFactory, StaffFactory, StoreFactory
 
@@ -143,3 +143,29 @@ def test_the_tab_at_phone_width_searches_as_you_type(desk, live_server, scene, s
     expect(page.locator(".mat-title")).to_contain_text("视频素材")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     screenshot("search-375")
+
+
+def test_media_wecom_dropped_early_is_uploaded_again_and_the_send_goes_through(desk, live_server, scene, wecom_sim):
+    page, guide = desk, scene["guide"]
+    sidebar = _open_materials(page, live_server, guide)
+    card = _card(sidebar, "图片素材")
+    card.get_by_role("button", name="发送").click()
+    expect(card.locator("[data-role=status]")).to_have_text("已发送", timeout=15_000)
+    image = Material.objects.get(title="图片素材")
+    media_id = image.wecom_media_id
+    # WeCom forgets the media before our clock says it should (3 days are not always 3 days).
+    wecom_sim.media_expire(media_id=media_id)
+
+    card.get_by_role("button", name="发送").click()
+
+    expect(page.locator(".sim-msg-out[data-msgtype=image]")).to_have_count(2, timeout=15_000)
+    # The status still reads 已发送 from the first tap, so wait for the second report itself.
+    expect(card.locator("[data-role=status]")).to_have_text("已发送")
+    for _ in range(50):
+        if MaterialSend.objects.filter(status="sent").count() == 2:
+            break
+        page.wait_for_timeout(100)
+    statuses = list(MaterialSend.objects.order_by("id").values_list("status", "error"))
+    assert statuses == [("sent", ""), ("failed", "sendChatMessage:fail invalid media_id"), ("sent", "")]
+    image.refresh_from_db()
+    assert image.wecom_media_id and image.wecom_media_id != media_id
