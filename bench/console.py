@@ -5,12 +5,15 @@
 Seeds (or reuses) 500 guides in 50 stores with daily rollups for the last 730 days, so the
 measured 365-day range and the previous 365 days it is compared with are both full. Per guide and
 day: ~1.5 new customers, ~4 customers sent materials, ~1 buying customer (GuideCustomerDay facts,
-linked as the rollup service links them). Then serves the app with gunicorn and prints p50/p95 of
-the brand dashboard (365-day range) and of /healthz, measured in the same run.
+linked as the rollup service links them) and the stored trailing-window counts (plausible values
+of the real size; their correctness is covered by tests/analytics). Then serves the app with
+gunicorn and prints p50/p95 of the brand dashboard (365-day range) and of /healthz, measured in the
+same run.
 """
 
 import argparse
 import datetime as dt
+import json
 import random
 import sys
 import time
@@ -30,7 +33,7 @@ def seed(*, reseed: bool) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from scrm.analytics.models import RESPONSE_FIELDS, GuideCustomerDay, GuideDay
+    from scrm.analytics.models import RESPONSE_FIELDS, WINDOWS, GuideCustomerDay, GuideDay
     from scrm.analytics.services import local_day
     from scrm.customers.models import Customer
     from scrm.org.models import Staff, Store
@@ -38,8 +41,9 @@ def seed(*, reseed: bool) -> None:
     today = local_day(dt.datetime.now(dt.UTC))
     first = today - dt.timedelta(days=DAYS - 1)
     guides = Staff.objects.filter(userid__startswith=f"{PREFIX}-g")
-    have = GuideDay.objects.filter(staff__in=guides, day__gte=first, day__lte=today).count()
-    if not reseed and have == GUIDES * DAYS:
+    seeded = GuideDay.objects.filter(staff__in=guides, day__gte=first, day__lte=today)
+    have = seeded.count()
+    if not reseed and have == GUIDES * DAYS and not seeded.filter(windows={}).exists():
         print(f"reusing {have} GuideDay rows ending {today}")
         return
     started = time.perf_counter()
@@ -70,7 +74,7 @@ def seed(*, reseed: bool) -> None:
         days = [first + dt.timedelta(days=i) for i in range(DAYS)]
         day_cols = [
             "staff_id", "store_id", "day", "adds", "losses", "orders", "gmv", "sends", "notes", "rt_unanswered",
-            *RESPONSE_FIELDS, "active_customers", "tagged_customers", "overdue_followups", "computed_at",
+            *RESPONSE_FIELDS, "active_customers", "tagged_customers", "overdue_followups", "windows", "computed_at",
         ]  # fmt: skip
         fact_cols = ["kind", "staff_id", "store_id", "customer_id", "day", "n", "prev_day", "next_day"]
         now = dt.datetime.now(dt.UTC)
@@ -90,6 +94,7 @@ def seed(*, reseed: bool) -> None:
             last_send: dict[int, dt.date] = {}
             order_days: dict[int, list[tuple[dt.date, int]]] = {}
             add_day: dict[int, dt.date] = {}
+            daily: list[tuple[int, int, int, int]] = []
             for day in days:
                 adds = min(rng.choice((0, 1, 1, 2, 2, 3)), len(pool) - len(added))
                 for _ in range(adds):
@@ -108,11 +113,17 @@ def seed(*, reseed: bool) -> None:
                     order_days.setdefault(c, []).append((day, n))
                 hist = [rng.randint(0, 3) for _ in RESPONSE_FIELDS]
                 active = len(added)
+                daily.append((len(contacts), len(buyers), sum(1 for c in buyers if len(order_days[c]) > 1), adds))
+                windows = {}
+                for length in WINDOWS:
+                    span = daily[-length:]
+                    reach, buying, repeat, added_n = (sum(x[i] for x in span) for i in range(4))
+                    windows[str(length)] = [min(reach, active), min(buying, active), repeat, added_n // 3]
                 day_rows.append(
                         (
                             member.pk, member.store_id, day, adds, rng.choice((0, 0, 0, 1)), orders,
                             orders * rng.randint(150, 600), len(contacts), rng.randint(0, 5), rng.randint(0, 2),
-                            *hist, active, int(active * 0.6), rng.randint(0, 4), now,
+                            *hist, active, int(active * 0.6), rng.randint(0, 4), json.dumps(windows), now,
                         )
                     )  # fmt: skip
             for c, entries in order_days.items():

@@ -16,6 +16,10 @@ from scrm.org.models import Staff, Store
 # upper bound of the bucket it falls in.
 RESPONSE_BUCKETS: tuple[int, ...] = (15, 30, 60, 120, 180, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
 RESPONSE_FIELDS: tuple[str, ...] = tuple(f"rt_{i:02d}" for i in range(len(RESPONSE_BUCKETS)))
+# Trailing-window lengths (days) whose distinct-customer counts are stored on every GuideDay: the
+# presets, their previous periods (本月's is 1–31 days long) and common custom lengths.
+WINDOWS: tuple[int, ...] = (*range(1, 32), 60, 90, 180, 365)
+WINDOW_MEASURES: tuple[str, ...] = ("reach", "buyers", "repeaters", "converted")
 
 
 class GuideDay(models.Model):
@@ -49,6 +53,9 @@ class GuideDay(models.Model):
     active_customers = models.PositiveIntegerField(_("在管客户"), default=0)
     tagged_customers = models.PositiveIntegerField(_("已打标签客户"), default=0)
     overdue_followups = models.PositiveIntegerField(_("逾期跟进"), default=0)
+    # {"<days>": [reach, buyers, repeaters, converted]} over the window of that many days ending
+    # on this day, for each length in WINDOWS; lets ranges of those lengths skip GuideCustomerDay.
+    windows = models.JSONField(default=dict, blank=True)
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -15,7 +15,14 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
 from django.utils import timezone
 
-from scrm.analytics.models import RESPONSE_BUCKETS, RESPONSE_FIELDS, GuideCustomerDay, GuideDay
+from scrm.analytics.models import (
+    RESPONSE_BUCKETS,
+    RESPONSE_FIELDS,
+    WINDOW_MEASURES,
+    WINDOWS,
+    GuideCustomerDay,
+    GuideDay,
+)
 from scrm.customers.events import EventKind
 from scrm.customers.models import CustomerTag, Event, FollowRelation, Note, Order, OrderStatus
 from scrm.materials.models import MaterialSend
@@ -67,6 +74,57 @@ def response_samples(messages: Iterable[tuple[int, int | None, dt.datetime, str]
         elif first_in[1] == guide:
             unanswered.append(guide)
     return samples, unanswered
+
+
+def distinct_counts(start: dt.date, end: dt.date) -> dict[str, Count]:
+    """Distinct-customer counts over [start, end] as aggregates over GuideCustomerDay.
+
+    A pair counts through its first fact inside the range: the one whose previous fact lies before it.
+    """
+
+    def first_in(kind, extra=None):
+        return Count(
+            "pk",
+            filter=Q(kind=kind, day__gte=start, day__lte=end)
+            & (Q(prev_day__lt=start) | Q(prev_day__isnull=True))
+            & (extra or Q()),
+        )
+
+    return {
+        "reach": first_in(Kind.SEND),
+        "buyers": first_in(Kind.ORDER),
+        "repeaters": first_in(Kind.ORDER, Q(n__gte=2) | Q(next_day__lte=end)),
+        "converted": Count("pk", filter=Q(kind=Kind.ADD, day__gte=start, day__lte=end, next_day__lte=end)),
+    }
+
+
+def _windows_by_staff(day: dt.date) -> dict[int, dict[str, list[int]]]:
+    """Per guide: {"<days>": [reach, buyers, repeaters, converted]} for each trailing window ending on day."""
+    aggregates = {}
+    for length in WINDOWS:
+        counts = distinct_counts(day - dt.timedelta(days=length - 1), day)
+        aggregates |= {f"w{length}_{name}": counts[name] for name in WINDOW_MEASURES}
+    facts = GuideCustomerDay.objects.filter(day__gte=day - dt.timedelta(days=max(WINDOWS) - 1), day__lte=day)
+    result = {}
+    for row in facts.values("staff_id").annotate(**aggregates).order_by():
+        windows = {str(length): [row[f"w{length}_{name}"] for name in WINDOW_MEASURES] for length in WINDOWS}
+        if any(any(values) for values in windows.values()):
+            result[row["staff_id"]] = windows
+    return result
+
+
+@transaction.atomic
+def guide_windows_refresh(*, day: dt.date) -> None:
+    """Recompute the stored trailing windows of one day (after an earlier day's facts changed)."""
+    windows = _windows_by_staff(day)
+    rows = list(GuideDay.objects.filter(day=day))
+    for row in rows:
+        row.windows = windows.pop(row.staff_id, {})
+    GuideDay.objects.bulk_update(rows, ["windows"], batch_size=500)
+    stores = dict(Staff.objects.filter(pk__in=windows).values_list("pk", "store_id"))
+    GuideDay.objects.bulk_create(
+        GuideDay(staff_id=pk, store_id=stores.get(pk), day=day, windows=w) for pk, w in windows.items()
+    )
 
 
 def _count_by_staff(queryset, field: str = "staff_id") -> dict[int, int]:
@@ -240,6 +298,12 @@ def guide_days_rollup(*, day: dt.date) -> int:
     old_stores = dict(GuideDay.objects.filter(day=day).values_list("staff_id", "store_id"))
     stores = {pk: old_stores.get(pk, store_id) for pk, store_id in guides.values_list("pk", "store_id")}
 
+    _customer_facts_rollup(day=day, start=start, end=end, stores=stores)
+    windows = _windows_by_staff(day)
+    # A guide with customers in a window (e.g. one who left last month) keeps a row for it.
+    for pk, store_id in Staff.objects.filter(pk__in=set(windows) - set(stores)).values_list("pk", "store_id"):
+        stores[pk] = old_stores.get(pk, store_id)
+
     rows = []
     for staff_id, store_id in stores.items():
         n_orders, gmv = sales.get(staff_id, (0, 0))
@@ -259,12 +323,12 @@ def guide_days_rollup(*, day: dt.date) -> int:
                 active_customers=active_counts.get(staff_id, 0),
                 tagged_customers=tagged_counts.get(staff_id, 0),
                 overdue_followups=overdue.get(staff_id, 0),
+                windows=windows.get(staff_id, {}),
                 **dict(zip(RESPONSE_FIELDS, hist[:-1], strict=True)),
             )
         )
     GuideDay.objects.filter(day=day).delete()
     GuideDay.objects.bulk_create(rows, batch_size=500)
-    _customer_facts_rollup(day=day, start=start, end=end, stores=stores)
     return len(rows)
 
 
@@ -329,13 +393,23 @@ def _customer_facts_rollup(*, day: dt.date, start: dt.datetime, end: dt.datetime
     _relink_adds(old[Kind.ADD] | set(new_adds) | order_pairs)
 
 
-def rollup_days(*, first: dt.date, last: dt.date) -> int:
-    """Recompute every day from first to last inclusive, oldest first (each day its own transaction)."""
+def _refresh_windows_after(last: dt.date, today: dt.date) -> None:
+    # Later days' trailing windows reach back into the recomputed days.
+    horizon = min(today, last + dt.timedelta(days=max(WINDOWS) - 1))
+    rolled = GuideDay.objects.filter(day__gt=last, day__lte=horizon).values_list("day", flat=True).distinct()
+    for day in sorted(set(rolled)):
+        guide_windows_refresh(day=day)
+
+
+def rollup_days(*, first: dt.date, last: dt.date, today: dt.date | None = None) -> int:
+    """Recompute every day from first to last inclusive, oldest first (each day its own transaction),
+    then the stored windows of the days after it up to today."""
     written = 0
     day = first
     while day <= last:
         written += guide_days_rollup(day=day)
         day += dt.timedelta(days=1)
+    _refresh_windows_after(last, today or local_day(timezone.now()))
     return written
 
 
@@ -350,4 +424,8 @@ def rollup_recent(*, now: dt.datetime | None = None) -> list[dt.date]:
         days.add(local_day(paid_at))
     for day in sorted(days):
         guide_days_rollup(day=day)
+    # Late changes (a refund of an old order) also move the windows of the days after them.
+    for day in sorted(set(GuideDay.objects.filter(day__gt=min(days), day__lte=today).values_list("day", flat=True))):
+        if day not in days:
+            guide_windows_refresh(day=day)
     return sorted(days)

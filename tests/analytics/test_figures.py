@@ -7,7 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from scrm.analytics import selectors
 from scrm.analytics.selectors import (
+    DISTINCT,
     Parts,
     Period,
     Row,
@@ -179,3 +181,28 @@ def test_dashboard_query_count_does_not_grow_with_data(rolled_up):
         MaterialSendFactory(staff=guide, customer=relation.customer, sent_at=rolled_up.orders.o7.paid_at)
     rollup_days(first=D[1], last=D[5])
     assert count_queries() == before
+
+
+@pytest.mark.parametrize("first, last", [(1, 5), (2, 4), (4, 5), (3, 3), (1, 7), (6, 7)])
+def test_stored_windows_agree_with_counts_from_facts(rolled_up, monkeypatch, first, last):
+    period = Period(D[first], D[last])
+
+    def distinct(board):
+        return {r.name: ([r.current[k] for k in DISTINCT], [r.previous[k] for k in DISTINCT]) for r in board.guides}
+
+    stored = distinct(performance_dashboard(scope=Scope(), period=period))
+    monkeypatch.setattr(selectors, "WINDOWS", ())  # force the per-customer facts path
+    assert distinct(performance_dashboard(scope=Scope(), period=period)) == stored
+
+
+def test_a_late_refund_updates_the_windows_of_later_days(rolled_up):
+    from scrm.analytics.services import rollup_recent
+    from scrm.customers.models import Order, OrderStatus
+
+    o1 = rolled_up.orders.o1
+    Order.objects.update(updated_at=dt.datetime(2026, 3, 6, tzinfo=dt.UTC))
+    now = dt.datetime(2026, 3, 20, 12, tzinfo=dt.UTC)
+    Order.objects.filter(pk=o1.pk).update(status=OrderStatus.REFUNDED, refund_amount=o1.amount, updated_at=now)
+    rollup_recent(now=now)
+    g1 = by_name(performance_dashboard(scope=Scope(), period=RANGE).guides)["王小美"]
+    assert (g1.current["buyers"], g1.current["repeaters"]) == (2, 0)  # c1 now bought once (o2)

@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from scrm.analytics.services import guide_days_rollup, local_day
+from scrm.analytics.services import local_day, rollup_days
 
 
 def _date(value: str) -> dt.date:
@@ -26,9 +26,6 @@ class Command(BaseCommand):
         last_day = _date(last) if last else today
         if first_day > last_day:
             raise CommandError("起始日期不能晚于结束日期")
-        day, rows = first_day, 0
-        while day <= last_day:
-            rows += guide_days_rollup(day=day)
-            day += dt.timedelta(days=1)
+        rows = rollup_days(first=first_day, last=last_day, today=today)
         days = (last_day - first_day).days + 1
         self.stdout.write(f"已重算 {first_day} 至 {last_day} 共 {days} 天，{rows} 行导购日报")
