@@ -238,7 +238,7 @@ def material_send_prepare(
             media_id = material_media_ensure(material=material, now=now)
         except WeComError as exc:
             raise MaterialSendError(
-                _("上传素材到企业微信失败（%(reason)s），请稍后重试。") % {"reason": exc.reason or exc.errcode},
+                _("上传素材到企业微信失败（错误码 %(code)s），请稍后重试。") % {"code": exc.errcode},
                 status=502,
             ) from exc
     msg = material_send_message(material=material, customer=customer, staff=staff, media_id=media_id)

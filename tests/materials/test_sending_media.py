@@ -123,7 +123,7 @@ def test_a_wecom_failure_in_prepare_is_a_clear_chinese_error(wecom_sim, guide, f
         _prepare(sendable_materials["image"], followed_customer, guide)
 
     assert info.value.status == 502
-    assert info.value.message.startswith("上传素材到企业微信失败")
+    assert info.value.message == "上传素材到企业微信失败（错误码 60020），请稍后重试。"
     assert not Material.objects.filter(pk=sendable_materials["image"].pk).exclude(wecom_media_id="").exists()
     # Text needs no WeCom call, so it is unaffected.
     assert _prepare(sendable_materials["text"], followed_customer, guide).msg["msgtype"] == "text"
