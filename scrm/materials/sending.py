@@ -11,10 +11,12 @@ import hmac
 import logging
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
@@ -41,6 +43,9 @@ MEDIA_REUSE_MAX_AGE = MEDIA_TTL - dt.timedelta(hours=2)
 # The beat job refreshes media older than this, so sends rarely pay for an upload.
 MEDIA_REFRESH_AGE = dt.timedelta(days=2, hours=12)
 MEDIA_REFRESH_BATCH = 200
+# One upload per material at a time; the others wait this long for its media_id.
+MEDIA_LOCK_SECONDS = 60
+MEDIA_LOCK_WAIT = 5.0
 # Only media sent this recently are kept warm; the rest lapse and are uploaded again on their next send,
 # so the job's WeCom calls follow what guides use, not the size of the library.
 MEDIA_KEEP_WARM = dt.timedelta(days=14)
@@ -106,9 +111,27 @@ def material_media_upload(*, material: Material, now: dt.datetime | None = None)
 
 
 def material_media_ensure(*, material: Material, now: dt.datetime | None = None) -> str:
-    """A media_id valid for a send now: the cached one when fresh (no WeCom call), else a new upload."""
+    """A media_id valid for a send now: the cached one when fresh (no WeCom call), else a new upload.
+
+    When many guides tap the same stale poster at once, one of them uploads (a lock in the shared
+    cache) and the others wait briefly for its media_id: one WeCom call instead of a burst that
+    would hit the rate limit.
+    """
     if media_is_fresh(material, now=now):
         return material.wecom_media_id
+    lock = f"materials:media-upload:{material.pk}"
+    if cache.add(lock, "1", timeout=MEDIA_LOCK_SECONDS):
+        try:
+            return material_media_upload(material=material, now=now)
+        finally:
+            cache.delete(lock)
+    deadline = time.monotonic() + MEDIA_LOCK_WAIT
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        material.refresh_from_db(fields=["wecom_media_id", "wecom_media_uploaded_at"])
+        if media_is_fresh(material, now=now):
+            return material.wecom_media_id
+    # The other upload failed or is slow: do it ourselves.
     return material_media_upload(material=material, now=now)
 
 

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from scrm.materials import sending
@@ -186,3 +187,35 @@ def test_the_beat_job_carries_on_past_a_failing_upload(wecom_sim, guide, followe
     result = sending.material_media_refresh_due()
 
     assert result == {"due": 2, "refreshed": 1, "failed": 1}
+
+
+def test_a_tap_during_another_upload_waits_for_its_media_id(
+    wecom_sim, guide, followed_customer, sendable_materials, monkeypatch
+):
+    material = sendable_materials["image"]
+    # Another request holds the upload lock; its upload lands while this one waits.
+    cache.add(f"materials:media-upload:{material.pk}", "1")
+
+    def other_upload_lands(seconds):
+        Material.objects.filter(pk=material.pk).update(
+            wecom_media_id="3i_from_the_other_request", wecom_media_uploaded_at=timezone.now()
+        )
+
+    monkeypatch.setattr(sending.time, "sleep", other_upload_lands)
+
+    msg = _prepare(material, followed_customer, guide).msg
+
+    assert msg["image"]["mediaid"] == "3i_from_the_other_request"
+    assert _uploads() == 0
+
+
+def test_a_tap_uploads_itself_when_the_other_upload_never_lands(
+    wecom_sim, guide, followed_customer, sendable_materials, monkeypatch
+):
+    material = sendable_materials["video"]
+    cache.add(f"materials:media-upload:{material.pk}", "1")
+    monkeypatch.setattr(sending, "MEDIA_LOCK_WAIT", 0.3)
+
+    msg = _prepare(material, followed_customer, guide).msg
+
+    assert SimMedia.objects.get(media_id=msg["video"]["mediaid"]).type == "video"
