@@ -7,6 +7,7 @@ value while the others wait briefly for it.
 
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Literal
@@ -29,6 +30,9 @@ ClientKind = Literal["app", "contact"]
 EXPIRY_MARGIN = 300
 LOCK_TTL = 15
 LOCK_POLL = 0.05
+# requests puts the URL, query string included, in its error text: the secret and token must not
+# reach logs, last_error columns or the reasons managers read.
+_SECRET_PARAMS = re.compile(r"([?&](?:access_token|corpsecret|code)=)[^&#\s'\"()]+")
 
 
 class DjangoCacheStorage(SessionStorage):
@@ -167,7 +171,8 @@ def _transport_error(exc: requests.RequestException, path: str) -> WeComError:
     status = getattr(getattr(exc, "response", None), "status_code", None)
     if status is not None:
         return _raise_logged(WeComError(errors.HTTP_STATUS, f"HTTP {status}", retryable=status >= 500, path=path))
-    return _raise_logged(WeComError(code, f"{type(exc).__name__}: {exc}", retryable=True, path=path))
+    message = _SECRET_PARAMS.sub(r"\1***", f"{type(exc).__name__}: {exc}")
+    return _raise_logged(WeComError(code, message, retryable=True, path=path))
 
 
 def _raise_logged(error: WeComError) -> WeComError:

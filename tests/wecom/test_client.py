@@ -176,3 +176,27 @@ def test_a_silent_server_times_out_as_retryable(settings, db):
 
     assert exc.value.errcode == errors.TIMEOUT
     assert exc.value.retryable is True
+
+
+def test_an_unreachable_server_never_puts_the_secret_or_token_in_errors_or_logs(settings, db, caplog):
+    # requests' error text holds the URL with its query string: corpsecret= on gettoken,
+    # access_token= on every other call. Both end up in logs, last_error columns and console reasons.
+    settings.WECOM_API_BASE = "http://127.0.0.1:9/cgi-bin/"
+    settings.WECOM_SECRET = "app-secret-never-logged"
+    settings.WECOM_TIMEOUT = 1
+    client = get_client("app")
+    client.session.set(client.access_token_key, "token-never-logged", 3600)
+
+    with pytest.raises(WeComError) as with_token:
+        api.user_get("guide_a")
+    client.session.delete(client.access_token_key)
+    with pytest.raises(WeComError) as fetching_token:
+        api.user_get("guide_a")
+
+    for error in (with_token.value, fetching_token.value):
+        assert error.errcode == errors.CONNECTION
+        assert "127.0.0.1" in error.errmsg  # still says where it failed
+        assert "never-logged" not in f"{error} {error.errmsg} {error.reason} {error!r}"
+    assert "access_token=***" in with_token.value.errmsg
+    assert "corpsecret=***" in fetching_token.value.errmsg
+    assert "never-logged" not in caplog.text
