@@ -213,9 +213,11 @@ WECOM_CORP_ID = env("WECOM_CORP_ID", "ww_demo_corp")
 WECOM_AGENT_ID = env("WECOM_AGENT_ID", "1000002")
 WECOM_SECRET = env("WECOM_SECRET", "demo-app-secret")
 WECOM_CONTACT_SECRET = env("WECOM_CONTACT_SECRET", "demo-contact-secret")
-WECOM_CALLBACK_TOKEN = env("WECOM_CALLBACK_TOKEN", "demoCallbackToken")
+# The demo token and key are public (they are in this file): with DEBUG off they default to empty,
+# and an unconfigured callback endpoint refuses everything rather than accept forged callbacks.
+WECOM_CALLBACK_TOKEN = env("WECOM_CALLBACK_TOKEN", "demoCallbackToken" if DEBUG else "")
 # 43 characters, as WeCom issues them.
-WECOM_CALLBACK_AES_KEY = env("WECOM_CALLBACK_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+WECOM_CALLBACK_AES_KEY = env("WECOM_CALLBACK_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG" if DEBUG else "")
 WECOM_API_BASE = env("WECOM_API_BASE", f"{SITE_URL}/_wecom/cgi-bin/")
 WECOM_OAUTH_URL = env("WECOM_OAUTH_URL", f"{SITE_URL}/_wecom/connect/oauth2/authorize")
 WECOM_TIMEOUT = float(env("WECOM_TIMEOUT", "5"))

@@ -166,6 +166,9 @@ def _crypto() -> WeChatCrypto:
 
 
 def _check_query(msg_signature: str, timestamp: str, nonce: str) -> None:
+    if not (settings.WECOM_CALLBACK_TOKEN and settings.WECOM_CALLBACK_AES_KEY):
+        # With no token anyone could sign; refuse until the deployment sets both.
+        raise CallbackRejected(_("回调服务未配置 Token 与 EncodingAESKey"))
     if not (msg_signature and timestamp and nonce) or len(msg_signature) > 64 or len(nonce) > 64:
         raise CallbackRejected(_("缺少或非法的签名参数"))
     try:

@@ -1,6 +1,9 @@
 """The callback endpoint: WeCom's signature, encryption, freshness and replay rules."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import time
 from urllib.parse import urlencode
 
@@ -216,3 +219,27 @@ def test_wecom_beat_entries_name_real_tasks(settings):
         "scrm.wecom.tasks.wecom_sync",
     ]
     assert all(name in app.tasks for name in names)
+
+
+def test_production_settings_do_not_default_to_the_public_demo_callback_secrets():
+    # The demo token and AES key are in the repository: a production default to them would let
+    # anyone forge signed callbacks (add/delete contacts, tags) into the inbox.
+    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "x" * 50}
+    env.pop("WECOM_CALLBACK_TOKEN", None)
+    env.pop("WECOM_CALLBACK_AES_KEY", None)
+    code = "import scrm.settings as s; print(repr((s.WECOM_CALLBACK_TOKEN, s.WECOM_CALLBACK_AES_KEY)))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+
+    assert out.stdout.strip() == "('', '')"
+
+
+@pytest.mark.parametrize("missing", ["WECOM_CALLBACK_TOKEN", "WECOM_CALLBACK_AES_KEY"])
+def test_an_unconfigured_callback_endpoint_refuses_everything_and_says_why(client, settings, missing, no_processing):
+    query, body = callback_build(contact_event("add_external_contact", userid="guide_a", external_userid="wmX"))
+    setattr(settings, missing, "")
+
+    response = _post(client, query, body)
+
+    assert response.status_code == 403
+    assert "未配置" in response.content.decode()
+    assert CallbackInbox.objects.count() == 0
