@@ -156,10 +156,14 @@ def jssdk_config(request: HttpRequest) -> JsonResponse:
     if current_staff(request) is None:
         return JsonResponse({"error": _("登录已过期，请重新打开侧边栏。")}, status=401)
     url = request.GET.get("url", "").strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = None
     allowed_hosts = {request.get_host(), urlsplit(settings.SITE_URL).netloc}
     if (
         not url
+        or parts is None
         or parts.scheme not in {"http", "https"}
         or not parts.netloc
         or not url_has_allowed_host_and_scheme(url, allowed_hosts=allowed_hosts)

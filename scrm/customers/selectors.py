@@ -91,6 +91,8 @@ def customer_get_for_staff(*, staff: Staff, external_userid: str) -> Customer | 
 
     Both cases answer the same so an id cannot be probed.
     """
+    if "\x00" in external_userid:
+        return None  # no id holds one, and PostgreSQL refuses NUL in a query (a 500)
     # Start from the unique identity so the lookup is one index probe, whatever the customer count.
     known_as = Identity.objects.filter(kind=IdentityKind.WECOM, value=external_userid).values("customer_id")[:1]
     return customers_visible_to(staff=staff).filter(pk=Subquery(known_as)).select_related("store").first()

@@ -40,6 +40,13 @@ def test_guide_with_a_past_relation_still_sees_the_customer(staff_client, follow
     assert "你与该客户的好友关系已结束" in response.content.decode()
 
 
+def test_an_id_with_a_nul_byte_is_a_404_not_a_500(guide_client, ext):
+    # PostgreSQL refuses NUL in text parameters; the lookup must not reach the database with one.
+    for name in ("portrait", "timeline"):
+        assert guide_client.get(reverse(f"sidebar:{name}", args=[ext + "\x00"])).status_code == 404
+    assert guide_client.post(reverse("sidebar:tag_add", args=["\x00"]), {"tag": "1"}).status_code == 404
+
+
 @pytest.mark.parametrize(
     "who",
     ["other_guide", "manager_other_store", "content", "unknown_id"],

@@ -44,6 +44,7 @@ def test_config_needs_a_signed_in_guide(client, db):
         "https://evil.example/sidebar/",
         "javascript:alert(1)//testserver/",
         "ftp://testserver/sidebar/",
+        "http://[::1/sidebar/",  # urlsplit raises on it
     ],
 )
 def test_config_refuses_urls_that_are_not_our_pages(guide_client, url):
