@@ -46,6 +46,8 @@ EVENT_KINDS_NOT_INGESTIBLE = {
 # Payload keys that may hold a phone number: kept masked only, like everywhere else.
 PHONE_PAYLOAD_KEYS = {"phone", "mobile", "tel", "telephone", "phone_number"}
 # Orders never move back along this ladder: a late redelivery of an old state is ignored.
+# OrderLine.amount has 12 digits, 2 after the point.
+MAX_MONEY = Decimal("10000000000")
 STATUS_RANK = {
     OrderStatus.PAID: 0,
     OrderStatus.SHIPPED: 1,
@@ -335,12 +337,15 @@ def order_upsert(*, channel: str, order_no: str, identities: dict[str, str], dat
     refund_amount = _money(refund_amount)
     if refund_amount < 0 or refund_amount > amount:
         errors["refund_amount"] = _("退款金额必须在 0 和实付金额之间。")
+    line_rows = [line.row() for line in data.lines]
+    if any(not 0 <= row[4] < MAX_MONEY for row in line_rows):
+        # 单价×数量 can exceed the column (12 digits): PostgreSQL would refuse it with a 500.
+        errors["lines"] = _("商品小计必须在 0 到 9999999999.99 之间。")
     if errors:
         raise ValidationError(errors)
     store = _store_by_code(data.store_code)
     staff = _staff_by_userid(data.staff_userid)
     rows = identity_tuples(identities=identities) if any((v or "").strip() for v in identities.values()) else []
-    line_rows = [line.row() for line in data.lines]
 
     for attempt in range(2):
         try:

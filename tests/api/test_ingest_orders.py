@@ -205,6 +205,8 @@ def test_identities_attach_and_merge_through_orders(put, writer):
         (URL, order_body(staff_userid="ghost"), "staff_userid"),
         (URL, order_body(lines=[{"name": "x"}]), "lines"),
         (URL, order_body(amount="12345678901234.00"), "amount"),
+        # 单价×数量 past the 12-digit column: PostgreSQL refused it with a 500.
+        (URL, order_body(lines=[{"name": "x", "unit_price": "9999999999.99", "quantity": 100}]), "lines"),
     ],
 )
 def test_bad_orders_are_400_and_store_nothing(put, url, body, field):
