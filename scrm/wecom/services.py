@@ -34,7 +34,7 @@ from scrm.customers.models import (
     TagGroup,
     TagSource,
 )
-from scrm.customers.services import event_record
+from scrm.customers.services import event_record, phone_mask
 from scrm.org.models import Staff
 from scrm.wecom import api
 from scrm.wecom.errors import WeComError
@@ -439,7 +439,8 @@ def contact_upsert(*, staff: Staff, external_contact: dict, follow: dict, state:
     values = {
         "remark": (follow.get("remark") or "")[:100],
         "description": (follow.get("description") or "")[:255],
-        "remark_mobiles": list(follow.get("remark_mobiles") or []),
+        # The numbers a guide noted for the customer: kept masked, like every phone here.
+        "remark_mobiles": [phone_mask(str(m)) for m in follow.get("remark_mobiles") or [] if m],
         "add_way": int(follow.get("add_way") or 0),
         "state": (follow.get("state") or state or "")[:64],
     }

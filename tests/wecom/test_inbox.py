@@ -316,3 +316,23 @@ def test_simulator_posts_a_real_callback_over_http(wecom_sim, sim_pair, live_ser
     assert (response.status_code, response.text) == (200, "success")
     assert CallbackInbox.objects.get().status == CallbackInbox.Status.DONE
     assert FollowRelation.objects.get().external_userid == ext
+
+
+def test_remark_mobiles_are_stored_and_put_on_the_timeline_masked_only(post_callback, wecom_sim, sim_pair):
+    guide, ext, dry = sim_pair
+    SimFollowUser.objects.filter(contact__external_userid=ext).update(remark_mobiles=["13800138000"])
+    post_callback(_add_event(guide, ext))
+    SimFollowUser.objects.filter(contact__external_userid=ext).update(remark_mobiles=["+86 139-0013-9000"])
+
+    post_callback(contact_event("edit_external_contact", userid=guide.userid, external_userid=ext))
+
+    assert FollowRelation.objects.get().remark_mobiles == ["139****9000"]
+    edited = Event.objects.get(kind="friend_edited")
+    assert edited.payload["changes"] == {"remark_mobiles": ["139****9000"]}
+    stored = str(list(FollowRelation.objects.values_list("remark_mobiles", flat=True))) + str(
+        list(Event.objects.values_list("payload", flat=True))
+    )
+    assert "13800138000" not in stored and "13900139000" not in stored
+    # Syncing the same numbers again changes nothing (the masked value is compared, not the clear one).
+    post_callback(contact_event("edit_external_contact", userid=guide.userid, external_userid=ext, create_time=1))
+    assert Event.objects.filter(kind="friend_edited").count() == 1
