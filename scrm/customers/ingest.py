@@ -8,6 +8,7 @@ a Chinese message keyed by field.
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -419,7 +420,7 @@ def _order_upsert_once(
                 if name == "customer":
                     # The identities now name someone else as the buyer: the order's events follow.
                     result.moved_from.append(order.customer_id)
-                    Event.objects.filter(dedupe_key__startswith=_order_key_base(order)).update(customer=value)
+                    _order_events_of(order).update(customer=value)
                 setattr(order, name, value)
                 result.changed.append(name)
         if result.changed:
@@ -443,6 +444,15 @@ def _lines_write(order: Order, line_rows: list[tuple]) -> None:
 
 def _order_key_base(order: Order) -> str:
     return f"order:{order.channel}:{order.order_no}:"
+
+
+def _order_events_of(order: Order):
+    """This order's timeline events. Order numbers may hold ':', so the prefix alone would also
+    match order 'A:1' for order 'A'; the anchored suffix rules that out."""
+    base = _order_key_base(order)
+    return Event.objects.filter(dedupe_key__startswith=base).filter(
+        dedupe_key__regex=rf"^{re.escape(base)}(paid|shipped|refunded:[0-9]+\.[0-9]+)$"
+    )
 
 
 def _order_events(*, order: Order, lines: list[tuple], data: OrderData, result: OrderUpsertResult) -> None:

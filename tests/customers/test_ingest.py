@@ -113,6 +113,28 @@ def test_order_follows_corrected_buyer_and_both_figures_refresh(django_capture_o
     assert (wrong.order_count, right.order_count) == (0, 1)
 
 
+def test_a_corrected_buyer_takes_only_this_orders_events_not_those_of_an_order_no_it_prefixes():
+    # Order numbers may contain ':'; J1's events must not be confused with J1:2's.
+    ingest.order_upsert(channel="jd", order_no="J1", identities={"jd": "wrong"}, data=data())
+    ingest.order_upsert(
+        channel="jd",
+        order_no="J1:2",
+        identities={"jd": "wrong"},
+        data=data(status="refunded", shipped_at=PAID),
+    )
+    wrong = Customer.objects.get()
+
+    ingest.order_upsert(
+        channel="jd", order_no="J1", identities={"jd": "right"}, data=data(status="refunded", shipped_at=PAID)
+    )
+
+    right = Customer.objects.exclude(pk=wrong.pk).get()
+    moved = Event.objects.filter(customer=right).values_list("dedupe_key", flat=True)
+    kept = Event.objects.filter(customer=wrong).values_list("dedupe_key", flat=True)
+    assert sorted(moved) == ["order:jd:J1:paid", "order:jd:J1:refunded:100.00", "order:jd:J1:shipped"]
+    assert sorted(kept) == ["order:jd:J1:2:paid", "order:jd:J1:2:refunded:100.00", "order:jd:J1:2:shipped"]
+
+
 def test_shipped_event_uses_shipped_at():
     shipped_at = timezone.now().replace(microsecond=0)
     ingest.order_upsert(channel="tmall", order_no="T1", identities={"tmall": "tb"}, data=data())
