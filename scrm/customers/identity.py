@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from scrm.customers.events import Channel, EventKind
 from scrm.customers.models import Customer, CustomerMerge, CustomerTag, Gender, Identity
-from scrm.customers.services import event_record
+from scrm.customers.services import customer_figures_refresh_later, event_record
 
 logger = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ def customer_merge(*, keep: Customer, drop: Customer, reason: str) -> CustomerMe
             dedupe_key=f"customer_merged:{merge.pk}",
             payload={"merge_id": merge.pk, "drop_id": drop.pk, "reason": merge.reason},
         )
-        transaction.on_commit(lambda: _refresh_figures(keep.pk))
+        customer_figures_refresh_later(customer_ids=[keep.pk])
     return merge
 
 
@@ -227,14 +227,5 @@ def customer_merge_undo(*, merge: CustomerMerge) -> CustomerMerge:
         keep.events.filter(dedupe_key=f"customer_merged:{merge.pk}").delete()
         merge.undone_at = timezone.now()
         merge.save(update_fields=["undone_at"])
-        transaction.on_commit(lambda: (_refresh_figures(keep.pk), _refresh_figures(drop.pk)))
+        customer_figures_refresh_later(customer_ids=[keep.pk, drop.pk])
     return merge
-
-
-def _refresh_figures(customer_id: int) -> None:
-    from scrm.customers.tasks import refresh_figures
-
-    try:
-        refresh_figures.delay(customer_id)
-    except Exception:  # broker unreachable: the nightly sweep recomputes
-        logger.warning("figures of customer %s left for the nightly sweep", customer_id)

@@ -7,7 +7,6 @@ a Chinese message keyed by field.
 """
 
 import datetime as dt
-import logging
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,10 +20,14 @@ from django.utils.translation import gettext as _
 from scrm.customers.events import Channel, EventKind
 from scrm.customers.identity import IdentityTuple, customer_resolve
 from scrm.customers.models import Customer, Event, FollowRelation, Identity, IdentityKind, Order, OrderLine, OrderStatus
-from scrm.customers.services import event_record, phone_hash, phone_mask, phone_normalize
+from scrm.customers.services import (
+    customer_figures_refresh_later,
+    event_record,
+    phone_hash,
+    phone_mask,
+    phone_normalize,
+)
 from scrm.org.models import Staff, Store
-
-logger = logging.getLogger(__name__)
 
 # Which channel a customer first seen through an identity came from.
 IDENTITY_CHANNEL = {
@@ -364,7 +367,7 @@ def order_upsert(*, channel: str, order_no: str, identities: dict[str, str], dat
                 )
                 if result.created or result.changed or result.events:
                     ids = (result.order.customer_id, *result.moved_from)
-                    transaction.on_commit(lambda ids=ids: _refresh_figures(ids))
+                    customer_figures_refresh_later(customer_ids=ids)
                 return result
         except IntegrityError:
             # A concurrent first delivery of the same order created it; the retry updates it.
@@ -496,13 +499,3 @@ def _order_events(*, order: Order, lines: list[tuple], data: OrderData, result: 
         )
         if created:
             result.events.append(kind)
-
-
-def _refresh_figures(customer_ids) -> None:
-    from scrm.customers.tasks import refresh_figures
-
-    for customer_id in customer_ids:
-        try:
-            refresh_figures.delay(customer_id)
-        except Exception:  # broker unreachable: the nightly sweep recomputes
-            logger.warning("figures of customer %s left for the nightly sweep", customer_id)

@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 import hmac
 import itertools
+import logging
 import re
 import statistics
 import uuid
@@ -29,6 +30,8 @@ from scrm.customers.models import (
     Tag,
 )
 from scrm.org.models import Staff
+
+logger = logging.getLogger(__name__)
 
 _PHONE_DIGITS = re.compile(r"\D+")
 
@@ -171,6 +174,26 @@ def customer_refresh_figures(*, customer_id: int, today: dt.date | None = None) 
     figures = figures_compute(orders=orders, relations_ended_by=ended_by, today=today or timezone.localdate())
     Customer.objects.filter(pk=customer_id).update(**figures.__dict__, figures_updated_at=timezone.now())
     return figures
+
+
+def customer_figures_refresh_later(*, customer_ids) -> None:
+    """Recompute these customers' figures in Celery once the current transaction commits.
+
+    A dispatch lost to a broker outage is not an error: the nightly sweep recomputes everyone.
+    """
+    ids = list(dict.fromkeys(customer_ids))
+
+    def dispatch():
+        # Imported late: tasks import this module.
+        from scrm.customers.tasks import refresh_figures
+
+        for customer_id in ids:
+            try:
+                refresh_figures.delay(customer_id)
+            except Exception:
+                logger.warning("figures of customer %s left for the nightly sweep", customer_id, exc_info=True)
+
+    transaction.on_commit(dispatch)
 
 
 # --- tags and notes from the sidebar ------------------------------------------------------------

@@ -34,7 +34,7 @@ from scrm.customers.models import (
     TagGroup,
     TagSource,
 )
-from scrm.customers.services import event_record, phone_mask
+from scrm.customers.services import customer_figures_refresh_later, event_record, phone_mask
 from scrm.org.models import Staff
 from scrm.wecom import api
 from scrm.wecom.errors import WeComError
@@ -506,18 +506,6 @@ def relation_end(*, staff: Staff, external_userid: str, ended_by: str, ended_at:
     return relation
 
 
-def _refresh_figures_on_commit(customer_id: int) -> None:
-    def run():
-        from scrm.customers.tasks import refresh_figures
-
-        try:
-            refresh_figures.delay(customer_id)
-        except Exception:  # the nightly sweep recomputes
-            logger.warning("figures of customer %s left for the nightly sweep", customer_id, exc_info=True)
-
-    transaction.on_commit(run)
-
-
 # --- callbacks: process -----------------------------------------------------------------------
 
 
@@ -651,7 +639,7 @@ def _apply_contact_deleted(row: CallbackInbox, payload: dict, fetched: Fetched, 
     if by == FollowRelation.EndedBy.CUSTOMER:
         kind, title = EventKind.FRIEND_DELETED_BY_CUSTOMER, _("客户删除了导购 %(staff)s") % {"staff": staff_name}
         # Losing the guide is a churn signal: lifecycle and churn risk change now.
-        _refresh_figures_on_commit(customer.pk)
+        customer_figures_refresh_later(customer_ids=[customer.pk])
     else:
         kind, title = EventKind.FRIEND_DELETED_BY_STAFF, _("导购 %(staff)s 删除了客户") % {"staff": staff_name}
     event_record(

@@ -70,3 +70,32 @@ def test_customer_with_no_orders_is_a_prospect():
     assert figures.lifecycle_stage == LifecycleStage.PROSPECT
     assert figures.order_count == 0
     assert not figures.churn_risk
+
+
+@pytest.mark.django_db
+def test_figures_refresh_runs_after_commit_once_per_customer_and_a_broker_outage_loses_no_write(
+    monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    from django.db import transaction
+
+    from scrm.customers import tasks
+    from scrm.customers.services import customer_figures_refresh_later
+
+    customer = CustomerFactory()
+    OrderFactory(customer=customer, paid_at=at(TODAY), amount=Decimal("88.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            customer_figures_refresh_later(customer_ids=[customer.pk, customer.pk])
+            assert Customer.objects.get(pk=customer.pk).order_count == 0  # not before commit
+    assert Customer.objects.get(pk=customer.pk).order_count == 1
+
+    def broker_down(customer_id):
+        raise ConnectionError("redis unreachable")
+
+    monkeypatch.setattr(tasks.refresh_figures, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            other = CustomerFactory(name="新客户")
+            customer_figures_refresh_later(customer_ids=[other.pk])
+    assert Customer.objects.filter(name="新客户").exists()
+    assert f"figures of customer {other.pk} left for the nightly sweep" in caplog.text
