@@ -185,7 +185,7 @@ print(f"guide {guide.userid}: {busiest['n']:,} sends, {len(relations)} customers
 
 store = SessionStore()
 store[SESSION_KEY] = str(guide.user.pk)
-store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
 store[HASH_SESSION_KEY] = guide.user.get_session_auth_hash()
 store.create()
 csrf_secret = "b" * 32

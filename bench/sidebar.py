@@ -73,7 +73,7 @@ print(
 # Signed-in session for the guide, stored where the server will look for it.
 store = SessionStore()
 store[SESSION_KEY] = str(guide.user.pk)
-store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
 store[HASH_SESSION_KEY] = guide.user.get_session_auth_hash()
 store.create()
 

@@ -121,7 +121,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
         )
     # Read before login(): signing in as a different user flushes the session.
     next_url = _safe_next(request, request.session.pop(NEXT_KEY, None))
-    auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    auth_login(request, user)
     return redirect(next_url)
 
 
