@@ -221,7 +221,8 @@ def customer_merge_undo(*, merge: CustomerMerge) -> CustomerMerge:
             if isinstance(model_field, models.DateField) and old:
                 old = model_field.to_python(old)
             setattr(keep, field, old)
-        keep.save()
+        # Only the restored fields: figures may have been recomputed since the merge.
+        keep.save(update_fields=[*merge.filled_fields, "updated_at"])
         drop.merged_into = None
         drop.save(update_fields=["merged_into", "updated_at"])
         keep.events.filter(dedupe_key=f"customer_merged:{merge.pk}").delete()

@@ -165,14 +165,32 @@ def figures_compute(
 def customer_refresh_figures(*, customer_id: int, today: dt.date | None = None) -> Figures:
     """Recompute a customer's lifecycle, purchase figures and churn flag from orders and relations.
 
-    Both the after-write task and the nightly sweep call this, so they always agree.
+    The after-write task calls this and the nightly sweep calls customers_refresh_figures, which
+    runs the same computation, so they always agree.
     """
-    orders = list(
-        Order.objects.filter(customer_id=customer_id).values_list("paid_at", "amount", "refund_amount", "status")
-    )
-    ended_by = list(FollowRelation.objects.filter(customer_id=customer_id).values_list("ended_by", flat=True))
-    figures = figures_compute(orders=orders, relations_ended_by=ended_by, today=today or timezone.localdate())
-    Customer.objects.filter(pk=customer_id).update(**figures.__dict__, figures_updated_at=timezone.now())
+    return customers_refresh_figures(customer_ids=[customer_id], today=today)[customer_id]
+
+
+@transaction.atomic
+def customers_refresh_figures(*, customer_ids: list[int], today: dt.date | None = None) -> dict[int, Figures]:
+    """Figures for a batch of customers in three queries, whatever the batch size."""
+    today = today or timezone.localdate()
+    orders: dict[int, list] = {pk: [] for pk in customer_ids}
+    ended_by: dict[int, list[str]] = {pk: [] for pk in customer_ids}
+    for customer_id, *row in Order.objects.filter(customer_id__in=customer_ids).values_list(
+        "customer_id", "paid_at", "amount", "refund_amount", "status"
+    ):
+        orders[customer_id].append(tuple(row))
+    for customer_id, ended in FollowRelation.objects.filter(customer_id__in=customer_ids).values_list(
+        "customer_id", "ended_by"
+    ):
+        ended_by[customer_id].append(ended)
+    now = timezone.now()
+    figures = {
+        pk: figures_compute(orders=orders[pk], relations_ended_by=ended_by[pk], today=today) for pk in customer_ids
+    }
+    rows = [Customer(pk=pk, **f.__dict__, figures_updated_at=now) for pk, f in figures.items()]
+    Customer.objects.bulk_update(rows, [*Figures.__dataclass_fields__, "figures_updated_at"])
     return figures
 
 
@@ -276,7 +294,7 @@ def note_create(
     if not body:
         raise ValidationError(_("请填写跟进内容"))
     now = timezone.now()
-    key = f"note:{staff.pk}:{request_id or uuid.uuid4().hex}"
+    key = f"note:{staff.pk}:{customer.pk}:{request_id or uuid.uuid4().hex}"
     first_line = body.splitlines()[0]
     # The event goes first: its unique dedupe_key is what turns a replay into a no-op.
     event, created = event_record(

@@ -99,3 +99,35 @@ def test_figures_refresh_runs_after_commit_once_per_customer_and_a_broker_outage
             customer_figures_refresh_later(customer_ids=[other.pk])
     assert Customer.objects.filter(name="新客户").exists()
     assert f"figures of customer {other.pk} left for the nightly sweep" in caplog.text
+
+
+@pytest.mark.django_db
+def test_nightly_sweep_agrees_with_the_after_write_refresh(django_assert_max_num_queries):
+    from scrm.customers import tasks
+
+    customers = [CustomerFactory() for _ in range(6)]
+    for i, customer in enumerate(customers):
+        for n in range(i):
+            OrderFactory(customer=customer, paid_at=at(TODAY - dt.timedelta(days=20 * n + 3)))
+    expected = {c.pk: customer_refresh_figures(customer_id=c.pk) for c in customers}
+    Customer.objects.update(order_count=0, lifecycle_stage=LifecycleStage.PROSPECT, figures_updated_at=None)
+
+    with django_assert_max_num_queries(8):  # batched: not a query per customer
+        assert tasks.refresh_all_figures() == 6
+    for customer in Customer.objects.all():
+        assert customer.order_count == expected[customer.pk].order_count
+        assert customer.lifecycle_stage == expected[customer.pk].lifecycle_stage
+        assert customer.figures_updated_at is not None
+
+
+@pytest.mark.django_db
+def test_a_reused_note_request_id_never_returns_another_customers_note():
+    from scrm.customers.services import note_create
+    from tests.factories import StaffFactory
+
+    guide = StaffFactory()
+    first, second = CustomerFactory(), CustomerFactory()
+    a = note_create(customer=first, staff=guide, body="甲", request_id="tap-1")
+    b = note_create(customer=second, staff=guide, body="乙", request_id="tap-1")
+    assert (a.customer, b.customer, b.body) == (first, second, "乙")
+    assert note_create(customer=first, staff=guide, body="甲", request_id="tap-1") == a
