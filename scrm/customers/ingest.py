@@ -110,11 +110,18 @@ def _staff_by_userid(userid: str, *, field_name: str = "staff_userid") -> Staff 
     return staff
 
 
-def _clean_payload(payload: dict | None) -> dict:
-    cleaned = dict(payload or {})
-    for key, value in cleaned.items():
-        if key.lower() in PHONE_PAYLOAD_KEYS and isinstance(value, str) and value:
+def _clean_payload(payload):
+    """Mask phone numbers under any phone-like key, at any depth (a payload is never stored with one in clear)."""
+    if isinstance(payload, list):
+        return [_clean_payload(item) for item in payload]
+    if not isinstance(payload, dict):
+        return payload if payload is not None else {}
+    cleaned = {}
+    for key, value in payload.items():
+        if str(key).lower() in PHONE_PAYLOAD_KEYS and isinstance(value, str) and value:
             cleaned[key] = phone_mask(value)
+        else:
+            cleaned[key] = _clean_payload(value) if isinstance(value, dict | list) else value
     return cleaned
 
 

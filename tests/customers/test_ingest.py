@@ -189,3 +189,12 @@ def test_concurrent_first_deliveries_store_one_order_and_one_event():
     )
     assert Order.objects.count() == 1 and Customer.objects.count() == 1
     assert sorted(Event.objects.values_list("kind", flat=True)) == ["mp_visit", "order_paid"]
+
+
+def test_phone_numbers_nested_in_a_payload_are_masked():
+    from scrm.customers.ingest import _clean_payload
+
+    cleaned = _clean_payload(
+        {"receiver": {"name": "王", "mobile": "13800135678"}, "items": [{"tel": "+86 139 0000 1111"}], "n": 1}
+    )
+    assert cleaned == {"receiver": {"name": "王", "mobile": "138****5678"}, "items": [{"tel": "139****1111"}], "n": 1}
