@@ -151,16 +151,16 @@ def customer_identities(*, customer: Customer) -> list[IdentityRow]:
 
 def customer_tag_groups(*, customer: Customer) -> list[TagGroupRow]:
     """Every live tag grouped by group, split into the customer's tags and the ones that can be added."""
-    selected_ids = set(CustomerTag.objects.filter(customer=customer).values_list("tag_id", flat=True))
     groups: dict[int, TagGroupRow] = {}
     tags = (
         Tag.objects.filter(deleted=False, group__deleted=False)
         .select_related("group")
+        .annotate(selected=Exists(CustomerTag.objects.filter(customer=customer, tag=OuterRef("pk"))))
         .order_by("-group__order", "group_id", "-order", "id")
     )
     for tag in tags:
         row = groups.setdefault(tag.group_id, TagGroupRow(group=tag.group))
-        (row.selected if tag.pk in selected_ids else row.available).append(tag)
+        (row.selected if tag.selected else row.available).append(tag)
     return list(groups.values())
 
 
