@@ -94,7 +94,7 @@ def seed(*, reseed: bool) -> None:
             last_send: dict[int, dt.date] = {}
             order_days: dict[int, list[tuple[dt.date, int]]] = {}
             add_day: dict[int, dt.date] = {}
-            daily: list[tuple[int, int, int, int]] = []
+            running: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)]  # prefix sums of daily counts
             for day in days:
                 adds = min(rng.choice((0, 1, 1, 2, 2, 3)), len(pool) - len(added))
                 for _ in range(adds):
@@ -113,11 +113,12 @@ def seed(*, reseed: bool) -> None:
                     order_days.setdefault(c, []).append((day, n))
                 hist = [rng.randint(0, 3) for _ in RESPONSE_FIELDS]
                 active = len(added)
-                daily.append((len(contacts), len(buyers), sum(1 for c in buyers if len(order_days[c]) > 1), adds))
+                today_counts = (len(contacts), len(buyers), sum(1 for c in buyers if len(order_days[c]) > 1), adds)
+                running.append(tuple(r + t for r, t in zip(running[-1], today_counts, strict=True)))
                 windows = {}
                 for length in WINDOWS:
-                    span = daily[-length:]
-                    reach, buying, repeat, added_n = (sum(x[i] for x in span) for i in range(4))
+                    start = running[max(0, len(running) - 1 - length)]
+                    reach, buying, repeat, added_n = (e - s for e, s in zip(running[-1], start, strict=True))
                     windows[str(length)] = [min(reach, active), min(buying, active), repeat, added_n // 3]
                 day_rows.append(
                         (
