@@ -8,11 +8,24 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Lookup,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scrm.customers.models import Customer, CustomerTag
+from scrm.customers.models import Customer, Tag
 from scrm.materials.models import Material, MaterialFavourite, MaterialSend
 from scrm.materials.selectors import CategoryNode, category_tree, material_list
 from scrm.materials.sending import LONG_SCRIPT
@@ -94,27 +107,104 @@ def _text(material: Material) -> bool:
     return material.kind in (Material.Kind.TEXT, Material.Kind.LINK)
 
 
-def _customer_tag_ids(customer: Customer):
-    return CustomerTag.objects.filter(customer_id=customer.pk).values("tag_id")
+def _customer_tags(customer: Customer) -> dict[int, str]:
+    """The customer's tag ids and names (one query); recommendations and their reasons use both."""
+    return dict(Tag.objects.filter(customer_tags__customer_id=customer.pk).values_list("id", "name"))
+
+
+def _stage_q(stage: str) -> Q:
+    if connection.features.supports_json_field_contains:
+        return Q(audience_stages__contains=[stage])  # jsonb @> on PostgreSQL
+    # The JSON text of the list; quoted, one stage never matches inside another.
+    return Q(audience_stages__icontains=f'"{stage}"')
 
 
 def _stage_hit(stage: str) -> Case:
-    if connection.features.supports_json_field_contains:
-        targeted = Q(audience_stages__contains=[stage])  # jsonb @> on PostgreSQL
-    else:
-        # The JSON text of the list; quoted, one stage never matches inside another.
-        targeted = Q(audience_stages__icontains=f'"{stage}"')
-    return Case(When(targeted, then=Value(1)), default=Value(0), output_field=IntegerField())
+    return Case(When(_stage_q(stage), then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def recommendation_score(*, customer: Customer):
-    """One point per audience tag the customer has, one more when the customer's stage is targeted.
+class _Like(Lookup):
+    """`column LIKE '%word%'`: unlike Django's UPPER(column) LIKE, a pg_trgm index on the column serves it.
 
-    A filtered count over one join and one grouping: a correlated subquery per material would
-    cost an index probe for every sendable material.
+    Case-sensitive: for words without letter case (Chinese), where it equals icontains and scans fastest.
     """
-    tag_hits = Count("audience_tags", filter=Q(audience_tags__in=_customer_tag_ids(customer)))
-    return tag_hits + _stage_hit(customer.lifecycle_stage)
+
+    lookup_name = "scrm_like"
+    prepare_rhs = False
+    operator = "LIKE"
+
+    def as_sql(self, compiler, connection):
+        lhs_sql, lhs_params = compiler.compile(self.lhs)
+        pattern = f"%{connection.ops.prep_for_like_query(self.rhs)}%"
+        if connection.vendor == "postgresql":
+            return f"{lhs_sql} {self.operator} %s", (*lhs_params, pattern)
+        # SQLite's LIKE ignores ASCII case, as Django's own icontains does there.
+        return f"{lhs_sql} LIKE %s ESCAPE '\\'", (*lhs_params, pattern)
+
+
+class _ILike(_Like):
+    lookup_name = "scrm_ilike"
+    operator = "ILIKE"
+
+
+def _search_filter(q: str) -> Q:
+    """Every word (up to five) in the title, the content or the keywords, ignoring case."""
+    found = Q()
+    for word in q.split()[:5]:
+        like = _Like if word.lower() == word.upper() else _ILike
+        found &= like(F("title"), word) | like(F("content"), word) | like(F("keywords"), word)
+    return found
+
+
+# Ranked rows are (score, send_count, id); the list runs from the largest down.
+Ranked = tuple[int, int, int]
+
+
+def _ranked_ids(
+    *, base: QuerySet[Material], customer: Customer, tag_ids: list[int], offset: int, stop: int
+) -> list[int]:
+    """Ids of recommended materials [offset:stop]: audience tags and stage matched first, then popularity.
+
+    Score = how many of the customer's tags the material targets + 1 when it targets their stage; ties go
+    to the more sent, then the newer id. Ranking every sendable material per request costs a join and a
+    grouping of the whole library, so the list is merged from three disjoint, already ordered parts:
+      1. materials targeting one of the customer's tags (scored over the tag index: ~a third of the library),
+      2. materials targeting only the customer's stage (score 1, read in popularity order from an index),
+      3. everything else (score 0, popularity order from the same index) — only once 1 and 2 run out.
+    Part 2 is skipped when part 1 alone fills the window with scores above 1.
+    """
+    stage = customer.lifecycle_stage
+    base = base.select_related(None).prefetch_related(None)
+    tagged: list[Ranked] = []
+    if tag_ids:
+        rows = (
+            # The filter narrows the join the count runs over to the customer's tags.
+            base.filter(audience_tags__in=tag_ids)
+            .annotate(score=Count("audience_tags") + _stage_hit(stage))
+            .order_by("-score", "-send_count", "-id")
+            .values_list("score", "send_count", "id")[:stop]
+        )
+        tagged = list(rows)
+    tagged_ids = Material.audience_tags.through.objects.filter(tag_id__in=tag_ids).values("material_id")
+    candidates = tagged
+    if stage and sum(1 for row in tagged if row[0] > 1) < stop:
+        stage_only = (
+            base.filter(_stage_q(stage))
+            .exclude(pk__in=tagged_ids)
+            .order_by("-send_count", "-id")
+            .values_list("send_count", "id")[:stop]
+        )
+        candidates = sorted(tagged + [(1, count, pk) for count, pk in stage_only], reverse=True)[:stop]
+    ids = [pk for _score, _count, pk in candidates[offset:stop]]
+    if len(candidates) < stop:
+        # Every matched material is listed above (both parts ran out): the rest by popularity.
+        matched = len(candidates)
+        rest = base.exclude(pk__in=tagged_ids)
+        if stage:
+            rest = rest.exclude(_stage_q(stage))
+        rest_ids = rest.order_by("-send_count", "-id").values_list("id", flat=True)
+        ids += list(rest_ids[max(0, offset - matched) : stop - matched])
+    return ids
 
 
 def _recent_ids(*, staff: Staff) -> list[int]:
@@ -142,19 +232,18 @@ def material_page(
     if section not in dict(SECTIONS):
         section = SECTION_REC
     offset = max(0, offset)
-    base: QuerySet[Material] = material_list(
-        q=q.strip(), category_id=category_id, sendable_only=True, now=now or timezone.now()
-    ).prefetch_related(None)
+    base: QuerySet[Material] = (
+        material_list(category_id=category_id, sendable_only=True, now=now or timezone.now())
+        .select_related(None)
+        .prefetch_related(None)
+    )
+    if q.strip():
+        base = base.filter(_search_filter(q.strip()))
     window = slice(offset, offset + size + 1)
+    tags: dict[int, str] = {}
     if section == SECTION_REC:
-        # Rank on ids only (narrow rows to group and sort), then load the page's rows.
-        ranked = (
-            base.select_related(None)
-            .annotate(score=recommendation_score(customer=customer))
-            .order_by(F("score").desc(), F("send_count").desc(), F("id").desc())
-            .values_list("id", flat=True)[window]
-        )
-        ids = list(ranked)
+        tags = _customer_tags(customer)
+        ids = _ranked_ids(base=base, customer=customer, tag_ids=list(tags), offset=offset, stop=offset + size + 1)
         by_id = base.in_bulk(ids)
         materials = [by_id[pk] for pk in ids if pk in by_id]
     elif section == SECTION_FAV:
@@ -179,7 +268,7 @@ def material_page(
     )
 
     values = placeholder_values(customer=customer, staff=staff) if any(_text(m) for m in materials) else {}
-    reasons = _reasons(customer=customer, materials=materials) if section == SECTION_REC else {}
+    reasons = _reasons(customer=customer, tags=tags, materials=materials) if section == SECTION_REC else {}
     cards = []
     for material in materials:
         text = (
@@ -201,17 +290,17 @@ def material_page(
     return MaterialPage(section=section, q=q, category_id=category_id, offset=offset, cards=cards, has_more=has_more)
 
 
-def _reasons(*, customer: Customer, materials: list[Material]) -> dict[int, list[str]]:
-    """For each recommended material, the customer's tag names and stage it targets (one query)."""
+def _reasons(*, customer: Customer, tags: dict[int, str], materials: list[Material]) -> dict[int, list[str]]:
+    """For each recommended material, the customer's tag names and stage it targets (one query at most)."""
     if not materials:
         return {}
-    through = Material.audience_tags.through
     found: dict[int, list[str]] = {}
-    links = through.objects.filter(
-        material_id__in=[m.pk for m in materials], tag_id__in=_customer_tag_ids(customer)
-    ).select_related("tag")
-    for link in links.order_by("tag__name"):
-        found.setdefault(link.material_id, []).append(link.tag.name)
+    if tags:
+        links = Material.audience_tags.through.objects.filter(
+            material_id__in=[m.pk for m in materials], tag_id__in=list(tags)
+        ).values_list("material_id", "tag_id")
+        for material_id, tag_id in sorted(links, key=lambda link: tags[link[1]]):
+            found.setdefault(material_id, []).append(tags[tag_id])
     for material in materials:
         if customer.lifecycle_stage in (material.audience_stages or []):
             found.setdefault(material.pk, []).append(str(customer.get_lifecycle_stage_display()))
