@@ -1,4 +1,6 @@
-"""Console sign-in (password; WeCom sign-in comes later), sign-out and the landing page."""
+"""Console sign-in (password, or WeCom OAuth through the sidebar's flow), sign-out and the landing page."""
+
+from urllib.parse import urlencode
 
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
@@ -14,6 +16,12 @@ class ConsoleLoginView(auth_views.LoginView):
     template_name = "console/login.html"
     authentication_form = ConsoleLoginForm
     next_page = reverse_lazy("console:home")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        next_url = self.get_redirect_url() or str(self.next_page)
+        context["wecom_next_query"] = urlencode({"next": next_url})
+        return context
 
 
 login = ConsoleLoginView.as_view()
