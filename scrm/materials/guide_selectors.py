@@ -22,6 +22,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -72,11 +73,15 @@ class MaterialCard:
     # Filled in by the view (one reverse per page, not two per card).
     prepare_url: str = ""
     favourite_url: str = ""
+    # Worked out once here rather than by the template for every card (it renders 20 per page).
+    kind_label: str = ""
+    # The muted line under the title: file name and size, "小程序卡片", ….
+    detail: str = ""
+    preview: str = field(init=False)
 
-    @property
-    def preview(self) -> str:
+    def __post_init__(self) -> None:
         text = " ".join(self.text.split())
-        return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+        self.preview = text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
 
 
 @dataclass
@@ -105,6 +110,24 @@ def _thumb_url(material: Material) -> str:
 
 def _text(material: Material) -> bool:
     return material.kind in (Material.Kind.TEXT, Material.Kind.LINK)
+
+
+def _detail(material: Material) -> str:
+    size = f" · {filesizeformat(material.file_size)}" if material.file_size else ""
+    if material.kind == Material.Kind.FILE:
+        return f"{material.file_name or _('文件')}{size}"
+    if material.kind == Material.Kind.MINIPROGRAM:
+        return str(_("小程序卡片"))
+    if material.kind == Material.Kind.VIDEO:
+        return f"{_('视频')}{size}"
+    return ""
+
+
+def _kind_label(kind: str) -> str:
+    try:
+        return str(Material.Kind(kind).label)
+    except ValueError:
+        return kind
 
 
 def _customer_tags(customer: Customer) -> dict[int, str]:
@@ -269,6 +292,7 @@ def material_page(
 
     values = placeholder_values(customer=customer, staff=staff) if any(_text(m) for m in materials) else {}
     reasons = _reasons(customer=customer, tags=tags, materials=materials) if section == SECTION_REC else {}
+    kind_labels = {kind: _kind_label(kind) for kind in {m.kind for m in materials}}
     cards = []
     for material in materials:
         text = (
@@ -285,6 +309,8 @@ def material_page(
                 is_favourite=material.pk in starred_ids,
                 long=material.kind == Material.Kind.TEXT and len(text) > LONG_SCRIPT,
                 reasons=reasons.get(material.pk, []),
+                kind_label=kind_labels[material.kind],
+                detail=_detail(material),
             )
         )
     return MaterialPage(section=section, q=q, category_id=category_id, offset=offset, cards=cards, has_more=has_more)
@@ -301,9 +327,11 @@ def _reasons(*, customer: Customer, tags: dict[int, str], materials: list[Materi
         ).values_list("material_id", "tag_id")
         for material_id, tag_id in sorted(links, key=lambda link: tags[link[1]]):
             found.setdefault(material_id, []).append(tags[tag_id])
+    stage = customer.lifecycle_stage
+    stage_label = str(customer.get_lifecycle_stage_display())  # once: it translates every choice
     for material in materials:
-        if customer.lifecycle_stage in (material.audience_stages or []):
-            found.setdefault(material.pk, []).append(str(customer.get_lifecycle_stage_display()))
+        if stage in (material.audience_stages or []):
+            found.setdefault(material.pk, []).append(stage_label)
     return found
 
 
