@@ -20,12 +20,13 @@ RESPONSE_FIELDS: tuple[str, ...] = tuple(f"rt_{i:02d}" for i in range(len(RESPON
 # presets, their previous periods (本月's is 1–31 days long) and common custom lengths.
 WINDOWS: tuple[int, ...] = (*range(1, 32), 60, 90, 180, 365)
 WINDOW_MEASURES: tuple[str, ...] = ("reach", "buyers", "repeaters", "converted")
+# Columns that add up over days, in the order of GuideDay.running.
+ADDITIVE: tuple[str, ...] = ("adds", "losses", "orders", "gmv", "sends", "notes", "rt_unanswered", *RESPONSE_FIELDS)
 
 
-class GuideDay(models.Model):
-    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
-    # The guide's store on that day: a later move between stores does not rewrite history.
-    store = models.ForeignKey(Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+class DayFigures(models.Model):
+    """Additive counts and end-of-day snapshots shared by the guide and the store daily rollups."""
+
     day = models.DateField(_("日期"))
 
     adds = models.PositiveIntegerField(_("新增客户"), default=0)
@@ -53,19 +54,71 @@ class GuideDay(models.Model):
     active_customers = models.PositiveIntegerField(_("在管客户"), default=0)
     tagged_customers = models.PositiveIntegerField(_("已打标签客户"), default=0)
     overdue_followups = models.PositiveIntegerField(_("逾期跟进"), default=0)
+
+    class Meta:
+        abstract = True
+
+
+class GuideDay(DayFigures):
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
+    # The guide's store on that day: a later move between stores does not rewrite history.
+    store = models.ForeignKey(Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     # {"<days>": [reach, buyers, repeaters, converted]} over the window of that many days ending
     # on this day, for each length in WINDOWS; lets ranges of those lengths skip GuideCustomerDay.
     windows = models.JSONField(default=dict, blank=True)
+    # Running totals of the ADDITIVE columns (gmv in cents, to stay exact) over this guide's rows
+    # in this store up to and including this day: a range sum is running(end) - running(start - 1),
+    # so the dashboard reads a few rows per guide instead of every day of the range.
+    running = models.JSONField(default=list, blank=True)
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("导购日报")
         verbose_name_plural = _("导购日报")
         constraints = [models.UniqueConstraint(fields=["day", "staff"], name="guideday_one_per_day")]
-        indexes = [models.Index(fields=["staff", "day"], name="guideday_staff_day")]
+        indexes = [
+            models.Index(fields=["staff", "day"], name="guideday_staff_day"),
+            # "This guide's latest row in this store on or before a day": one index probe.
+            models.Index(fields=["staff", "store", "day"], name="guideday_staff_store_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.staff_id}@{self.day}"
+
+
+class GuideStoreSpan(models.Model):
+    """First and last day a guide has GuideDay rows in a store (store None: rows without a store).
+
+    The dashboard's list of (guide, store) running-total series overlapping a range; it may be wider
+    than the rows (a removed row does not shrink it), never narrower.
+    """
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    first_day = models.DateField()
+    last_day = models.DateField()
+
+    class Meta:
+        verbose_name = _("导购门店区间")
+        verbose_name_plural = _("导购门店区间")
+        indexes = [models.Index(fields=["staff", "store"], name="guidestorespan_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id}/{self.store_id} {self.first_day}..{self.last_day}"
+
+
+class StoreDay(DayFigures):
+    """Sums of one day's GuideDay rows per store (store None: guides without a store), for trends."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("门店日报")
+        verbose_name_plural = _("门店日报")
+        indexes = [models.Index(fields=["store", "day"], name="storeday_store_day")]
+
+    def __str__(self) -> str:
+        return f"{self.store_id}@{self.day}"
 
 
 class GuideCustomerDay(models.Model):

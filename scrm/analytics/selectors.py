@@ -14,25 +14,27 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
+from django.db.models import Count, F, Func, JSONField, Q, Sum, Value
 from django.utils.translation import gettext_lazy as _
 
 from scrm.analytics.models import (
+    ADDITIVE,
     RESPONSE_BUCKETS,
     RESPONSE_FIELDS,
     WINDOW_MEASURES,
     WINDOWS,
     GuideCustomerDay,
     GuideDay,
+    GuideStoreSpan,
+    StoreDay,
 )
-from scrm.analytics.services import day_bounds, distinct_counts
+from scrm.analytics.services import day_bounds, distinct_counts, latest_row_ids, totals_parts
 from scrm.customers.models import Event, FollowRelation
 from scrm.materials.models import MaterialSend
 from scrm.org.models import Staff, Store
 
 Kind = GuideCustomerDay.Kind
 
-ADDITIVE = ("adds", "losses", "orders", "gmv", "sends", "notes", "rt_unanswered", *RESPONSE_FIELDS)
 SNAPSHOT = ("active_customers", "tagged_customers", "overdue_followups")
 DISTINCT = ("reach", "buyers", "repeaters", "converted")
 PART_NAMES = ADDITIVE + SNAPSHOT + DISTINCT
@@ -104,6 +106,12 @@ class Parts(dict):
         for item in items:
             result.add(item)
         return result
+
+
+def totals_sub(end, start) -> list[int] | None:
+    if end is None:
+        return None
+    return [e - s for e, s in zip(end, start or [0] * len(end), strict=True)]
 
 
 def _ratio(num, den) -> float | None:
@@ -231,39 +239,64 @@ class Scope:
         return queryset
 
 
+class WindowCounts(Func):
+    """GuideDay.windows["<days>"] only, not the whole JSON of every row (a digit key given to
+    Django's `windows__<n>` would be read as an array index)."""
+
+    output_field = JSONField()
+
+    def __init__(self, days: int):
+        super().__init__(F("windows"))
+        self.key = str(int(days))
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"json_extract({sql}, %s)", (*params, f'$."{self.key}"')
+
+    def as_postgresql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} -> %s)", (*params, self.key)
+
+
 def _period_parts(*, scope: Scope, period: Period) -> dict[tuple[int | None, int], dict[str, Parts]]:
     """Parts per (store_id, staff_id) for the period ('current') and the one before ('previous').
 
-    Two queries when the range's length is one of WINDOWS (sums; range-end snapshots with stored
-    distinct counts), three otherwise (plus the per-customer facts of both periods).
+    Sums are differences of running totals (three rows per guide and store, whatever the length);
+    snapshots and stored distinct counts come from the rows on the two range ends. Three queries
+    when the range's length is one of WINDOWS, four otherwise (plus the per-customer facts).
     """
     prev = period.previous
     a, b, pa, pb = period.first, period.last, prev.first, prev.last
     result: dict = defaultdict(lambda: {"current": Parts.empty(), "previous": Parts.empty()})
 
-    # One plain SUM per column, grouped by period: cheaper than a FILTER per column and period.
-    in_current = Case(When(day__gte=a, then=Value(1)), default=Value(0), output_field=IntegerField())
-    rows = (
-        scope.filter(GuideDay.objects.filter(day__gte=pa, day__lte=b))
-        .annotate(in_current=in_current)
-        .values("store_id", "staff_id", "in_current")
-        .annotate(**{f"s__{name}": Sum(name) for name in ADDITIVE})
-        .order_by()
-    )
-    for row in rows:
-        target = result[(row["store_id"], row["staff_id"])]["current" if row["in_current"] else "previous"]
-        target.update({name: row[f"s__{name}"] or 0 for name in ADDITIVE})
+    spans = scope.filter(GuideStoreSpan.objects.filter(first_day__lte=b, last_day__gte=pa))
+    latest = latest_row_ids(spans, end=b, middle=pb, start=pa - dt.timedelta(days=1))
+    wanted = {pk for ids in latest.values() for pk in ids.values() if pk}
+    running = {
+        pk: (day, totals)
+        for pk, day, totals in GuideDay.objects.filter(pk__in=wanted).values_list("pk", "day", "running")
+    }
+    for (staff_id, store_id), ids in latest.items():
+        end = running.get(ids["end"])
+        if end is None or end[0] < pa:
+            continue  # the series has no row in either period
+        middle, start = (running.get(ids[key], (None, None))[1] for key in ("middle", "start"))
+        target = result[(store_id, staff_id)]
+        target["current"].update(totals_parts(totals_sub(end[1], middle)))
+        target["previous"].update(totals_parts(totals_sub(middle, start)))
 
     # Range ends: snapshots, and the stored trailing windows when the range has a stored length.
     stored = period.days in WINDOWS
-    snapshots = scope.filter(GuideDay.objects.filter(day__in=[b, pb])).values_list(
-        "store_id", "staff_id", "day", "windows", *SNAPSHOT
+    snapshots = (
+        scope.filter(GuideDay.objects.filter(day__in=[b, pb]))
+        .annotate(counts=WindowCounts(period.days) if stored else Value(None, output_field=JSONField()))
+        .values_list("store_id", "staff_id", "day", "counts", *SNAPSHOT)
     )
-    for store_id, staff_id, day, windows, *values in snapshots:
+    for store_id, staff_id, day, counts, *values in snapshots:
         target = result[(store_id, staff_id)]["current" if day == b else "previous"]
         target.update(zip(SNAPSHOT, values, strict=True))
         if stored:
-            target.update(zip(WINDOW_MEASURES, windows.get(str(period.days), (0, 0, 0, 0)), strict=True))
+            target.update(zip(WINDOW_MEASURES, counts or (0, 0, 0, 0), strict=True))
     if stored:
         return result
 
@@ -382,7 +415,9 @@ def performance_trend(*, scope: Scope, period: Period, figure: str) -> list[tupl
     """The figure for each day of the period (distinct counts are per day). Two queries."""
     by_day: dict[dt.date, Parts] = {day: Parts.empty() for day in period.each_day()}
     names = figure_parts(figure) & set(ADDITIVE + SNAPSHOT)
-    rows = scope.filter(GuideDay.objects.filter(day__gte=period.first, day__lte=period.last))
+    # Store and brand trends read the per-store daily rollup: at most one row per store and day.
+    source = StoreDay if scope.staff_id is None else GuideDay
+    rows = scope.filter(source.objects.filter(day__gte=period.first, day__lte=period.last))
     for row in rows.values("day").annotate(**{f"s__{n}": Sum(n) for n in names}).order_by():
         by_day[row["day"]].update({n: row[f"s__{n}"] or 0 for n in names})
     if FIGURES_BY_KEY[figure].uses_facts:

@@ -8,20 +8,24 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from scrm.analytics.models import (
+    ADDITIVE,
     RESPONSE_BUCKETS,
     RESPONSE_FIELDS,
     WINDOW_MEASURES,
     WINDOWS,
     GuideCustomerDay,
     GuideDay,
+    GuideStoreSpan,
+    StoreDay,
 )
 from scrm.customers.events import EventKind
 from scrm.customers.models import CustomerTag, Event, FollowRelation, Note, Order, OrderStatus
@@ -30,6 +34,10 @@ from scrm.org.models import Staff
 
 Kind = GuideCustomerDay.Kind
 Pair = tuple[int, int]  # (staff_id, customer_id)
+
+ONE_DAY = dt.timedelta(days=1)
+NO_TOTALS: tuple[int, ...] = (0,) * len(ADDITIVE)
+SNAPSHOT: tuple[str, ...] = ("active_customers", "tagged_customers", "overdue_followups")
 
 # Orders that count for GMV, buyers and conversion: not refunded in full.
 COUNTED_ORDERS = ~Q(status=OrderStatus.REFUNDED) & Q(refund_amount__lt=F("amount"))
@@ -122,9 +130,12 @@ def guide_windows_refresh(*, day: dt.date) -> None:
         row.windows = windows.pop(row.staff_id, {})
     GuideDay.objects.bulk_update(rows, ["windows"], batch_size=500)
     stores = dict(Staff.objects.filter(pk__in=windows).values_list("pk", "store_id"))
-    GuideDay.objects.bulk_create(
+    new = GuideDay.objects.bulk_create(
         GuideDay(staff_id=pk, store_id=stores.get(pk), day=day, windows=w) for pk, w in windows.items()
     )
+    # All-zero rows: their running totals carry the previous row's forward.
+    _running_set(day=day, rows=new)
+    _spans_extend(day=day, pairs={(row.staff_id, row.store_id) for row in new})
 
 
 def _count_by_staff(queryset, field: str = "staff_id") -> dict[int, int]:
@@ -250,11 +261,154 @@ def _relink_adds(pairs: set[Pair]) -> None:
     GuideCustomerDay.objects.bulk_update(changed, ["next_day"], batch_size=500)
 
 
+# --- running totals, spans and store days --------------------------------------------------------
+
+
+def cents(value) -> int:
+    return int((Decimal(value or 0) * 100).to_integral_value())
+
+
+def own_totals(row: GuideDay) -> tuple[int, ...]:
+    """The row's ADDITIVE values in GuideDay.running's order (gmv in cents)."""
+    return tuple(cents(row.gmv) if name == "gmv" else getattr(row, name) for name in ADDITIVE)
+
+
+def totals_add(a, b) -> list[int]:
+    return [x + y for x, y in zip(a or NO_TOTALS, b or NO_TOTALS, strict=True)]
+
+
+def totals_parts(totals) -> dict:
+    """Running-total differences back to named parts (gmv as Decimal yuan)."""
+    parts = dict(zip(ADDITIVE, totals or NO_TOTALS, strict=True))
+    parts["gmv"] = Decimal(parts["gmv"]).scaleb(-2)
+    return parts
+
+
+def latest_row_ids(pairs, **days: dt.date) -> dict[tuple[int, int | None], dict[str, int | None]]:
+    """For every (staff_id, store_id) of `pairs` (a GuideDay or GuideStoreSpan queryset): the pk of
+    that guide's latest GuideDay in that store on or before each of `days`. One query, one index
+    probe per pair and day."""
+
+    def latest(day: dt.date, store_match: Q) -> Subquery:
+        rows = GuideDay.objects.filter(store_match, staff_id=OuterRef("staff_id"), day__lte=day)
+        return Subquery(rows.order_by("-day").values("pk")[:1])
+
+    def annotated(queryset, store_match: Q):
+        names = {f"latest_{key}": latest(day, store_match) for key, day in days.items()}
+        return queryset.annotate(**names).values_list("staff_id", "store_id", *names).order_by()
+
+    # `store_id = NULL` matches nothing, so guides without a store get their own branch.
+    with_store = annotated(pairs.filter(store__isnull=False), Q(store_id=OuterRef("store_id")))
+    without = annotated(pairs.filter(store__isnull=True), Q(store__isnull=True))
+    return {
+        (staff_id, store_id): dict(zip(days, ids, strict=True))
+        for staff_id, store_id, *ids in with_store.union(without, all=True)
+    }
+
+
+def _running_set(*, day: dt.date, rows: list[GuideDay]) -> None:
+    """Fill the running totals of freshly written rows of `day` from each pair's previous row."""
+    if not rows:
+        return
+    ids = latest_row_ids(GuideDay.objects.filter(pk__in=[r.pk for r in rows]), before=day - ONE_DAY)
+    previous = dict(
+        GuideDay.objects.filter(pk__in=[i["before"] for i in ids.values() if i["before"]]).values_list("pk", "running")
+    )
+    for row in rows:
+        base = previous.get(ids.get((row.staff_id, row.store_id), {}).get("before"))
+        row.running = totals_add(base, own_totals(row))
+    GuideDay.objects.bulk_update(rows, ["running"], batch_size=500)
+
+
+def _spans_extend(*, day: dt.date, pairs: set[tuple[int, int | None]]) -> None:
+    spans = {(s.staff_id, s.store_id): s for s in GuideStoreSpan.objects.filter(staff_id__in={p[0] for p in pairs})}
+    new, changed = [], []
+    for staff_id, store_id in pairs:
+        span = spans.get((staff_id, store_id))
+        if span is None:
+            new.append(GuideStoreSpan(staff_id=staff_id, store_id=store_id, first_day=day, last_day=day))
+        elif not span.first_day <= day <= span.last_day:
+            span.first_day, span.last_day = min(span.first_day, day), max(span.last_day, day)
+            changed.append(span)
+    GuideStoreSpan.objects.bulk_create(new, batch_size=500)
+    GuideStoreSpan.objects.bulk_update(changed, ["first_day", "last_day"], batch_size=500)
+
+
+def guide_running_totals_refresh(*, pairs: set[tuple[int, int | None]], after: dt.date) -> int:
+    """Recompute the running totals of the given (staff_id, store_id) series for every day after `after`
+    (whose own rows must already be right). Returns the number of rows rewritten."""
+    if not pairs:
+        return 0
+    staff_ids = {p[0] for p in pairs}
+    ids = latest_row_ids(GuideStoreSpan.objects.filter(staff_id__in=staff_ids), upto=after)
+    base_ids = [i["upto"] for pair, i in ids.items() if pair in pairs and i["upto"]]
+    bases = {
+        (staff_id, store_id): running
+        for staff_id, store_id, running in GuideDay.objects.filter(pk__in=base_ids).values_list(
+            "staff_id", "store_id", "running"
+        )
+    }
+    later = (
+        GuideDay.objects.filter(staff_id__in=staff_ids, day__gt=after)
+        .only("staff_id", "store_id", "day", "running", *ADDITIVE)
+        .order_by("staff_id", "store_id", "day")
+    )
+    changed = []
+    for row in later.iterator(chunk_size=2000):
+        pair = (row.staff_id, row.store_id)
+        if pair not in pairs:
+            continue
+        running = totals_add(bases.get(pair), own_totals(row))
+        bases[pair] = running
+        if row.running != running:
+            row.running = running
+            changed.append(row)
+    GuideDay.objects.bulk_update(changed, ["running"], batch_size=500)
+    return len(changed)
+
+
+def guide_running_totals_rebuild() -> int:
+    """Recompute every running total and span from the GuideDay rows (after a bulk import or repair)."""
+    GuideStoreSpan.objects.all().delete()
+    spans = GuideDay.objects.values("staff_id", "store_id").annotate(first=Min("day"), last=Max("day")).order_by()
+    GuideStoreSpan.objects.bulk_create(
+        (
+            GuideStoreSpan(staff_id=s["staff_id"], store_id=s["store_id"], first_day=s["first"], last_day=s["last"])
+            for s in spans
+        ),
+        batch_size=500,
+    )
+    pairs = set(GuideStoreSpan.objects.values_list("staff_id", "store_id"))
+    return guide_running_totals_refresh(pairs=pairs, after=dt.date.min)
+
+
+def store_days_rollup(*, day: dt.date) -> int:
+    """Recompute the StoreDay rows of one day from its GuideDay rows."""
+    sums = {name: Sum(name) for name in (*ADDITIVE, *SNAPSHOT)}
+    rows = [
+        StoreDay(day=day, **row)
+        for row in GuideDay.objects.filter(day=day).values("store_id").annotate(**sums).order_by()
+    ]
+    StoreDay.objects.filter(day=day).delete()
+    StoreDay.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
+
+
 @transaction.atomic
 def guide_days_rollup(*, day: dt.date) -> int:
-    """Recompute every guide's GuideDay and GuideCustomerDay rows of one Asia/Shanghai day.
+    """Recompute every guide's GuideDay and GuideCustomerDay rows of one Asia/Shanghai day, that
+    day's StoreDay rows and the running totals of every later day of the guides whose day changed.
 
     Returns the number of GuideDay rows written.
+    """
+    written, changed = _guide_day_rollup(day=day)
+    guide_running_totals_refresh(pairs=changed, after=day)
+    return written
+
+
+def _guide_day_rollup(*, day: dt.date) -> tuple[int, set[tuple[int, int | None]]]:
+    """One day's rows (running totals of that day included); returns the rows written and the
+    (staff_id, store_id) series whose own totals changed, whose later running totals need a refresh.
     """
     start, end = day_bounds(day)
     relations = FollowRelation.objects.all()
@@ -295,7 +449,8 @@ def guide_days_rollup(*, day: dt.date) -> int:
     activity |= set(active_counts)
     guides = Staff.objects.filter(Q(pk__in=activity) | Q(role=Staff.Role.GUIDE, is_active=True, created_at__lt=end))
     # Keep the store a row was first written with, so recomputing never moves history.
-    old_stores = dict(GuideDay.objects.filter(day=day).values_list("staff_id", "store_id"))
+    old_rows = list(GuideDay.objects.filter(day=day).only("staff_id", "store_id", *ADDITIVE))
+    old_stores = {row.staff_id: row.store_id for row in old_rows}
     stores = {pk: old_stores.get(pk, store_id) for pk, store_id in guides.values_list("pk", "store_id")}
 
     _customer_facts_rollup(day=day, start=start, end=end, stores=stores)
@@ -329,7 +484,13 @@ def guide_days_rollup(*, day: dt.date) -> int:
         )
     GuideDay.objects.filter(day=day).delete()
     GuideDay.objects.bulk_create(rows, batch_size=500)
-    return len(rows)
+    _running_set(day=day, rows=rows)
+    _spans_extend(day=day, pairs={(row.staff_id, row.store_id) for row in rows})
+    store_days_rollup(day=day)
+    old = {(row.staff_id, row.store_id): own_totals(row) for row in old_rows}
+    new = {(row.staff_id, row.store_id): own_totals(row) for row in rows}
+    changed = {pair for pair in old.keys() | new.keys() if old.get(pair, NO_TOTALS) != new.get(pair, NO_TOTALS)}
+    return len(rows), changed
 
 
 def _customer_facts_rollup(*, day: dt.date, start: dt.datetime, end: dt.datetime, stores: dict[int, int]) -> None:
@@ -404,11 +565,17 @@ def _refresh_windows_after(last: dt.date, today: dt.date) -> None:
 def rollup_days(*, first: dt.date, last: dt.date, today: dt.date | None = None) -> int:
     """Recompute every day from first to last inclusive, oldest first (each day its own transaction),
     then the stored windows of the days after it up to today."""
-    written = 0
+    written, changed = 0, set()
     day = first
     while day <= last:
-        written += guide_days_rollup(day=day)
+        # Oldest first, so each day's running totals build on the fresh ones of the day before;
+        # the days after `last` are brought up to date once at the end.
+        with transaction.atomic():
+            n, pairs = _guide_day_rollup(day=day)
+        written += n
+        changed |= pairs
         day += dt.timedelta(days=1)
+    guide_running_totals_refresh(pairs=changed, after=last)
     _refresh_windows_after(last, today or local_day(timezone.now()))
     return written
 

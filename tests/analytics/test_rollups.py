@@ -17,6 +17,7 @@ def snapshot_rows():
         GuideDay.objects.values_list(
             "staff_id", "store_id", "day", "adds", "losses", "orders", "gmv", "sends", "notes", "rt_unanswered",
             "rt_01", "rt_03", "rt_06", "rt_08", "active_customers", "tagged_customers", "overdue_followups",
+            "running",
         )
     )  # fmt: skip
     facts = sorted(
