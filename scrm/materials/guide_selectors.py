@@ -230,10 +230,12 @@ def _ranked_ids(
     return ids
 
 
-def _recent_ids(*, staff: Staff) -> list[int]:
-    """Materials this guide sent lately, newest first, each once."""
+def _recent_ids(*, staff: Staff, offered: QuerySet[Material]) -> list[int]:
+    """Offered materials this guide sent lately, newest first, each once (one query: an index range scan
+    over the guide's latest sends, each checked against the offered materials by primary key)."""
     rows = (
         MaterialSend.objects.filter(staff=staff, status=MaterialSend.Status.SENT)
+        .filter(Exists(offered.filter(pk=OuterRef("material_id"))))
         .order_by("-sent_at", "-id")
         .values_list("material_id", flat=True)[:RECENT_SCAN]
     )
@@ -274,10 +276,8 @@ def material_page(
         rows = base.filter(Exists(starred)).annotate(starred_at=Subquery(starred.values("created_at")[:1]))
         materials = list(rows.order_by("-starred_at", "-id")[window])
     elif section == SECTION_RECENT:
-        recent_ids = _recent_ids(staff=staff)
-        # Which of them are still offered (ids only), then the rows of this page alone.
-        offered = set(base.filter(pk__in=recent_ids).order_by().values_list("id", flat=True))
-        ids = [pk for pk in recent_ids if pk in offered][window]
+        # Ids first, then the rows of this page alone.
+        ids = _recent_ids(staff=staff, offered=base)[window]
         by_id = base.in_bulk(ids)
         materials = [by_id[pk] for pk in ids if pk in by_id]
     else:
@@ -290,6 +290,8 @@ def material_page(
         )
     )
 
+    if staff.store_id and staff.store_id == customer.store_id and "store" in customer._state.fields_cache:
+        staff.store = customer.store  # already loaded with the customer: saves placeholder_values a query
     values = placeholder_values(customer=customer, staff=staff) if any(_text(m) for m in materials) else {}
     reasons = _reasons(customer=customer, tags=tags, materials=materials) if section == SECTION_REC else {}
     kind_labels = {kind: _kind_label(kind) for kind in {m.kind for m in materials}}
