@@ -264,32 +264,28 @@ def material_page(
     )
     if q.strip():
         base = base.filter(_search_filter(q.strip()))
+    # The rows a page shows, each with whether this guide starred it (no separate query).
+    rows = base.annotate(is_starred=Exists(MaterialFavourite.objects.filter(staff=staff, material=OuterRef("pk"))))
     window = slice(offset, offset + size + 1)
     tags: dict[int, str] = {}
     if section == SECTION_REC:
         tags = _customer_tags(customer)
         ids = _ranked_ids(base=base, customer=customer, tag_ids=list(tags), offset=offset, stop=offset + size + 1)
-        by_id = base.in_bulk(ids)
+        by_id = rows.in_bulk(ids)
         materials = [by_id[pk] for pk in ids if pk in by_id]
     elif section == SECTION_FAV:
         starred = MaterialFavourite.objects.filter(staff=staff, material=OuterRef("pk"))
-        rows = base.filter(Exists(starred)).annotate(starred_at=Subquery(starred.values("created_at")[:1]))
-        materials = list(rows.order_by("-starred_at", "-id")[window])
+        starred_rows = rows.filter(Exists(starred)).annotate(starred_at=Subquery(starred.values("created_at")[:1]))
+        materials = list(starred_rows.order_by("-starred_at", "-id")[window])
     elif section == SECTION_RECENT:
         # Ids first, then the rows of this page alone.
         ids = _recent_ids(staff=staff, offered=base)[window]
-        by_id = base.in_bulk(ids)
+        by_id = rows.in_bulk(ids)
         materials = [by_id[pk] for pk in ids if pk in by_id]
     else:
-        materials = list(base.order_by("-updated_at", "-id")[window])
+        materials = list(rows.order_by("-updated_at", "-id")[window])
     has_more = len(materials) > size
     materials = materials[:size]
-    starred_ids = set(
-        MaterialFavourite.objects.filter(staff=staff, material_id__in=[m.pk for m in materials]).values_list(
-            "material_id", flat=True
-        )
-    )
-
     if staff.store_id and staff.store_id == customer.store_id and "store" in customer._state.fields_cache:
         staff.store = customer.store  # already loaded with the customer: saves placeholder_values a query
     values = placeholder_values(customer=customer, staff=staff) if any(_text(m) for m in materials) else {}
@@ -308,7 +304,7 @@ def material_page(
                 icon=KIND_ICONS.get(material.kind, "📎"),
                 text=text,
                 thumb_url=_thumb_url(material),
-                is_favourite=material.pk in starred_ids,
+                is_favourite=material.is_starred,
                 long=material.kind == Material.Kind.TEXT and len(text) > LONG_SCRIPT,
                 reasons=reasons.get(material.pk, []),
                 kind_label=kind_labels[material.kind],
