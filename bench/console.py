@@ -33,7 +33,15 @@ def seed(*, reseed: bool) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from scrm.analytics.models import RESPONSE_FIELDS, WINDOWS, GuideCustomerDay, GuideDay
+    from scrm.analytics.models import (
+        ADDITIVE,
+        RESPONSE_FIELDS,
+        WINDOWS,
+        GuideCustomerDay,
+        GuideDay,
+        GuideStoreSpan,
+        StoreDay,
+    )
     from scrm.analytics.services import local_day
     from scrm.customers.models import Customer
     from scrm.org.models import Staff, Store
@@ -43,12 +51,16 @@ def seed(*, reseed: bool) -> None:
     guides = Staff.objects.filter(userid__startswith=f"{PREFIX}-g")
     seeded = GuideDay.objects.filter(staff__in=guides, day__gte=first, day__lte=today)
     have = seeded.count()
-    if not reseed and have == GUIDES * DAYS and not seeded.filter(windows={}).exists():
+    fresh = not seeded.filter(windows={}).exists() and not seeded.filter(running=[]).exists()
+    if not reseed and have == GUIDES * DAYS and fresh and StoreDay.objects.filter(day=today).exists():
         print(f"reusing {have} GuideDay rows ending {today}")
         return
     started = time.perf_counter()
     print("seeding …", flush=True)
+    # Short transactions (the PostgreSQL server is shared): set-up, then one COPY batch per chunk of guides.
     with transaction.atomic():
+        StoreDay.objects.filter(store__code__startswith=f"{PREFIX}-").delete()
+        GuideStoreSpan.objects.filter(staff__in=guides).delete()
         GuideCustomerDay.objects.filter(staff__in=guides).delete()
         GuideDay.objects.filter(staff__in=guides).delete()
         Customer.objects.filter(name__startswith=f"{PREFIX}-").delete()
@@ -65,78 +77,101 @@ def seed(*, reseed: bool) -> None:
             Staff(user=u, userid=f"{PREFIX}-g{i:03d}", name=f"导购{i:03d}", store=stores[i % STORES])
             for i, u in enumerate(users)
         )
-        customers = Customer.objects.bulk_create(
-            (Customer(name=f"{PREFIX}-{i}") for i in range(GUIDES * CUSTOMERS_PER_GUIDE)), batch_size=5000
+    customer_ids = []
+    for chunk in range(0, GUIDES * CUSTOMERS_PER_GUIDE, 50_000):
+        with transaction.atomic():
+            customers = Customer.objects.bulk_create(
+                (Customer(name=f"{PREFIX}-{i}") for i in range(chunk, chunk + 50_000)), batch_size=5000
+            )
+        customer_ids += [c.pk for c in customers]
+
+    rng = random.Random(42)
+    days = [first + dt.timedelta(days=i) for i in range(DAYS)]
+    day_cols = [
+        "staff_id", "store_id", "day", "adds", "losses", "orders", "gmv", "sends", "notes", "rt_unanswered",
+        *RESPONSE_FIELDS, "active_customers", "tagged_customers", "overdue_followups", "windows", "running",
+        "computed_at",
+    ]  # fmt: skip
+    store_days: dict[tuple[int, dt.date], list] = {}
+    store_cols = ["store_id", "day", *ADDITIVE, "active_customers", "tagged_customers", "overdue_followups"]
+    fact_cols = ["kind", "staff_id", "store_id", "customer_id", "day", "n", "prev_day", "next_day"]
+    now = dt.datetime.now(dt.UTC)
+    raw = connection.cursor().cursor
+
+    def copy(table: str, cols: list[str], rows: list[tuple]) -> None:
+        # One COPY at a time: a connection cannot interleave two.
+        with raw.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as stream:
+            for row in rows:
+                stream.write_row(row)
+
+    day_rows: list[tuple] = []
+    fact_rows: list[tuple] = []
+    for gi, member in enumerate(staff):
+        totals = [0] * len(ADDITIVE)
+        pool = customer_ids[gi * CUSTOMERS_PER_GUIDE : (gi + 1) * CUSTOMERS_PER_GUIDE]
+        added: list[int] = []
+        last_send: dict[int, dt.date] = {}
+        order_days: dict[int, list[tuple[dt.date, int]]] = {}
+        add_day: dict[int, dt.date] = {}
+        running: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)]  # prefix sums of daily counts
+        for day in days:
+            adds = min(rng.choice((0, 1, 1, 2, 2, 3)), len(pool) - len(added))
+            for _ in range(adds):
+                c = pool[len(added)]
+                added.append(c)
+                add_day[c] = day
+            contacts = rng.sample(added, min(len(added), rng.randint(2, 6)))
+            for c in contacts:
+                fact_rows.append((2, member.pk, member.store_id, c, day, 1, last_send.get(c), None))
+                last_send[c] = day
+            buyers = rng.sample(added, min(len(added), rng.choice((0, 1, 1, 2))))
+            orders = 0
+            for c in buyers:
+                n = rng.choice((1, 1, 1, 2))
+                orders += n
+                order_days.setdefault(c, []).append((day, n))
+            hist = [rng.randint(0, 3) for _ in RESPONSE_FIELDS]
+            active = len(added)
+            today_counts = (len(contacts), len(buyers), sum(1 for c in buyers if len(order_days[c]) > 1), adds)
+            running.append(tuple(r + t for r, t in zip(running[-1], today_counts, strict=True)))
+            windows = {}
+            for length in WINDOWS:
+                start = running[max(0, len(running) - 1 - length)]
+                reach, buying, repeat, added_n = (e - s for e, s in zip(running[-1], start, strict=True))
+                windows[str(length)] = [min(reach, active), min(buying, active), repeat, added_n // 3]
+            own = (
+                adds, rng.choice((0, 0, 0, 1)), orders, orders * rng.randint(150, 600), len(contacts),
+                rng.randint(0, 5), rng.randint(0, 2), *hist,
+            )  # fmt: skip
+            snapshot = (active, int(active * 0.6), rng.randint(0, 4))
+            # Running totals as the rollup writes them (gmv in cents).
+            totals = [t + (v * 100 if name == "gmv" else v) for t, v, name in zip(totals, own, ADDITIVE, strict=True)]
+            day_rows.append(
+                (member.pk, member.store_id, day, *own, *snapshot, json.dumps(windows), json.dumps(totals), now)
+            )
+            sums = store_days.setdefault((member.store_id, day), [0] * (len(own) + len(snapshot)))
+            for i, v in enumerate((*own, *snapshot)):
+                sums[i] += v
+        for c, entries in order_days.items():
+            for i, (day, n) in enumerate(entries):
+                prev = entries[i - 1][0] if i else None
+                nxt = entries[i + 1][0] if i + 1 < len(entries) else None
+                fact_rows.append((3, member.pk, member.store_id, c, day, n, prev, nxt))
+        for c, day in add_day.items():
+            after = [d for d, _ in order_days.get(c, []) if d >= day]
+            fact_rows.append((1, member.pk, member.store_id, c, day, 1, None, after[0] if after else None))
+        if gi % 25 == 24 or gi == len(staff) - 1:
+            with transaction.atomic():
+                copy("analytics_guideday", day_cols, day_rows)
+                copy("analytics_guidecustomerday", fact_cols, fact_rows)
+            day_rows, fact_rows = [], []
+            print(f"  {gi + 1} guides", flush=True)
+    with transaction.atomic():
+        copy("analytics_storeday", store_cols, [(store, day, *sums) for (store, day), sums in store_days.items()])
+        GuideStoreSpan.objects.bulk_create(
+            GuideStoreSpan(staff=member, store_id=member.store_id, first_day=first, last_day=today) for member in staff
         )
-        customer_ids = [c.pk for c in customers]
-
-        rng = random.Random(42)
-        days = [first + dt.timedelta(days=i) for i in range(DAYS)]
-        day_cols = [
-            "staff_id", "store_id", "day", "adds", "losses", "orders", "gmv", "sends", "notes", "rt_unanswered",
-            *RESPONSE_FIELDS, "active_customers", "tagged_customers", "overdue_followups", "windows", "computed_at",
-        ]  # fmt: skip
-        fact_cols = ["kind", "staff_id", "store_id", "customer_id", "day", "n", "prev_day", "next_day"]
-        now = dt.datetime.now(dt.UTC)
-        raw = connection.cursor().cursor
-
-        def copy(table: str, cols: list[str], rows: list[tuple]) -> None:
-            # One COPY at a time: a connection cannot interleave two.
-            with raw.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as stream:
-                for row in rows:
-                    stream.write_row(row)
-
-        for gi, member in enumerate(staff):
-            day_rows: list[tuple] = []
-            fact_rows: list[tuple] = []
-            pool = customer_ids[gi * CUSTOMERS_PER_GUIDE : (gi + 1) * CUSTOMERS_PER_GUIDE]
-            added: list[int] = []
-            last_send: dict[int, dt.date] = {}
-            order_days: dict[int, list[tuple[dt.date, int]]] = {}
-            add_day: dict[int, dt.date] = {}
-            running: list[tuple[int, int, int, int]] = [(0, 0, 0, 0)]  # prefix sums of daily counts
-            for day in days:
-                adds = min(rng.choice((0, 1, 1, 2, 2, 3)), len(pool) - len(added))
-                for _ in range(adds):
-                    c = pool[len(added)]
-                    added.append(c)
-                    add_day[c] = day
-                contacts = rng.sample(added, min(len(added), rng.randint(2, 6)))
-                for c in contacts:
-                    fact_rows.append((2, member.pk, member.store_id, c, day, 1, last_send.get(c), None))
-                    last_send[c] = day
-                buyers = rng.sample(added, min(len(added), rng.choice((0, 1, 1, 2))))
-                orders = 0
-                for c in buyers:
-                    n = rng.choice((1, 1, 1, 2))
-                    orders += n
-                    order_days.setdefault(c, []).append((day, n))
-                hist = [rng.randint(0, 3) for _ in RESPONSE_FIELDS]
-                active = len(added)
-                today_counts = (len(contacts), len(buyers), sum(1 for c in buyers if len(order_days[c]) > 1), adds)
-                running.append(tuple(r + t for r, t in zip(running[-1], today_counts, strict=True)))
-                windows = {}
-                for length in WINDOWS:
-                    start = running[max(0, len(running) - 1 - length)]
-                    reach, buying, repeat, added_n = (e - s for e, s in zip(running[-1], start, strict=True))
-                    windows[str(length)] = [min(reach, active), min(buying, active), repeat, added_n // 3]
-                day_rows.append(
-                        (
-                            member.pk, member.store_id, day, adds, rng.choice((0, 0, 0, 1)), orders,
-                            orders * rng.randint(150, 600), len(contacts), rng.randint(0, 5), rng.randint(0, 2),
-                            *hist, active, int(active * 0.6), rng.randint(0, 4), json.dumps(windows), now,
-                        )
-                    )  # fmt: skip
-            for c, entries in order_days.items():
-                for i, (day, n) in enumerate(entries):
-                    prev = entries[i - 1][0] if i else None
-                    nxt = entries[i + 1][0] if i + 1 < len(entries) else None
-                    fact_rows.append((3, member.pk, member.store_id, c, day, n, prev, nxt))
-            for c, day in add_day.items():
-                after = [d for d, _ in order_days.get(c, []) if d >= day]
-                fact_rows.append((1, member.pk, member.store_id, c, day, 1, None, after[0] if after else None))
-            copy("analytics_guideday", day_cols, day_rows)
-            copy("analytics_guidecustomerday", fact_cols, fact_rows)
+        User = get_user_model()
         admin_user, _ = User.objects.get_or_create(username=f"{PREFIX}-admin")
         admin_user.set_password(PASSWORD)
         admin_user.save()
@@ -146,6 +181,8 @@ def seed(*, reseed: bool) -> None:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE analytics_guideday")
         cursor.execute("VACUUM ANALYZE analytics_guidecustomerday")
+        cursor.execute("VACUUM ANALYZE analytics_storeday")
+        cursor.execute("VACUUM ANALYZE analytics_guidestorespan")
     facts = GuideCustomerDay.objects.filter(staff__in=guides).count()
     print(f"seeded {GUIDES * DAYS} GuideDay and {facts} GuideCustomerDay rows in {time.perf_counter() - started:.0f}s")
 

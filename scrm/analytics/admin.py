@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from scrm.analytics.models import GuideCustomerDay, GuideDay
+from scrm.analytics.models import GuideCustomerDay, GuideDay, GuideStoreSpan, StoreDay
 
 
 class ReadOnlyRollupAdmin(admin.ModelAdmin):
@@ -27,3 +27,18 @@ class GuideDayAdmin(ReadOnlyRollupAdmin):
 class GuideCustomerDayAdmin(ReadOnlyRollupAdmin):
     list_display = ["day", "kind", "staff", "customer_id", "n", "prev_day", "next_day"]
     list_filter = ["kind", "store"]
+
+
+@admin.register(StoreDay)
+class StoreDayAdmin(ReadOnlyRollupAdmin):
+    list_select_related = ["store"]
+    search_fields = ["store__name", "store__code"]
+    list_display = ["day", "store", "adds", "losses", "orders", "gmv", "sends", "notes", "active_customers"]
+    list_filter = ["store"]
+
+
+@admin.register(GuideStoreSpan)
+class GuideStoreSpanAdmin(ReadOnlyRollupAdmin):
+    date_hierarchy = "last_day"
+    list_display = ["staff", "store", "first_day", "last_day"]
+    list_filter = ["store"]
