@@ -326,3 +326,124 @@ def test_pages_follow_each_other(guide, wang):
     assert first.has_more and not second.has_more
     assert len(first.cards) == 20 and len(second.cards) == 5
     assert _titles(first) + _titles(second) == [f"素材{i:02d}" for i in range(24, -1, -1)]
+
+
+# --- ranking edges -----------------------------------------------------------------------------
+
+
+def _expected_ranking(customer, materials, tag_ids):
+    """The documented order, worked out by hand: audience tags + stage, then sends, then the newer id."""
+
+    def key(material):
+        tags = sum(1 for tag in material.audience_tags.all() if tag.pk in tag_ids)
+        stage = 1 if customer.lifecycle_stage in material.audience_stages else 0
+        return (tags + stage, material.send_count, material.pk)
+
+    return [m.title for m in sorted(materials, key=key, reverse=True)]
+
+
+def _all_pages(guide, customer, *, size, **kwargs):
+    titles, offset, pages = [], 0, 0
+    while True:
+        page = guide_selectors.material_page(staff=guide, customer=customer, offset=offset, size=size, **kwargs)
+        titles += _titles(page)
+        pages += 1
+        if not page.has_more:
+            return titles, pages
+        assert len(page.cards) == size
+        offset = page.next_offset
+
+
+def test_recommendation_ties_go_to_the_more_sent_then_to_the_newer(guide, wang):
+    dry = TagFactory(name="干皮")
+    CustomerTagFactory(customer=wang, tag=dry)
+    older = MaterialFactory(title="早", send_count=7)
+    newer = MaterialFactory(title="晚", send_count=7)
+    more_sent = MaterialFactory(title="多", send_count=8)
+    for material in (older, newer, more_sent):
+        material.audience_tags.set([dry])
+    MaterialFactory(title="通用", send_count=99)
+
+    page = guide_selectors.material_page(staff=guide, customer=wang, section="rec")
+
+    assert _titles(page) == ["多", "晚", "早", "通用"]
+
+
+def test_a_customer_without_tags_gets_their_stage_first_then_popularity(guide, wang):
+    wang.lifecycle_stage = LifecycleStage.DORMANT
+    wang.save()
+    MaterialFactory(title="唤醒", send_count=1, audience_stages=["dormant"])
+    tagged = MaterialFactory(title="有标签", send_count=50)
+    tagged.audience_tags.set([TagFactory(name="油皮")])
+    MaterialFactory(title="热门", send_count=80)
+
+    page = guide_selectors.material_page(staff=guide, customer=wang, section="rec")
+
+    assert _titles(page) == ["唤醒", "热门", "有标签"]
+    assert page.cards[0].reasons == ["沉睡客"]
+
+
+@pytest.mark.parametrize("size", [1, 3, 4, 7, 20])
+def test_recommendation_pages_cross_from_matches_to_popular_without_duplicates_or_gaps(guide, wang, size):
+    """Tag matches, stage-only matches and the rest come from separate queries; the pages must not show it."""
+    dry, sensitive, oily = TagFactory(name="干皮"), TagFactory(name="敏感肌"), TagFactory(name="油皮")
+    CustomerTagFactory(customer=wang, tag=dry)
+    CustomerTagFactory(customer=wang, tag=sensitive)
+    wang.lifecycle_stage = LifecycleStage.REPEAT
+    wang.save()
+    combos = [[], [dry], [sensitive], [dry, sensitive], [oily], [dry, oily]]
+    stages = [[], ["repeat"], ["new"], ["new", "repeat"]]
+    materials = []
+    for i in range(30):
+        # Few distinct send counts, so ties inside and across the parts are common.
+        material = MaterialFactory(title=f"素材{i:02d}", send_count=(i * 7) % 4, audience_stages=stages[i % 4])
+        material.audience_tags.set(combos[(i // 4) % len(combos)])
+        materials.append(material)
+    MaterialFactory(title="草稿", status=Material.Status.DRAFT, audience_stages=["repeat"])
+
+    titles, pages = _all_pages(guide, wang, size=size, section="rec")
+
+    assert titles == _expected_ranking(wang, materials, {dry.pk, sensitive.pk})
+    assert pages == -(-30 // size)
+
+
+def test_recommendations_within_a_search_keep_the_ranking(guide, wang):
+    dry = TagFactory(name="干皮")
+    CustomerTagFactory(customer=wang, tag=dry)
+    matched = MaterialFactory(title="精华 干皮专享", send_count=1)
+    matched.audience_tags.set([dry])
+    MaterialFactory(title="精华 热门", send_count=90)
+    MaterialFactory(title="面霜 热门", send_count=99)
+
+    page = guide_selectors.material_page(staff=guide, customer=wang, section="rec", q="精华")
+
+    assert _titles(page) == ["精华 干皮专享", "精华 热门"]
+
+
+def test_search_ignores_latin_case_and_takes_wildcards_literally(guide, wang):
+    MaterialFactory(title="YSL 小金条", keywords="口红")
+    MaterialFactory(title="满 200 减 50%")
+    MaterialFactory(title="满 200 减 50 元")
+    MaterialFactory(title="新品_上市")
+
+    def titles(q):
+        return sorted(_titles(guide_selectors.material_page(staff=guide, customer=wang, section="all", q=q)))
+
+    assert titles("ysl") == ["YSL 小金条"]
+    assert titles("Ysl 口红") == ["YSL 小金条"]
+    assert titles("50%") == ["满 200 减 50%"]
+    assert titles("_") == ["新品_上市"]
+    assert titles("%") == ["满 200 减 50%"]
+
+
+def test_recent_skips_withdrawn_materials_without_hiding_older_ones(guide, wang):
+    now = timezone.now()
+    kept, withdrawn = MaterialFactory(title="还在"), MaterialFactory(title="已下架")
+    MaterialSendFactory(material=kept, staff=guide, customer=wang, sent_at=now - dt.timedelta(days=2))
+    MaterialSendFactory(material=withdrawn, staff=guide, customer=wang, sent_at=now - dt.timedelta(days=1))
+    withdrawn.status = Material.Status.UNPUBLISHED
+    withdrawn.save()
+
+    page = guide_selectors.material_page(staff=guide, customer=wang, section="recent")
+
+    assert _titles(page) == ["还在"]
