@@ -33,8 +33,8 @@ def _int(value: str, *, default: int | None, low: int = 0, high: int = 2**31) ->
     return number if low <= number <= high else default
 
 
-def _materials_url(external_userid: str, **params) -> str:
-    base = reverse("sidebar:materials", args=[external_userid])
+def _materials_url(external_userid: str, *, base: str = "", **params) -> str:
+    base = base or reverse("sidebar:materials", args=[external_userid])
     kept = {key: value for key, value in params.items() if value not in (None, "", 0)}
     return f"{base}?{urlencode(kept)}" if kept else base
 
@@ -65,9 +65,12 @@ def _context(request: HttpRequest, customer, external_userid: str) -> dict:
     _add_card_urls(external_userid, page.cards)
     top, children, trail = selectors.category_chips(category_id=category_id)
 
+    action_url = reverse("sidebar:materials", args=[external_userid])
+
     def url(**changes) -> str:
+        # Reversed once above: a page has a link per section and per category chip.
         params = {"section": section, "q": q, "cat": category_id} | changes
-        return _materials_url(external_userid, **params)
+        return _materials_url(external_userid, base=action_url, **params)
 
     return {
         "customer": customer,
@@ -83,7 +86,7 @@ def _context(request: HttpRequest, customer, external_userid: str) -> dict:
         "child_categories": [(chip, url(cat=chip.node.category.pk)) for chip in children],
         "trail": trail,
         "more_url": url(offset=page.next_offset) if page.has_more else "",
-        "action_url": reverse("sidebar:materials", args=[external_userid]),
+        "action_url": action_url,
         # Where the no-JS favourite form comes back to.
         "next_url": request.get_full_path(),
     }
