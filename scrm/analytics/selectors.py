@@ -28,7 +28,7 @@ from scrm.analytics.models import (
     GuideStoreSpan,
     StoreDay,
 )
-from scrm.analytics.services import day_bounds, distinct_counts, latest_row_ids, totals_parts
+from scrm.analytics.services import day_bounds, distinct_counts, latest_values, totals_parts
 from scrm.customers.models import Event, FollowRelation
 from scrm.materials.models import MaterialSend
 from scrm.org.models import Staff, Store
@@ -96,8 +96,9 @@ class Parts(dict):
         return cls.fromkeys(PART_NAMES, 0)
 
     def add(self, other: dict) -> "Parts":
+        get = other.get
         for key in PART_NAMES:
-            self[key] = self[key] + (other.get(key) or 0)
+            self[key] += get(key) or 0
         return self
 
     @classmethod
@@ -270,20 +271,19 @@ def _period_parts(*, scope: Scope, period: Period) -> dict[tuple[int | None, int
     result: dict = defaultdict(lambda: {"current": Parts.empty(), "previous": Parts.empty()})
 
     spans = scope.filter(GuideStoreSpan.objects.filter(first_day__lte=b, last_day__gte=pa))
-    latest = latest_row_ids(spans, end=b, middle=pb, start=pa - dt.timedelta(days=1))
-    wanted = {pk for ids in latest.values() for pk in ids.values() if pk}
-    running = {
-        pk: (day, totals)
-        for pk, day, totals in GuideDay.objects.filter(pk__in=wanted).values_list("pk", "day", "running")
-    }
-    for (staff_id, store_id), ids in latest.items():
-        end = running.get(ids["end"])
-        if end is None or end[0] < pa:
+    latest = latest_values(
+        spans,
+        end=(b, "running"),
+        end_day=(b, "day"),
+        middle=(pb, "running"),
+        start=(pa - dt.timedelta(days=1), "running"),
+    )
+    for (staff_id, store_id), totals in latest.items():
+        if totals["end_day"] is None or totals["end_day"] < pa:
             continue  # the series has no row in either period
-        middle, start = (running.get(ids[key], (None, None))[1] for key in ("middle", "start"))
         target = result[(store_id, staff_id)]
-        target["current"].update(totals_parts(totals_sub(end[1], middle)))
-        target["previous"].update(totals_parts(totals_sub(middle, start)))
+        target["current"].update(totals_parts(totals_sub(totals["end"], totals["middle"])))
+        target["previous"].update(totals_parts(totals_sub(totals["middle"], totals["start"])))
 
     # Range ends: snapshots, and the stored trailing windows when the range has a stored length.
     stored = period.days in WINDOWS

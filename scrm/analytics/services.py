@@ -284,25 +284,25 @@ def totals_parts(totals) -> dict:
     return parts
 
 
-def latest_row_ids(pairs, **days: dt.date) -> dict[tuple[int, int | None], dict[str, int | None]]:
-    """For every (staff_id, store_id) of `pairs` (a GuideDay or GuideStoreSpan queryset): the pk of
-    that guide's latest GuideDay in that store on or before each of `days`. One query, one index
-    probe per pair and day."""
+def latest_values(pairs, **wanted: tuple[dt.date, str]) -> dict[tuple[int, int | None], dict[str, object]]:
+    """For every (staff_id, store_id) of `pairs` (a GuideDay or GuideStoreSpan queryset) and each
+    name=(day, field) of `wanted`: that field of the guide's latest GuideDay in that store on or
+    before day (None if there is none). One query, one index probe per pair and name."""
 
-    def latest(day: dt.date, store_match: Q) -> Subquery:
+    def latest(day: dt.date, field: str, store_match: Q) -> Subquery:
         rows = GuideDay.objects.filter(store_match, staff_id=OuterRef("staff_id"), day__lte=day)
-        return Subquery(rows.order_by("-day").values("pk")[:1])
+        return Subquery(rows.order_by("-day").values(field)[:1])
 
     def annotated(queryset, store_match: Q):
-        names = {f"latest_{key}": latest(day, store_match) for key, day in days.items()}
+        names = {f"latest_{name}": latest(day, field, store_match) for name, (day, field) in wanted.items()}
         return queryset.annotate(**names).values_list("staff_id", "store_id", *names).order_by()
 
     # `store_id = NULL` matches nothing, so guides without a store get their own branch.
     with_store = annotated(pairs.filter(store__isnull=False), Q(store_id=OuterRef("store_id")))
     without = annotated(pairs.filter(store__isnull=True), Q(store__isnull=True))
     return {
-        (staff_id, store_id): dict(zip(days, ids, strict=True))
-        for staff_id, store_id, *ids in with_store.union(without, all=True)
+        (staff_id, store_id): dict(zip(wanted, values, strict=True))
+        for staff_id, store_id, *values in with_store.union(without, all=True)
     }
 
 
@@ -310,12 +310,9 @@ def _running_set(*, day: dt.date, rows: list[GuideDay]) -> None:
     """Fill the running totals of freshly written rows of `day` from each pair's previous row."""
     if not rows:
         return
-    ids = latest_row_ids(GuideDay.objects.filter(pk__in=[r.pk for r in rows]), before=day - ONE_DAY)
-    previous = dict(
-        GuideDay.objects.filter(pk__in=[i["before"] for i in ids.values() if i["before"]]).values_list("pk", "running")
-    )
+    bases = latest_values(GuideDay.objects.filter(pk__in=[r.pk for r in rows]), base=(day - ONE_DAY, "running"))
     for row in rows:
-        base = previous.get(ids.get((row.staff_id, row.store_id), {}).get("before"))
+        base = bases.get((row.staff_id, row.store_id), {}).get("base")
         row.running = totals_add(base, own_totals(row))
     GuideDay.objects.bulk_update(rows, ["running"], batch_size=500)
 
@@ -340,14 +337,8 @@ def guide_running_totals_refresh(*, pairs: set[tuple[int, int | None]], after: d
     if not pairs:
         return 0
     staff_ids = {p[0] for p in pairs}
-    ids = latest_row_ids(GuideStoreSpan.objects.filter(staff_id__in=staff_ids), upto=after)
-    base_ids = [i["upto"] for pair, i in ids.items() if pair in pairs and i["upto"]]
-    bases = {
-        (staff_id, store_id): running
-        for staff_id, store_id, running in GuideDay.objects.filter(pk__in=base_ids).values_list(
-            "staff_id", "store_id", "running"
-        )
-    }
+    latest = latest_values(GuideStoreSpan.objects.filter(staff_id__in=staff_ids), base=(after, "running"))
+    bases = {pair: values["base"] for pair, values in latest.items()}
     later = (
         GuideDay.objects.filter(staff_id__in=staff_ids, day__gt=after)
         .only("staff_id", "store_id", "day", "running", *ADDITIVE)

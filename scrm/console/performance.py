@@ -6,6 +6,7 @@ check who may see what, format numbers and lay out the trend chart.
 
 import csv
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -14,8 +15,8 @@ from django import forms
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from scrm.analytics.selectors import (
     FIGURES,
@@ -117,16 +118,23 @@ class Cell:
     tone: str  # good | bad | "" — for colour; the arrow carries the meaning without colour
 
 
+@functools.lru_cache(maxsize=8)
+def _figure_labels(language: str | None) -> dict[str, str]:
+    # Translated once per language, not once per cell (a board has 15 cells × 100 rows).
+    return {figure.key: str(figure.label) for figure in FIGURES}
+
+
 def cell(row: Row, key: str) -> Cell:
     figure = FIGURES_BY_KEY[key]
+    label = _figure_labels(get_language())[key]
     change = row.change(key)
     if change is None or abs(change) < 0.05:
         text = format_value(figure.unit, row.values[key])
-        return Cell(key, str(figure.label), text, "—" if change is None else "0%", "")
+        return Cell(key, label, text, "—" if change is None else "0%", "")
     arrow = "▲" if change > 0 else "▼"
     good = (change > 0) == figure.higher_is_better
     text = format_value(figure.unit, row.values[key])
-    return Cell(key, str(figure.label), text, f"{arrow} {abs(change):.1f}%", "good" if good else "bad")
+    return Cell(key, label, text, f"{arrow} {abs(change):.1f}%", "good" if good else "bad")
 
 
 def row_cells(row: Row) -> list[Cell]:
