@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import (
+    Aggregate,
     Case,
+    CharField,
     Count,
     Exists,
     F,
@@ -179,14 +181,27 @@ def _search_filter(q: str) -> Q:
     return found
 
 
+class _JoinedIds(Aggregate):
+    """The grouped rows' ids joined with commas: STRING_AGG on PostgreSQL, GROUP_CONCAT on SQLite."""
+
+    function = "GROUP_CONCAT"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "%(function)s((%(expressions)s)::text, ',')"
+        return super().as_sql(compiler, connection, function="STRING_AGG", template=template, **extra)
+
+
 # Ranked rows are (score, send_count, id); the list runs from the largest down.
 Ranked = tuple[int, int, int]
 
 
 def _ranked_ids(
     *, base: QuerySet[Material], customer: Customer, tag_ids: list[int], offset: int, stop: int
-) -> list[int]:
-    """Ids of recommended materials [offset:stop]: audience tags and stage matched first, then popularity.
+) -> tuple[list[int], dict[int, list[int]]]:
+    """Ids of recommended materials [offset:stop], and which of the customer's tags each one targets.
+
+    Audience tags and stage matched first, then popularity.
 
     Score = how many of the customer's tags the material targets + 1 when it targets their stage; ties go
     to the more sent, then the newer id. Ranking every sendable material per request costs a join and a
@@ -199,15 +214,19 @@ def _ranked_ids(
     stage = customer.lifecycle_stage
     base = base.select_related(None).prefetch_related(None)
     tagged: list[Ranked] = []
+    matched_tags: dict[int, list[int]] = {}
     if tag_ids:
         rows = (
-            # The filter narrows the join the count runs over to the customer's tags.
+            # The filter narrows the join the count runs over to the customer's tags; the same join
+            # lists them for the cards' reasons.
             base.filter(audience_tags__in=tag_ids)
-            .annotate(score=Count("audience_tags") + _stage_hit(stage))
+            .annotate(score=Count("audience_tags") + _stage_hit(stage), tag_ids=_JoinedIds("audience_tags"))
             .order_by("-score", "-send_count", "-id")
-            .values_list("score", "send_count", "id")[:stop]
+            .values_list("score", "send_count", "id", "tag_ids")[:stop]
         )
-        tagged = list(rows)
+        for score, send_count, pk, joined in rows:
+            tagged.append((score, send_count, pk))
+            matched_tags[pk] = [int(tag_id) for tag_id in joined.split(",")]
     tagged_ids = Material.audience_tags.through.objects.filter(tag_id__in=tag_ids).values("material_id")
     candidates = tagged
     if stage and sum(1 for row in tagged if row[0] > 1) < stop:
@@ -227,7 +246,7 @@ def _ranked_ids(
             rest = rest.exclude(_stage_q(stage))
         rest_ids = rest.order_by("-send_count", "-id").values_list("id", flat=True)
         ids += list(rest_ids[max(0, offset - matched) : stop - matched])
-    return ids
+    return ids, matched_tags
 
 
 def _recent_ids(*, staff: Staff, offered: QuerySet[Material]) -> list[int]:
@@ -268,9 +287,12 @@ def material_page(
     rows = base.annotate(is_starred=Exists(MaterialFavourite.objects.filter(staff=staff, material=OuterRef("pk"))))
     window = slice(offset, offset + size + 1)
     tags: dict[int, str] = {}
+    matched_tags: dict[int, list[int]] = {}
     if section == SECTION_REC:
         tags = _customer_tags(customer)
-        ids = _ranked_ids(base=base, customer=customer, tag_ids=list(tags), offset=offset, stop=offset + size + 1)
+        ids, matched_tags = _ranked_ids(
+            base=base, customer=customer, tag_ids=list(tags), offset=offset, stop=offset + size + 1
+        )
         by_id = rows.in_bulk(ids)
         materials = [by_id[pk] for pk in ids if pk in by_id]
     elif section == SECTION_FAV:
@@ -289,7 +311,11 @@ def material_page(
     if staff.store_id and staff.store_id == customer.store_id and "store" in customer._state.fields_cache:
         staff.store = customer.store  # already loaded with the customer: saves placeholder_values a query
     values = placeholder_values(customer=customer, staff=staff) if any(_text(m) for m in materials) else {}
-    reasons = _reasons(customer=customer, tags=tags, materials=materials) if section == SECTION_REC else {}
+    reasons = (
+        _reasons(customer=customer, tags=tags, matched_tags=matched_tags, materials=materials)
+        if section == SECTION_REC
+        else {}
+    )
     kind_labels = {kind: _kind_label(kind) for kind in {m.kind for m in materials}}
     cards = []
     for material in materials:
@@ -314,17 +340,15 @@ def material_page(
     return MaterialPage(section=section, q=q, category_id=category_id, offset=offset, cards=cards, has_more=has_more)
 
 
-def _reasons(*, customer: Customer, tags: dict[int, str], materials: list[Material]) -> dict[int, list[str]]:
-    """For each recommended material, the customer's tag names and stage it targets (one query at most)."""
-    if not materials:
-        return {}
+def _reasons(
+    *, customer: Customer, tags: dict[int, str], matched_tags: dict[int, list[int]], materials: list[Material]
+) -> dict[int, list[str]]:
+    """For each recommended material, the customer's tag names (by name) and stage it targets (no query)."""
     found: dict[int, list[str]] = {}
-    if tags:
-        links = Material.audience_tags.through.objects.filter(
-            material_id__in=[m.pk for m in materials], tag_id__in=list(tags)
-        ).values_list("material_id", "tag_id")
-        for material_id, tag_id in sorted(links, key=lambda link: tags[link[1]]):
-            found.setdefault(material_id, []).append(tags[tag_id])
+    for material in materials:
+        names = sorted(tags[tag_id] for tag_id in matched_tags.get(material.pk, []))
+        if names:
+            found[material.pk] = names
     stage = customer.lifecycle_stage
     stage_label = str(customer.get_lifecycle_stage_display())  # once: it translates every choice
     for material in materials:
