@@ -151,7 +151,8 @@ def _stage_hit(stage: str) -> Case:
 class _Like(Lookup):
     """`column LIKE '%word%'`: unlike Django's UPPER(column) LIKE, a pg_trgm index on the column serves it.
 
-    Case-sensitive: for words without letter case (Chinese), where it equals icontains and scans fastest.
+    Case-sensitive, so only for words without letter case (Chinese), where it finds what icontains would
+    and scans fastest; _ILike for the others.
     """
 
     lookup_name = "scrm_like"
@@ -200,8 +201,6 @@ def _ranked_ids(
     *, base: QuerySet[Material], customer: Customer, tag_ids: list[int], offset: int, stop: int
 ) -> tuple[list[int], dict[int, list[int]]]:
     """Ids of recommended materials [offset:stop], and which of the customer's tags each one targets.
-
-    Audience tags and stage matched first, then popularity.
 
     Score = how many of the customer's tags the material targets + 1 when it targets their stage; ties go
     to the more sent, then the newer id. Ranking every sendable material per request costs a join and a
