@@ -134,7 +134,7 @@ def _kind_label(kind: str) -> str:
 
 def _customer_tags(customer: Customer) -> dict[int, str]:
     """The customer's tag ids and names (one query); recommendations and their reasons use both."""
-    return dict(Tag.objects.filter(customer_tags__customer_id=customer.pk).values_list("id", "name"))
+    return dict(Tag.objects.filter(customer_tags__customer_id=customer.pk).order_by().values_list("id", "name"))
 
 
 def _stage_q(stage: str) -> Q:
