@@ -1,18 +1,22 @@
 """The sidebar's material tab over HTTP: listing, search, favourites, prepare and report, who may see it."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from scrm.customers.events import EventKind
-from scrm.customers.models import Event
+from scrm.customers.models import Event, LifecycleStage
 from scrm.materials.models import Material, MaterialFavourite, MaterialSend
 from tests.factories import (
     CustomerFactory,
+    CustomerTagFactory,
     FollowRelationFactory,
     MaterialCategoryFactory,
     MaterialFactory,
     MaterialSendFactory,
     StaffFactory,
+    TagFactory,
 )
 
 pytestmark = pytest.mark.django_db
@@ -183,6 +187,37 @@ def test_tab_query_count_stays_constant_with_many_materials_and_sends(
             response = guide_client.get(page_url(ext) + f"?section={section}&cat={category.pk}")
         assert response.status_code == 200
         assert response.content.decode().count('class="mat mat-') == 20
+
+
+def test_recommendations_for_a_tagged_customer_take_no_more_queries_with_more_data(
+    guide_client, ext, guide, followed_customer
+):
+    dry, sensitive = TagFactory(name="干皮"), TagFactory(name="敏感肌")
+    for tag in (dry, sensitive):
+        CustomerTagFactory(customer=followed_customer, tag=tag)
+    followed_customer.lifecycle_stage = LifecycleStage.REPEAT
+    followed_customer.save()
+
+    def add_materials(n):
+        for i in range(n):
+            material = MaterialFactory(send_count=i, audience_stages=["repeat"] if i % 3 else [])
+            material.audience_tags.set([dry, sensitive][: i % 3])
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = guide_client.get(page_url(ext))
+        assert response.status_code == 200
+        return len(captured), response.content.decode()
+
+    add_materials(3)
+    few, _ = queries()
+    add_materials(60)
+    many, html = queries()
+
+    # Fewer when the tag matches fill the page: the stage-only and popular parts are not read at all.
+    assert many <= few <= 9
+    assert html.count('class="mat mat-') == 20
+    assert "适合：干皮 · 敏感肌 · 复购客" in html
 
 
 # --- who may see it --------------------------------------------------------------------------
