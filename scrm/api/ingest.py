@@ -4,6 +4,7 @@ Auth: `Authorization: Api-Key <key>` (scrm.api.auth); admins' session/Basic auth
 Every write is idempotent, so clients may retry any request after a timeout.
 """
 
+import dataclasses
 import json
 import logging
 
@@ -22,8 +23,8 @@ from scrm.api import selectors
 from scrm.api.auth import AUTHENTICATION_CLASSES, PERMISSION_CLASSES
 from scrm.customers import ingest
 from scrm.customers.events import Channel, EventKind
-from scrm.customers.models import Customer, Gender, Identity, IdentityKind, Order, OrderStatus
-from scrm.customers.selectors import identity_mask
+from scrm.customers.models import Customer, Gender, Identity, Order, OrderStatus
+from scrm.customers.selectors import identity_row
 
 logger = logging.getLogger(__name__)
 
@@ -105,12 +106,7 @@ class IdentityOutSerializer(serializers.Serializer):
 
 
 def _identity_rows(identities) -> list[dict]:
-    rows = []
-    for identity in identities:
-        masked = (identity.display or "***") if identity.kind == IdentityKind.PHONE else identity_mask(identity.value)
-        label = str(IdentityKind(identity.kind).label) if identity.kind in IdentityKind.values else identity.kind
-        rows.append({"kind": identity.kind, "label": label, "masked": masked})
-    return rows
+    return [dataclasses.asdict(identity_row(identity)) for identity in identities]
 
 
 # --- POST /customers/identify -----------------------------------------------------------------

@@ -138,15 +138,19 @@ def _age(birthday: dt.date | None, today: dt.date) -> int | None:
     return today.year - birthday.year - ((today.month, today.day) < (birthday.month, birthday.day))
 
 
+def identity_row(identity: Identity) -> IdentityRow:
+    """What may be shown of an identity, in the sidebar and to other systems alike."""
+    # Phones are stored as a hash; only the masked display is showable.
+    masked = (identity.display or "***") if identity.kind == IdentityKind.PHONE else identity_mask(identity.value)
+    label = str(IdentityKind(identity.kind).label) if identity.kind in IdentityKind.values else identity.kind
+    return IdentityRow(kind=identity.kind, label=label, masked=masked)
+
+
 def customer_identities(*, customer: Customer) -> list[IdentityRow]:
     order = list(IdentityKind.values)
-    rows = []
     identities = Identity.objects.filter(customer=customer)
-    for identity in sorted(identities, key=lambda i: (order.index(i.kind) if i.kind in order else 99, i.pk)):
-        # Phones are stored as a hash; only the masked display is showable.
-        masked = (identity.display or "***") if identity.kind == IdentityKind.PHONE else identity_mask(identity.value)
-        rows.append(IdentityRow(kind=identity.kind, label=str(IdentityKind(identity.kind).label), masked=masked))
-    return rows
+    ranked = sorted(identities, key=lambda i: (order.index(i.kind) if i.kind in order else 99, i.pk))
+    return [identity_row(identity) for identity in ranked]
 
 
 def customer_tag_groups(*, customer: Customer) -> list[TagGroupRow]:
