@@ -58,6 +58,9 @@ class HandoverItem(models.Model):
         REFUSED = "refused", _("客户拒绝")
         FAILED = "failed", _("失败")
 
+    # States of an item still in flight: at most one per relation (see the constraint below).
+    OPEN_STATES = (State.PENDING, State.SENDING, State.WAITING)
+
     batch = models.ForeignKey(HandoverBatch, on_delete=models.CASCADE, related_name="items")
     relation = models.ForeignKey(FollowRelation, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")

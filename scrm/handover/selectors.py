@@ -6,7 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from scrm.customers.models import CustomerTag, FollowRelation, LifecycleStage, Tag
+from scrm.customers.models import CustomerTag, FollowRelation, Tag
 from scrm.handover.models import HandoverBatch, HandoverItem
 from scrm.org.models import Staff
 
@@ -33,10 +33,8 @@ def staff_get_manageable(*, viewer: Staff, staff_id: int) -> Staff:
 
 
 def staff_with_customer_counts(*, viewer: Staff) -> list[Staff]:
-    """The viewer's guides, each with `serving` (active relations) and `open_items` counts."""
-    open_items = HandoverItem.objects.filter(
-        relation__staff=OuterRef("pk"), state__in=[State.PENDING, State.SENDING, State.WAITING]
-    )
+    """The viewer's guides, each with `serving` (active relations) and `in_handover` (any open item)."""
+    open_items = HandoverItem.objects.filter(relation__staff=OuterRef("pk"), state__in=HandoverItem.OPEN_STATES)
     return list(
         staff_manageable(viewer=viewer)
         .annotate(serving=Count("follow_relations", filter=Q(follow_relations__ended_at__isnull=True)))
@@ -54,7 +52,7 @@ def takeover_choices(*, viewer: Staff, handover: Staff) -> QuerySet[Staff]:
 
 def handover_candidates(*, handover: Staff) -> QuerySet[FollowRelation]:
     """The old guide's active relations not already in an open hand-over."""
-    busy = HandoverItem.objects.filter(relation=OuterRef("pk"), state__in=[State.PENDING, State.SENDING, State.WAITING])
+    busy = HandoverItem.objects.filter(relation=OuterRef("pk"), state__in=HandoverItem.OPEN_STATES)
     return (
         FollowRelation.objects.filter(staff=handover, ended_at__isnull=True, customer__merged_into__isnull=True)
         .exclude(Exists(busy))
@@ -105,9 +103,6 @@ def tags_in_use(*, tag_ids) -> QuerySet[Tag]:
         .select_related("group")
         .order_by("group__order", "group_id", "-order", "id")
     )
-
-
-STAGE_CHOICES = LifecycleStage.choices
 
 
 # --- batches ----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 State = HandoverItem.State
 CHUNK = api.MAX_BATCH
-OPEN_STATES = (State.PENDING, State.SENDING, State.WAITING)
+OPEN_STATES = HandoverItem.OPEN_STATES
 # A `sending` item older than this lost its worker; the poll asks WeCom what became of it.
 STUCK_AFTER = dt.timedelta(minutes=10)
 # Pending items this old lost their dispatch (broker down, retries used up); the poll sends them.
