@@ -22,6 +22,8 @@ WINDOWS: tuple[int, ...] = (*range(1, 32), 60, 90, 180, 365)
 WINDOW_MEASURES: tuple[str, ...] = ("reach", "buyers", "repeaters", "converted")
 # Columns that add up over days, in the order of GuideDay.running.
 ADDITIVE: tuple[str, ...] = ("adds", "losses", "orders", "gmv", "sends", "notes", "rt_unanswered", *RESPONSE_FIELDS)
+# End-of-day snapshot columns: read on a range's last day, never summed over days.
+SNAPSHOT: tuple[str, ...] = ("active_customers", "tagged_customers", "overdue_followups")
 
 
 class DayFigures(models.Model):

@@ -22,6 +22,7 @@ from scrm.analytics.models import (
     ADDITIVE,
     RESPONSE_BUCKETS,
     RESPONSE_FIELDS,
+    SNAPSHOT,
     WINDOW_MEASURES,
     WINDOWS,
     GuideCustomerDay,
@@ -36,8 +37,7 @@ from scrm.org.models import Staff, Store
 
 Kind = GuideCustomerDay.Kind
 
-SNAPSHOT = ("active_customers", "tagged_customers", "overdue_followups")
-DISTINCT = ("reach", "buyers", "repeaters", "converted")
+DISTINCT = WINDOW_MEASURES  # distinct-customer counts
 PART_NAMES = ADDITIVE + SNAPSHOT + DISTINCT
 
 

@@ -20,6 +20,7 @@ from scrm.analytics.models import (
     ADDITIVE,
     RESPONSE_BUCKETS,
     RESPONSE_FIELDS,
+    SNAPSHOT,
     WINDOW_MEASURES,
     WINDOWS,
     GuideCustomerDay,
@@ -37,7 +38,6 @@ Pair = tuple[int, int]  # (staff_id, customer_id)
 
 ONE_DAY = dt.timedelta(days=1)
 NO_TOTALS: tuple[int, ...] = (0,) * len(ADDITIVE)
-SNAPSHOT: tuple[str, ...] = ("active_customers", "tagged_customers", "overdue_followups")
 
 # Orders that count for GMV, buyers and conversion: not refunded in full.
 COUNTED_ORDERS = ~Q(status=OrderStatus.REFUNDED) & Q(refund_amount__lt=F("amount"))
