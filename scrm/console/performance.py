@@ -127,13 +127,12 @@ def _figure_labels(language: str | None) -> dict[str, str]:
 def cell(row: Row, key: str) -> Cell:
     figure = FIGURES_BY_KEY[key]
     label = _figure_labels(get_language())[key]
+    text = format_value(figure.unit, row.values[key])
     change = row.change(key)
     if change is None or abs(change) < 0.05:
-        text = format_value(figure.unit, row.values[key])
         return Cell(key, label, text, "—" if change is None else "0%", "")
     arrow = "▲" if change > 0 else "▼"
     good = (change > 0) == figure.higher_is_better
-    text = format_value(figure.unit, row.values[key])
     return Cell(key, label, text, f"{arrow} {abs(change):.1f}%", "good" if good else "bad")
 
 
@@ -261,10 +260,6 @@ def _trend_csv(figure_key: str, points) -> StreamingHttpResponse:
     )
 
 
-def _manager_store(staff: Staff) -> int | None:
-    return staff.store_id if staff.role == Staff.Role.MANAGER else None
-
-
 def _dashboard(request, *, store: Store | None):
     form, error = _parse(request)
     if error:
@@ -370,8 +365,7 @@ def dashboard(request):
 @console_required(roles=MANAGER_ROLES)
 def store_detail(request, store_id: int):
     store = get_object_or_404(Store, pk=store_id)
-    manager_store = _manager_store(request.staff)
-    if request.staff.role == Staff.Role.MANAGER and manager_store != store.pk:
+    if request.staff.role == Staff.Role.MANAGER and request.staff.store_id != store.pk:
         raise Http404(_("没有这个门店"))
     return _dashboard(request, store=store)
 
