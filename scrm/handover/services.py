@@ -51,6 +51,8 @@ FAIL_REASONS = {
     "customer_refused": (State.REFUSED, gettext_lazy("客户拒绝转接")),
     "customer_limit_exceed": (State.FAILED, gettext_lazy("接替导购的客户数已达上限")),
 }
+# The same outcomes as transfer_result reports them.
+RESULT_FAILS = {RESULT_REFUSED: FAIL_REASONS["customer_refused"], RESULT_LIMIT: FAIL_REASONS["customer_limit_exceed"]}
 
 
 def errcode_reason(errcode: int | None, errmsg: str = "") -> str:
@@ -424,12 +426,8 @@ def handover_results_apply(
             at = dt.datetime.fromtimestamp(takeover_time, tz=dt.UTC) if takeover_time else None
             if handover_item_accept(item_id=item.pk, at=at):
                 new_state = State.ACCEPTED
-        elif status in (RESULT_REFUSED, RESULT_LIMIT):
-            state, reason = (
-                (State.REFUSED, _("客户拒绝转接"))
-                if status == RESULT_REFUSED
-                else (State.FAILED, _("接替导购的客户数已达上限"))
-            )
+        elif status in RESULT_FAILS:
+            state, reason = RESULT_FAILS[status]
             with transaction.atomic():
                 _settle_failed(item, state=state, errcode=None, reason=str(reason))
             new_state = state

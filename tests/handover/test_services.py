@@ -142,6 +142,18 @@ def test_refusal_seen_by_polling_then_the_callback_adds_no_second_event(shop, po
     assert FollowRelation.objects.get(pk=relation.pk).ended_at is None
 
 
+def test_takeover_at_limit_seen_by_polling_fails_the_item_with_its_reason(shop):
+    (relation,) = shop.customers(1)
+    batch = create(shop, [relation], [shop.bob])
+    SimTransfer.objects.filter(external_userid=relation.external_userid).update(status=SimTransfer.Status.LIMIT)
+
+    assert services.handover_results_poll() == {State.FAILED: 1}
+    item = batch.items.get()
+    assert (item.state, item.reason) == (State.FAILED, "接替导购的客户数已达上限")
+    assert "接替导购的客户数已达上限" in Event.objects.get(kind="transfer_failed", customer=relation.customer).title
+    assert FollowRelation.objects.get(pk=relation.pk).ended_at is None
+
+
 @pytest.mark.parametrize(
     ("reason", "state", "text"),
     [("customer_refused", State.REFUSED, "客户拒绝转接"), ("customer_limit_exceed", State.FAILED, "上限")],
