@@ -1,12 +1,14 @@
 """Console performance pages: roles, figures on the page, sorting, CSV, bad input, query counts."""
 
 import csv
+import datetime as dt
 import io
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from scrm.analytics.services import rollup_days
 from scrm.org.models import Staff
@@ -191,11 +193,16 @@ def test_trend_figure_switch_returns_the_chart_fragment_for_htmx(client):
     assert "素材触达客户 趋势" in html
 
 
-def test_presets_resolve_to_beijing_days(client):
-    response = admin_client(client).get(URL, {"preset": "today"})
-    assert response.status_code == 200
-    period = response.context["period"]
-    assert period.first == period.last
+def test_presets_resolve_to_beijing_days(client, monkeypatch):
+    c = admin_client(client)
+    # 17:30 UTC on 1 March is already 2 March in Beijing.
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 3, 1, 17, 30, tzinfo=dt.UTC))
+    today = c.get(URL, {"preset": "today"}).context["period"]
+    assert (today.first, today.last) == (dt.date(2026, 3, 2), dt.date(2026, 3, 2))
+    week = c.get(URL, {"preset": "7d"}).context["period"]
+    assert (week.first, week.last) == (dt.date(2026, 2, 24), dt.date(2026, 3, 2))
+    month = c.get(URL, {"preset": "month"}).context["period"]
+    assert (month.first, month.last) == (dt.date(2026, 3, 1), dt.date(2026, 3, 2))
 
 
 def test_dashboard_query_count_is_constant(client):
