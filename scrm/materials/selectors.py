@@ -58,11 +58,16 @@ def category_tree() -> list[CategoryNode]:
 
 
 def category_descendant_ids(*, category_id: int) -> set[int]:
-    """The category and everything under it (one query)."""
+    """The category and everything under it (one query); nothing for an unknown id.
+
+    Only ids read from the table come back, so a caller's out-of-range id never reaches a query.
+    """
     children: dict[int | None, list[int]] = {}
+    known = set()
     for pk, parent_id in MaterialCategory.objects.values_list("id", "parent_id"):
         children.setdefault(parent_id, []).append(pk)
-    found, todo = set(), [category_id]
+        known.add(pk)
+    found, todo = set(), [category_id] if category_id in known else []
     while todo:
         pk = todo.pop()
         if pk not in found:

@@ -102,6 +102,9 @@ def test_material_list_filters_and_sorting():
     assert titles(q="品牌") == {"品牌故事"}
     assert titles(kind="link") == {"品牌故事"}
     assert titles(category_id=parent.pk) == {"精华液开场白", "会员日"}  # sub-categories included
+    # An unknown or out-of-range id (straight from an API query string) finds nothing, never a 500.
+    assert titles(category_id=child.pk + 1000) == set()
+    assert titles(category_id=10**20) == set()
     assert titles(tag_id=tag.pk) == {"精华液开场白"}
     assert titles(status="draft") == {"草稿"}
     assert titles(status="expired") == {"旧活动"}
