@@ -44,6 +44,11 @@ def _guide_relations(guide: Staff | None):
     )
 
 
+def _contact(userid: str, external_userid: str):
+    """The guide's current relation with the customer: the chat exists only while they are friends."""
+    return FollowRelation.objects.filter(staff__userid=userid, external_userid=external_userid, ended_at__isnull=True)
+
+
 def _conversation(userid: str, external_userid: str):
     return SimChatMessage.objects.filter(userid=userid, external_userid=external_userid).order_by("created_at", "id")
 
@@ -78,11 +83,7 @@ def chat(request: HttpRequest) -> HttpResponse:
 
 
 def _conversation_response(request: HttpRequest, userid: str, ext: str, *, error: str = "", status: int = 200):
-    relation = (
-        FollowRelation.objects.filter(staff__userid=userid, external_userid=ext, ended_at__isnull=True)
-        .select_related("staff", "customer")
-        .first()
-    )
+    relation = _contact(userid, ext).select_related("staff", "customer").first()
     if relation is None:
         return HttpResponse(_("该客户不是这位导购的好友。"), status=404)
     context = {"relation": relation, "messages": _conversation(userid, ext), "error": error}
@@ -100,7 +101,7 @@ def receive(request: HttpRequest) -> HttpResponse:
     userid = request.POST.get("userid", "")
     ext = request.POST.get("ext", "")
     content = request.POST.get("content", "").strip()
-    if not FollowRelation.objects.filter(staff__userid=userid, external_userid=ext, ended_at__isnull=True).exists():
+    if not _contact(userid, ext).exists():
         return HttpResponse(_("该客户不是这位导购的好友。"), status=404)
     if not content or len(content) > MAX_TEXT:
         error = _("请输入 1–%(max)s 个字的消息。") % {"max": MAX_TEXT}
@@ -172,7 +173,7 @@ def send(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"err_msg": "sendChatMessage:fail invalid json"}, status=400)
     userid = str(body.get("userid", ""))
     ext = str(body.get("external_userid", ""))
-    if not FollowRelation.objects.filter(staff__userid=userid, external_userid=ext, ended_at__isnull=True).exists():
+    if not _contact(userid, ext).exists():
         return JsonResponse({"err_msg": "sendChatMessage:fail not a contact of this member"}, status=400)
     try:
         msgtype, payload = parse_chat_message(body.get("msg"))
