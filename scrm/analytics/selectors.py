@@ -450,13 +450,17 @@ def performance_trend(*, scope: Scope, period: Period, figure: str) -> list[tupl
 GUIDE_CUSTOMERS_PER_PAGE = 20
 
 
-def guide_customers_page(*, staff: Staff, page: int):
-    relations = (
+def guide_relations(*, staff: Staff):
+    """A guide's customer relations, active ones first (the page's list and its CSV export)."""
+    return (
         FollowRelation.objects.filter(staff=staff)
         .select_related("customer")
-        .order_by(F("ended_at").desc(nulls_first=True), "-added_at", "-pk")  # active relations first
+        .order_by(F("ended_at").desc(nulls_first=True), "-added_at", "-pk")
     )
-    return Paginator(relations, GUIDE_CUSTOMERS_PER_PAGE).get_page(page)
+
+
+def guide_customers_page(*, staff: Staff, page: int):
+    return Paginator(guide_relations(staff=staff), GUIDE_CUSTOMERS_PER_PAGE).get_page(page)
 
 
 def guide_recent_events(*, staff: Staff, limit: int = 20) -> list[Event]:

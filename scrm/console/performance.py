@@ -28,6 +28,7 @@ from scrm.analytics.selectors import (
     Scope,
     guide_customers_page,
     guide_recent_events,
+    guide_relations,
     guide_top_materials,
     performance_dashboard,
     performance_trend,
@@ -393,7 +394,7 @@ def guide_detail(request, staff_id: int):
             ((m["material__title"], m["sends"], m["reach"]) for m in guide_top_materials(staff=guide, period=period)),
         )
     if data["format"] == "csv":
-        relations = guide_customers_page(staff=guide, page=1).paginator.object_list
+        relations = guide_relations(staff=guide)
         return csv_response(
             f"customers-{guide.userid}",
             [_("客户"), _("添加时间"), _("状态"), _("订单数"), _("累计消费")],
