@@ -68,6 +68,18 @@ def test_customer_message_is_stored_and_rendered(client, relation):
     assert (row.direction, row.payload) == ("in", {"content": "周末有活动吗"})
 
 
+def test_customer_of_a_transferred_relation_can_no_longer_write(client, relation):
+    relation.ended_at = timezone.now()
+    relation.save(update_fields=["ended_at"])
+    data = {"userid": relation.staff.userid, "ext": relation.external_userid, "content": "还在吗"}
+
+    response = client.post(reverse("sim_chat_receive"), data)
+
+    assert response.status_code == 404
+    assert "不是这位导购的好友" in response.content.decode()
+    assert not SimChatMessage.objects.exists()
+
+
 def test_empty_customer_message_is_a_form_error(client, relation):
     data = {"userid": relation.staff.userid, "ext": relation.external_userid, "content": "  "}
 
