@@ -50,10 +50,6 @@ def fault_take(*, path: str) -> SimFault | None:
         return fault
 
 
-def faults_clear() -> None:
-    SimFault.objects.all().delete()
-
-
 def tokens_expire_all() -> int:
     """Make every issued access_token expired (the next call answers 42001)."""
     return SimAccessToken.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
