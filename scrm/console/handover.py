@@ -136,7 +136,7 @@ def _preview(form: HandoverForm) -> dict:
         n = counts.by_stage.get(data.get("stage") or "", 0)
     else:
         n = counts.total
-    chosen = set(data.getlist("takeovers")) if hasattr(data, "getlist") else set()
+    chosen = set(data.getlist("takeovers"))  # an unbound form's data is an empty MultiValueDict
     takeovers = [s for s in form.fields["takeovers"].queryset if str(s.pk) in chosen]
     return {"count": n, "takeovers": takeovers}
 
