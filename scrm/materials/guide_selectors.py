@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scrm.customers.models import Customer, Tag
 from scrm.materials.models import Material, MaterialFavourite, MaterialSend
-from scrm.materials.selectors import CategoryNode, category_tree, material_list
+from scrm.materials.selectors import CategoryNode, category_tree, material_list, search_words
 from scrm.materials.sending import LONG_SCRIPT
 from scrm.materials.services import material_render_text, placeholder_values
 from scrm.org.models import Staff
@@ -176,7 +176,7 @@ class _ILike(_Like):
 def _search_filter(q: str) -> Q:
     """Every word (up to five) in the title, the content or the keywords, ignoring case."""
     found = Q()
-    for word in q.split()[:5]:
+    for word in search_words(q):
         like = _Like if word.lower() == word.upper() else _ILike
         found &= like(F("title"), word) | like(F("content"), word) | like(F("keywords"), word)
     return found

@@ -76,6 +76,11 @@ def category_descendant_ids(*, category_id: int) -> set[int]:
     return found
 
 
+def search_words(q: str) -> list[str]:
+    """The words (up to five) a search matches, all of them; NUL, which PostgreSQL refuses, splits words."""
+    return q.replace("\x00", " ").split()[:5]
+
+
 def _sendable_q(now: dt.datetime) -> Q:
     return (
         Q(status=Material.Status.PUBLISHED)
@@ -103,7 +108,7 @@ def material_list(
     now = now or timezone.now()
     qs = Material.objects.select_related("category").prefetch_related("audience_tags")
     if q:
-        for word in q.split()[:5]:
+        for word in search_words(q):
             qs = qs.filter(Q(title__icontains=word) | Q(content__icontains=word) | Q(keywords__icontains=word))
     if kind:
         qs = qs.filter(kind=kind)

@@ -100,6 +100,7 @@ def test_material_list_filters_and_sorting():
 
     assert titles(q="积分") == {"会员日"}
     assert titles(q="品牌") == {"品牌故事"}
+    assert titles(q="积\x00分") == {"会员日"}  # a NUL (PostgreSQL refuses it) separates words
     assert titles(kind="link") == {"品牌故事"}
     assert titles(category_id=parent.pk) == {"精华液开场白", "会员日"}  # sub-categories included
     # An unknown or out-of-range id (straight from an API query string) finds nothing, never a 500.

@@ -120,7 +120,7 @@ def test_category_chips_filter_and_show_children(guide_client, ext):
 
 
 @pytest.mark.parametrize(
-    "query", ["?cat=abc", "?offset=-5", "?section=nope", "?offset=99999999999", "?cat=0&q=" + "长" * 300]
+    "query", ["?cat=abc", "?offset=-5", "?section=nope", "?offset=99999999999", "?cat=0&q=" + "长" * 300, "?q=a%00b"]
 )
 def test_nonsense_parameters_fall_back_instead_of_failing(guide_client, ext, query):
     MaterialFactory(title="到店提醒")
