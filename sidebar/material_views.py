@@ -53,15 +53,18 @@ def _add_card_urls(external_userid: str, cards: list[selectors.MaterialCard]) ->
 
 
 def _context(request: HttpRequest, customer, external_userid: str) -> dict:
-    section = request.GET.get("section", "")
-    if section not in dict(selectors.SECTIONS):
-        section = selectors.SECTION_REC
     q = request.GET.get("q", "").strip()[:MAX_QUERY]
     category_id = _int(request.GET.get("cat", ""), default=None, low=1)
     offset = _int(request.GET.get("offset", ""), default=0, high=MAX_OFFSET)
     page = selectors.material_page(
-        staff=request.staff, customer=customer, section=section, q=q, category_id=category_id, offset=offset
+        staff=request.staff,
+        customer=customer,
+        section=request.GET.get("section", ""),
+        q=q,
+        category_id=category_id,
+        offset=offset,
     )
+    section = page.section  # an unknown section falls back to 推荐 there
     _add_card_urls(external_userid, page.cards)
     top, children, trail = selectors.category_chips(category_id=category_id)
 

@@ -126,6 +126,9 @@ def test_nonsense_parameters_fall_back_instead_of_failing(guide_client, ext, que
     MaterialFactory(title="到店提醒")
     response = guide_client.get(page_url(ext) + query)
     assert response.status_code == 200
+    if query == "?section=nope":
+        html = response.content.decode()
+        assert 'aria-current="true">推荐</a>' in html and "到店提醒" in html
 
 
 def test_more_materials_load_page_by_page(guide_client, ext):
