@@ -95,12 +95,12 @@ class WeComClient(WeChatClient):
         except requests.RequestException as exc:
             raise _transport_error(exc, endpoint) from exc
         except ValueError as exc:
-            raise _raise_logged(WeComError(errors.BAD_RESPONSE, "response is not JSON", path=endpoint)) from exc
+            raise _logged(WeComError(errors.BAD_RESPONSE, "response is not JSON", path=endpoint)) from exc
         errcode = int(result.get("errcode", 0))
         if errcode != 0:
             # A rejected corpid/secret stays rejected; only busy/rate-limit answers are worth retrying.
             retryable = errcode in errors.RETRYABLE_ERRCODES - TOKEN_ERRCODES
-            raise _raise_logged(WeComError(errcode, result.get("errmsg", ""), retryable, path=endpoint))
+            raise _logged(WeComError(errcode, result.get("errmsg", ""), retryable, path=endpoint))
         return result
 
     def cached_value(self, key: str, fetch: Callable[[], tuple[str, int]]) -> str:
@@ -144,17 +144,17 @@ class WeComClient(WeChatClient):
                 if exc.errcode is None:  # non-2xx HTTP status
                     status = getattr(exc.response, "status_code", 0) or 0
                     error = WeComError(errors.HTTP_STATUS, f"HTTP {status}", retryable=status >= 500, path=path)
-                    raise _raise_logged(error) from exc
+                    raise _logged(error) from exc
                 if own_token and attempt == 1 and int(exc.errcode) in TOKEN_ERRCODES:
                     logger.info("wecom %s: token rejected (%s), refreshing once", path, exc.errcode)
                     self.drop_access_token(call_kwargs["params"]["access_token"])
                     _rewind_files(kwargs)
                     continue
-                raise _raise_logged(WeComError(exc.errcode, exc.errmsg, path=path)) from exc
+                raise _logged(WeComError(exc.errcode, exc.errmsg, path=path)) from exc
             except requests.RequestException as exc:
                 raise _transport_error(exc, path) from exc
             if isinstance(result, requests.Response):
-                raise _raise_logged(WeComError(errors.BAD_RESPONSE, "response is not JSON", path=path))
+                raise _logged(WeComError(errors.BAD_RESPONSE, "response is not JSON", path=path))
             return result
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -170,12 +170,12 @@ def _transport_error(exc: requests.RequestException, path: str) -> WeComError:
     code = errors.TIMEOUT if isinstance(exc, requests.Timeout) else errors.CONNECTION
     status = getattr(getattr(exc, "response", None), "status_code", None)
     if status is not None:
-        return _raise_logged(WeComError(errors.HTTP_STATUS, f"HTTP {status}", retryable=status >= 500, path=path))
+        return _logged(WeComError(errors.HTTP_STATUS, f"HTTP {status}", retryable=status >= 500, path=path))
     message = _SECRET_PARAMS.sub(r"\1***", f"{type(exc).__name__}: {exc}")
-    return _raise_logged(WeComError(code, message, retryable=True, path=path))
+    return _logged(WeComError(code, message, retryable=True, path=path))
 
 
-def _raise_logged(error: WeComError) -> WeComError:
+def _logged(error: WeComError) -> WeComError:
     errors.log_error(error)
     return error
 
