@@ -38,6 +38,7 @@ from scrm.analytics.selectors import (
 )
 from scrm.analytics.services import local_day
 from scrm.console.permissions import MANAGER_ROLES, console_required
+from scrm.org.auth import store_in_reach
 from scrm.org.models import Staff, Store
 
 GUIDES_PER_PAGE = 50
@@ -366,7 +367,7 @@ def dashboard(request):
 @console_required(roles=MANAGER_ROLES)
 def store_detail(request, store_id: int):
     store = get_object_or_404(Store, pk=store_id)
-    if request.staff.role == Staff.Role.MANAGER and request.staff.store_id != store.pk:
+    if not store_in_reach(request.staff, store.pk):
         raise Http404(_("没有这个门店"))
     return _dashboard(request, store=store)
 
@@ -374,7 +375,7 @@ def store_detail(request, store_id: int):
 @console_required(roles=MANAGER_ROLES)
 def guide_detail(request, staff_id: int):
     guide = get_object_or_404(Staff.objects.select_related("store"), pk=staff_id)
-    if request.staff.role == Staff.Role.MANAGER and guide.store_id != request.staff.store_id:
+    if not store_in_reach(request.staff, guide.store_id):
         raise Http404(_("没有这个导购"))
     form, error = _parse(request)
     if error:

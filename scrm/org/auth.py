@@ -49,3 +49,10 @@ def staff_required(view=None, *, roles: tuple[str, ...] | None = None, login_url
         return wrapper
 
     return decorator(view) if view else decorator
+
+
+def store_in_reach(staff: Staff, store_id: int | None) -> bool:
+    """Admins reach every store; managers only their own (and nothing when they have none)."""
+    if staff.role == Staff.Role.ADMIN:
+        return True
+    return staff.role == Staff.Role.MANAGER and staff.store_id is not None and staff.store_id == store_id
