@@ -208,6 +208,10 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The sidebar's 推荐 list ranks from an in-memory snapshot of the library; popularity (send counts)
+# in it is at most this many seconds old (edits and publishing show at once).
+MATERIAL_RANKING_TTL = int(env("MATERIAL_RANKING_TTL", "60"))
+
 # WeCom. In dev the API base and OAuth page point at the bundled simulator; production sets
 # WECOM_API_BASE=https://qyapi.weixin.qq.com/cgi-bin/ and the real OAuth URL.
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")

@@ -34,7 +34,10 @@ def _isolated(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     from django.core.cache import cache
 
+    from scrm.materials.ranking import library_forget
+
     cache.clear()
+    library_forget()  # the 推荐 snapshot is per process, like the cache
 
 
 @pytest.fixture

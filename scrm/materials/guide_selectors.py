@@ -9,10 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import (
-    Aggregate,
     Case,
-    CharField,
-    Count,
     Exists,
     F,
     IntegerField,
@@ -29,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from scrm.customers.models import Customer, Tag
+from scrm.materials import ranking
 from scrm.materials.models import Material, MaterialFavourite, MaterialSend
 from scrm.materials.selectors import CategoryNode, category_tree, material_list, search_words
 from scrm.materials.sending import LONG_SCRIPT
@@ -182,70 +180,20 @@ def _search_filter(q: str) -> Q:
     return found
 
 
-class _JoinedIds(Aggregate):
-    """The grouped rows' ids joined with commas: STRING_AGG on PostgreSQL, GROUP_CONCAT on SQLite."""
-
-    function = "GROUP_CONCAT"
-    output_field = CharField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        template = "%(function)s((%(expressions)s)::text, ',')"
-        return super().as_sql(compiler, connection, function="STRING_AGG", template=template, **extra)
-
-
-# Ranked rows are (score, send_count, id); the list runs from the largest down.
-Ranked = tuple[int, int, int]
+# Ids asked of the ranking beyond the page: a material withdrawn since the snapshot drops out when the
+# page's rows are read, and the page still fills.
+RANK_SLACK = 5
 
 
 def _ranked_ids(
-    *, base: QuerySet[Material], customer: Customer, tag_ids: list[int], offset: int, stop: int
+    *, base: QuerySet[Material], customer: Customer, tag_ids: list[int], filtered: bool, now: dt.datetime, stop: int
 ) -> tuple[list[int], dict[int, list[int]]]:
-    """Ids of recommended materials [offset:stop], and which of the customer's tags each one targets.
-
-    Score = how many of the customer's tags the material targets + 1 when it targets their stage; ties go
-    to the more sent, then the newer id. Ranking every sendable material per request costs a join and a
-    grouping of the whole library, so the list is merged from three disjoint, already ordered parts:
-      1. materials targeting one of the customer's tags (scored over the tag index: ~a third of the library),
-      2. materials targeting only the customer's stage (score 1, read in popularity order from an index),
-      3. everything else (score 0, popularity order from the same index) — only once 1 and 2 run out.
-    Part 2 is skipped when part 1 alone fills the window with scores above 1.
-    """
-    stage = customer.lifecycle_stage
-    base = base.select_related(None).prefetch_related(None)
-    tagged: list[Ranked] = []
-    matched_tags: dict[int, list[int]] = {}
-    if tag_ids:
-        rows = (
-            # The filter narrows the join the count runs over to the customer's tags; the same join
-            # lists them for the cards' reasons.
-            base.filter(audience_tags__in=tag_ids)
-            .annotate(score=Count("audience_tags") + _stage_hit(stage), tag_ids=_JoinedIds("audience_tags"))
-            .order_by("-score", "-send_count", "-id")
-            .values_list("score", "send_count", "id", "tag_ids")[:stop]
-        )
-        for score, send_count, pk, joined in rows:
-            tagged.append((score, send_count, pk))
-            matched_tags[pk] = [int(tag_id) for tag_id in joined.split(",")]
-    tagged_ids = Material.audience_tags.through.objects.filter(tag_id__in=tag_ids).values("material_id")
-    candidates = tagged
-    if stage and sum(1 for row in tagged if row[0] > 1) < stop:
-        stage_only = (
-            base.filter(_stage_q(stage))
-            .exclude(pk__in=tagged_ids)
-            .order_by("-send_count", "-id")
-            .values_list("send_count", "id")[:stop]
-        )
-        candidates = sorted(tagged + [(1, count, pk) for count, pk in stage_only], reverse=True)[:stop]
-    ids = [pk for _score, _count, pk in candidates[offset:stop]]
-    if len(candidates) < stop:
-        # Every matched material is listed above (both parts ran out): the rest by popularity.
-        matched = len(candidates)
-        rest = base.exclude(pk__in=tagged_ids)
-        if stage:
-            rest = rest.exclude(_stage_q(stage))
-        rest_ids = rest.order_by("-send_count", "-id").values_list("id", flat=True)
-        ids += list(rest_ids[max(0, offset - matched) : stop - matched])
-    return ids, matched_tags
+    """The first `stop` recommended ids (see scrm.materials.ranking) and which of the customer's tags each
+    targets. A search or a category narrows the ranking to the ids it matches (one more query)."""
+    allowed = set(base.values_list("id", flat=True)) if filtered else None
+    return ranking.ranked_ids(
+        tag_ids=tag_ids, stage=customer.lifecycle_stage, now=now, stop=stop + RANK_SLACK, allowed=allowed
+    )
 
 
 def _recent_ids(*, staff: Staff, offered: QuerySet[Material]) -> list[int]:
@@ -275,10 +223,9 @@ def material_page(
     if section not in dict(SECTIONS):
         section = SECTION_REC
     offset = max(0, offset)
+    now = now or timezone.now()
     base: QuerySet[Material] = (
-        material_list(category_id=category_id, sendable_only=True, now=now or timezone.now())
-        .select_related(None)
-        .prefetch_related(None)
+        material_list(category_id=category_id, sendable_only=True, now=now).select_related(None).prefetch_related(None)
     )
     if q.strip():
         base = base.filter(_search_filter(q.strip()))
@@ -290,10 +237,20 @@ def material_page(
     if section == SECTION_REC:
         tags = _customer_tags(customer)
         ids, matched_tags = _ranked_ids(
-            base=base, customer=customer, tag_ids=list(tags), offset=offset, stop=offset + size + 1
+            base=base,
+            customer=customer,
+            tag_ids=list(tags),
+            filtered=bool(q.strip() or category_id),
+            now=now,
+            stop=offset + size + 1,
         )
+        if offset:
+            # Count only what is still offered before this page, or a withdrawn one would shift it.
+            still = set(base.filter(pk__in=ids).values_list("id", flat=True))
+            ids = [pk for pk in ids if pk in still]
+        ids = ids[offset:]
         by_id = rows.in_bulk(ids)
-        materials = [by_id[pk] for pk in ids if pk in by_id]
+        materials = [by_id[pk] for pk in ids if pk in by_id][: size + 1]
     elif section == SECTION_FAV:
         starred = MaterialFavourite.objects.filter(staff=staff, material=OuterRef("pk"))
         starred_rows = rows.filter(Exists(starred)).annotate(starred_at=Subquery(starred.values("created_at")[:1]))
@@ -307,8 +264,6 @@ def material_page(
         materials = list(rows.order_by("-updated_at", "-id")[window])
     has_more = len(materials) > size
     materials = materials[:size]
-    if staff.store_id and staff.store_id == customer.store_id and "store" in customer._state.fields_cache:
-        staff.store = customer.store  # already loaded with the customer: saves placeholder_values a query
     values = placeholder_values(customer=customer, staff=staff) if any(_text(m) for m in materials) else {}
     reasons = (
         _reasons(customer=customer, tags=tags, matched_tags=matched_tags, materials=materials)

@@ -86,6 +86,8 @@ class Material(models.Model):
             models.Index(fields=["category", "status"]),
             # The sidebar's 全部 list: newest sendable first, read from the index's front.
             models.Index(fields=["status", "-updated_at", "-id"], name="material_status_newest"),
+            # The 推荐 snapshot's freshness check: the newest change to any material, one probe.
+            models.Index(fields=["-updated_at"], name="material_newest_change"),
         ]
 
     def __str__(self) -> str:

@@ -86,7 +86,11 @@ def placeholder_values(*, customer: Customer, staff: Staff | None) -> dict[str, 
             .first()
         )
         remark = relation.remark if relation else ""
-    store = (staff.store if staff is not None else None) or customer.store
+    if staff is not None and staff.store_id and staff.store_id != customer.store_id:
+        store = staff.store
+    else:
+        # Usually the guide's store is the customer's, often loaded with the customer: no query.
+        store = customer.store
     today = timezone.localdate()
     values = {
         "客户称呼": remark or customer.name or _("您"),
