@@ -71,6 +71,10 @@ class HandoverItem(models.Model):
     state = models.CharField(_("状态"), max_length=16, choices=State.choices, default=State.PENDING)
     # Sends so far; part of event keys so a retried item records its own outcome.
     attempt = models.PositiveSmallIntegerField(default=0)
+    # This attempt went through WeCom's resigned/ API: the old guide had left when it was sent (a batch
+    # made while they were in service and retried after they left goes there too); its result is
+    # asked of the same API.
+    resigned = models.BooleanField(default=False)
     errcode = models.IntegerField(null=True, blank=True)
     reason = models.CharField(_("原因"), max_length=200, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)

@@ -161,7 +161,7 @@ def handover_dispatch(batch_id: int) -> None:
 # --- send -------------------------------------------------------------------------------------
 
 
-def _claim_chunk(batch: HandoverBatch) -> list[HandoverItem]:
+def _claim_chunk(batch: HandoverBatch, *, resigned: bool) -> list[HandoverItem]:
     """Up to CHUNK pending items of one takeover, now `sending` with their attempt counted."""
     with transaction.atomic():
         first = batch.items.filter(state=State.PENDING).order_by("id").values_list("takeover_id", flat=True).first()
@@ -174,7 +174,7 @@ def _claim_chunk(batch: HandoverBatch) -> list[HandoverItem]:
             .values_list("pk", flat=True)[:CHUNK]
         )
         HandoverItem.objects.filter(pk__in=ids, state=State.PENDING).update(
-            state=State.SENDING, claimed_at=timezone.now(), attempt=F("attempt") + 1
+            state=State.SENDING, claimed_at=timezone.now(), attempt=F("attempt") + 1, resigned=resigned
         )
     return list(
         HandoverItem.objects.filter(pk__in=ids, state=State.SENDING)
@@ -192,18 +192,21 @@ def handover_batch_send(*, batch_id: int) -> int:
     batch = HandoverBatch.objects.select_related("handover").filter(pk=batch_id).first()
     if batch is None:
         return 0
+    # WeCom takes an in-service transfer only from a guide still in service: one who left since the
+    # batch was made (a retry days later) goes through the resigned API instead of failing with 40099.
+    resigned = batch.resigned or not batch.handover.is_active
     sent = 0
-    while chunk := _claim_chunk(batch):
-        _send_chunk(batch, chunk)
+    while chunk := _claim_chunk(batch, resigned=resigned):
+        _send_chunk(batch, chunk, resigned=resigned)
         sent += len(chunk)
     return sent
 
 
-def _send_chunk(batch: HandoverBatch, chunk: list[HandoverItem]) -> None:
+def _send_chunk(batch: HandoverBatch, chunk: list[HandoverItem], *, resigned: bool) -> None:
     takeover = chunk[0].takeover
     ids = [item.external_userid for item in chunk]
     try:
-        if batch.resigned:
+        if resigned:
             answer = api.resigned_transfer_customer(
                 handover_userid=batch.handover.userid, takeover_userid=takeover.userid, external_userids=ids
             )
@@ -384,13 +387,9 @@ def handover_results_poll() -> dict[str, int]:
     """
     counts: dict[str, int] = {}
     pairs = (
-        _followed_items()
-        .values_list("batch__kind", "batch__handover__userid", "takeover__userid")
-        .order_by()
-        .distinct()
+        _followed_items().values_list("resigned", "batch__handover__userid", "takeover__userid").order_by().distinct()
     )
-    for kind, handover_userid, takeover_userid in list(pairs):
-        resigned = kind == HandoverBatch.Kind.RESIGNED
+    for resigned, handover_userid, takeover_userid in list(pairs):
         try:
             statuses = _result_statuses(
                 resigned=resigned, handover_userid=handover_userid, takeover_userid=takeover_userid
@@ -400,7 +399,7 @@ def handover_results_poll() -> dict[str, int]:
             logger.info("transfer_result %s→%s failed: %s", handover_userid, takeover_userid, exc)
             continue
         for state, n in handover_results_apply(
-            kind=kind, handover_userid=handover_userid, takeover_userid=takeover_userid, statuses=statuses
+            resigned=resigned, handover_userid=handover_userid, takeover_userid=takeover_userid, statuses=statuses
         ).items():
             counts[state] = counts.get(state, 0) + n
     for batch_id in handover_stale_batch_ids():
@@ -409,12 +408,12 @@ def handover_results_poll() -> dict[str, int]:
 
 
 def handover_results_apply(
-    *, kind: str, handover_userid: str, takeover_userid: str, statuses: dict[str, tuple[int, int]]
+    *, resigned: bool, handover_userid: str, takeover_userid: str, statuses: dict[str, tuple[int, int]]
 ) -> dict[str, int]:
-    """Apply one pair's transfer_result answer to its waiting/stuck items."""
+    """Apply one pair's transfer_result answer (of the API the items went through) to its waiting/stuck items."""
     items = list(
         _followed_items()
-        .filter(batch__kind=kind, batch__handover__userid=handover_userid, takeover__userid=takeover_userid)
+        .filter(resigned=resigned, batch__handover__userid=handover_userid, takeover__userid=takeover_userid)
         .select_related("takeover", "customer")
     )
     counts: dict[str, int] = {}

@@ -9,8 +9,8 @@ Each process keeps one snapshot of the published materials (ids, send counts, au
 stages, validity windows: a few MB at 10,000 materials) and reloads it when
 - the newest change to any material is newer than the snapshot (one index probe per request), so
   publishing, unpublishing or an edit shows on the next tab open, or
-- it is older than MATERIAL_RANKING_TTL seconds, so popularity (send_count, bumped on every send
-  without touching updated_at) is at most that stale.
+- it is older than MATERIAL_RANKING_TTL seconds: then only the send counts are read again (bumped
+  on every send without touching updated_at), so popularity is at most that stale.
 The snapshot only orders ids: the caller reads the page's rows with the sendable filter again, so a
 material withdrawn meanwhile never shows, whatever the snapshot says.
 """
@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db.models import Max
@@ -48,6 +48,8 @@ class Library:
     windows: dict[int, tuple[dt.datetime | None, dt.datetime | None]]
 
     def offered(self, pk: int, now: dt.datetime) -> bool:
+        if pk not in self.send_count:
+            return False  # unpublished since the snapshot was loaded
         window = self.windows.get(pk)
         if window is None:
             return True
@@ -99,12 +101,30 @@ def _load(stamp: dt.datetime | None) -> Library:
     )
 
 
-def _fresh(library: Library | None, stamp: dt.datetime | None) -> bool:
-    return (
-        library is not None
-        and library.stamp == stamp
-        and time.monotonic() - library.loaded_at < settings.MATERIAL_RANKING_TTL
+def _repopularised(library: Library) -> Library:
+    """The same snapshot with today's send counts: one index-only scan, ~10× cheaper than a load."""
+    rows = (
+        Material.objects.filter(status=Material.Status.PUBLISHED)
+        .order_by("-send_count", "-id")
+        .values_list("id", "send_count")
     )
+    send_count = {pk: count for pk, count in rows if pk in library.send_count}
+    place = {pk: i for i, pk in enumerate(send_count)}
+    by_stage = {
+        stage: sorted((pk for pk in ids if pk in place), key=place.__getitem__)
+        for stage, ids in library.by_stage.items()
+    }
+    return replace(
+        library, loaded_at=time.monotonic(), popular=list(send_count), send_count=send_count, by_stage=by_stage
+    )
+
+
+def _current(library: Library | None, stamp: dt.datetime | None) -> bool:
+    return library is not None and library.stamp == stamp
+
+
+def _fresh(library: Library | None, stamp: dt.datetime | None) -> bool:
+    return _current(library, stamp) and time.monotonic() - library.loaded_at < settings.MATERIAL_RANKING_TTL
 
 
 def library_get() -> Library:
@@ -116,7 +136,7 @@ def library_get() -> Library:
         return library
     with _lock:  # threaded servers: one load at a time; the others then take it
         if not _fresh(_library, stamp):
-            _library = _load(stamp)
+            _library = _repopularised(_library) if _current(_library, stamp) else _load(stamp)
         return _library
 
 

@@ -201,6 +201,29 @@ def test_retry_sends_only_failed_and_refused_items_again(shop, transfer_calls):
     assert batch.items.get(relation=refused).state == State.ACCEPTED
 
 
+def test_retry_after_the_guide_left_goes_through_the_resigned_api(shop, transfer_calls):
+    """An in-service batch whose refused customers are retried once the old guide has left."""
+    kept, refused = shop.customers(2)
+    batch = create(shop, [kept, refused], [shop.bob], transfer_success_msg="您好")
+    settle_in_wecom(shop, [kept])
+    settle_in_wecom(shop, [refused], accepted=False)
+    services.handover_results_poll()
+    assert states(batch) == {State.ACCEPTED: 1, State.REFUSED: 1}
+    shop.depart()
+    transfer_calls.clear()
+
+    assert services.handover_batch_retry(batch=batch) == 1
+
+    (call,) = transfer_calls
+    assert (call["api"], call["external_userids"]) == ("resigned_transfer_customer", [refused.external_userid])
+    assert batch.items.get(relation=refused).state == State.WAITING
+    # Its result is asked of the resigned API too, and the customer moves to the new guide.
+    settle_in_wecom(shop, [refused])
+    assert services.handover_results_poll() == {State.ACCEPTED: 1}
+    assert states(batch) == {State.ACCEPTED: 2}
+    assert FollowRelation.objects.filter(staff=shop.bob, ended_at__isnull=True).count() == 2
+
+
 def test_rerunning_the_send_task_never_sends_an_item_twice(shop, transfer_calls):
     relations = shop.customers(3)
     batch = create(shop, relations, [shop.bob])
