@@ -262,15 +262,40 @@ class EventBatchResponseSerializer(serializers.Serializer):
     results = EventResultSerializer(many=True)
 
 
-def _event_item(source: str, index: int, raw) -> dict:
-    item_id = raw.get("id") if isinstance(raw, dict) else None
-    result = {"index": index, "id": str(item_id) if item_id is not None else None}
-    if not isinstance(raw, dict):
-        return {**result, "status": "error", "errors": {"non_field_errors": [_("每条事件必须是 JSON 对象。")]}}
-    serializer = EventItemSerializer(data=raw)
-    if not serializer.is_valid():
-        return {**result, "status": "error", "errors": serializer.errors}
-    data = serializer.validated_data
+def _event_items(source: str, raws: list) -> list[dict]:
+    """Each item's result, in order. One serializer checks them all, one query finds the redeliveries,
+    and a customer met again in the batch is not resolved again."""
+    checker = EventItemSerializer()
+    results: list[dict] = []
+    valid: list[tuple[dict, dict]] = []
+    for index, raw in enumerate(raws):
+        item_id = raw.get("id") if isinstance(raw, dict) else None
+        result = {"index": index, "id": str(item_id) if item_id is not None else None}
+        results.append(result)
+        if not isinstance(raw, dict):
+            result.update(status="error", errors={"non_field_errors": [_("每条事件必须是 JSON 对象。")]})
+            continue
+        try:
+            valid.append((result, checker.run_validation(raw)))
+        except ValidationError as exc:
+            result.update(status="error", errors=exc.detail)
+    known = ingest.events_known(source=source, source_ids=[data["id"] for _result, data in valid])
+    todo = []
+    for result, data in valid:
+        event = known.get(data["id"])
+        if event is None:
+            todo.append((result, data))
+        else:
+            result.update(status="duplicate", event_id=event.pk, customer_id=event.customer_id)
+    resolved: ingest.Resolved = {}
+    for result, data in todo:
+        if not _event_ingest_one(source, result, data, resolved):
+            resolved.clear()  # what it resolved may have been rolled back with it
+    return results
+
+
+def _event_ingest_one(source: str, result: dict, data: dict, resolved: ingest.Resolved) -> bool:
+    """Store one checked item and fill in its result; False when it failed."""
     try:
         event, created = ingest.event_ingest(
             source=source,
@@ -282,19 +307,18 @@ def _event_item(source: str, index: int, raw) -> dict:
             title=data.get("title", ""),
             payload=data.get("payload") or {},
             staff_userid=data.get("staff_userid", ""),
+            resolved=resolved,
         )
     except DjangoValidationError as exc:
-        return {**result, "status": "error", "errors": _drf_error(exc).detail}
+        result.update(status="error", errors=_drf_error(exc).detail)
+        return False
     except Exception:
         # One item's unexpected failure must not cost the others; the client retries this one.
-        logger.exception("event item %s:%s failed", source, item_id)
-        return {**result, "status": "error", "errors": {"non_field_errors": [_("服务器处理失败，请稍后重试该条。")]}}
-    return {
-        **result,
-        "status": "created" if created else "duplicate",
-        "event_id": event.pk,
-        "customer_id": event.customer_id,
-    }
+        logger.exception("event item %s:%s failed", source, result["id"])
+        result.update(status="error", errors={"non_field_errors": [_("服务器处理失败，请稍后重试该条。")]})
+        return False
+    result.update(status="created" if created else "duplicate", event_id=event.pk, customer_id=event.customer_id)
+    return True
 
 
 class EventBatchView(APIView):
@@ -334,7 +358,7 @@ class EventBatchView(APIView):
         envelope = EventBatchSerializer(data=request.data)
         envelope.is_valid(raise_exception=True)
         source = envelope.validated_data["source"]
-        results = [_event_item(source, i, raw) for i, raw in enumerate(envelope.validated_data["events"])]
+        results = _event_items(source, envelope.validated_data["events"])
         summary = {key: sum(1 for r in results if r["status"] == key) for key in ("created", "duplicate", "error")}
         body = {"source": source, "summary": summary, "results": results}
         all_failed = summary["error"] == len(results)

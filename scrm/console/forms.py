@@ -193,8 +193,12 @@ class MaterialFilterForm(forms.Form):
     )
 
     def filters(self) -> dict:
-        """Selector kwargs; invalid values are simply ignored (a bad bookmark still shows the list)."""
-        data = self.cleaned_data if self.is_valid() else {}
+        """Selector kwargs; an invalid value is ignored, the valid ones still filter (a bad bookmark still
+        shows the list)."""
+        data = {}
+        if self.is_bound:
+            self.is_valid()  # cleaned_data then holds every field that validated
+            data = self.cleaned_data
         return {
             "q": (data.get("q") or "").strip(),
             "kind": data.get("kind") or "",
@@ -212,6 +216,15 @@ class CategoryForm(forms.Form):
 
 class CategoryRenameForm(forms.Form):
     name = forms.CharField(label=_("新名称"), max_length=50)
+
+
+class CategoryMoveForm(forms.Form):
+    category = CategoryChoiceField(
+        label=_("要移动的分类"),
+        empty_label=None,
+        error_messages={"required": _("请选择要移动的分类。"), "invalid_choice": _("这个分类已不存在，请刷新后重试。")},
+    )
+    parent = CategoryChoiceField(label=_("移到"), required=False, empty_label=_("（顶级分类）"))
 
 
 class BulkUploadForm(forms.Form):

@@ -18,6 +18,7 @@ urlpatterns = [
     path("materials/bulk/", materials.material_bulk_upload, name="material_bulk_upload"),
     path("materials/categories/", materials.category_list, name="material_categories"),
     path("materials/categories/<int:pk>/rename/", materials.category_rename, name="material_category_rename"),
+    path("materials/categories/move/", materials.category_move, name="material_category_move"),
     path("materials/<int:pk>/", materials.material_detail, name="material_detail"),
     path("materials/<int:pk>/edit/", materials.material_edit, name="material_edit"),
     path("materials/<int:pk>/publish/", materials.material_publish, name="material_publish"),

@@ -196,6 +196,18 @@ def event_dedupe_key(*, source: str, source_id: str) -> str:
     return f"api:{source}:{source_id}"
 
 
+def events_known(*, source: str, source_ids: list[str]) -> dict[str, Event]:
+    """The events already stored for these ids of `source`, by id (one query for a whole batch)."""
+    keys = {event_dedupe_key(source=source, source_id=source_id): source_id for source_id in source_ids}
+    found = Event.objects.filter(dedupe_key__in=list(keys)).only("id", "customer_id", "dedupe_key")
+    return {keys[event.dedupe_key]: event for event in found}
+
+
+# Customers resolved earlier in the same batch, by identity rows: a batch often holds a whole session
+# of one customer's page views, and resolving the same identities again would find the same customer.
+Resolved = dict[tuple[IdentityTuple, ...], Customer]
+
+
 @transaction.atomic
 def event_ingest(
     *,
@@ -208,8 +220,12 @@ def event_ingest(
     title: str = "",
     payload: dict | None = None,
     staff_userid: str = "",
+    resolved: Resolved | None = None,
 ) -> tuple[Event, bool]:
-    """Store one event from another system once per (source, source_id); (event, created)."""
+    """Store one event from another system once per (source, source_id); (event, created).
+
+    A batch passes the same `resolved` dict to every item (and drops it if an item fails).
+    """
     dedupe_key = event_dedupe_key(source=source, source_id=source_id)
     if len(dedupe_key) > 200:
         raise ValidationError({"id": _("来源和 id 合计过长。")})
@@ -228,7 +244,12 @@ def event_ingest(
     staff = _staff_by_userid(staff_userid)
     rows = identity_tuples(identities=identities)
     payload = _clean_payload(payload)
-    customer = customer_resolve(identities=rows, defaults={"source": channel})
+    known_as = tuple(sorted(rows))
+    customer = resolved.get(known_as) if resolved is not None else None
+    if customer is None:
+        customer = customer_resolve(identities=rows, defaults={"source": channel})
+        if resolved is not None:
+            resolved[known_as] = customer
     return event_record(
         customer=customer,
         kind=kind,

@@ -321,7 +321,7 @@ def handover_item_accept(*, item_id: int, at: dt.datetime | None = None) -> Hand
         staff=item.takeover,
         payload={
             "batch_id": item.batch_id,
-            "kind": item.batch.kind,
+            "kind": HandoverBatch.Kind.RESIGNED if _via_resigned(item) else HandoverBatch.Kind.IN_SERVICE,
             "external_userid": item.external_userid,
             "from_userid": item.batch.handover.userid,
             "to_userid": item.takeover.userid,
@@ -375,6 +375,16 @@ def _result_statuses(*, resigned: bool, handover_userid: str, takeover_userid: s
             return statuses
 
 
+def _via_resigned(item: HandoverItem) -> bool:
+    # Items of resigned batches sent before the `resigned` flag existed still count as resigned.
+    return item.resigned or item.batch.resigned
+
+
+def _via_resigned_q(resigned: bool) -> Q:
+    q = Q(resigned=True) | Q(batch__kind=HandoverBatch.Kind.RESIGNED)
+    return q if resigned else ~q
+
+
 def _followed_items():
     stuck = timezone.now() - STUCK_AFTER
     return HandoverItem.objects.filter(Q(state=State.WAITING) | Q(state=State.SENDING, claimed_at__lt=stuck))
@@ -386,10 +396,14 @@ def handover_results_poll() -> dict[str, int]:
     Also re-dispatches batches whose pending items lost their dispatch. Returns counts by new state.
     """
     counts: dict[str, int] = {}
-    pairs = (
-        _followed_items().values_list("resigned", "batch__handover__userid", "takeover__userid").order_by().distinct()
+    rows = (
+        _followed_items()
+        .values_list("resigned", "batch__kind", "batch__handover__userid", "takeover__userid")
+        .order_by()
+        .distinct()
     )
-    for resigned, handover_userid, takeover_userid in list(pairs):
+    pairs = {(flag or kind == HandoverBatch.Kind.RESIGNED, h, t) for flag, kind, h, t in rows}
+    for resigned, handover_userid, takeover_userid in sorted(pairs):
         try:
             statuses = _result_statuses(
                 resigned=resigned, handover_userid=handover_userid, takeover_userid=takeover_userid
@@ -413,7 +427,7 @@ def handover_results_apply(
     """Apply one pair's transfer_result answer (of the API the items went through) to its waiting/stuck items."""
     items = list(
         _followed_items()
-        .filter(resigned=resigned, batch__handover__userid=handover_userid, takeover__userid=takeover_userid)
+        .filter(_via_resigned_q(resigned), batch__handover__userid=handover_userid, takeover__userid=takeover_userid)
         .select_related("takeover", "customer")
     )
     counts: dict[str, int] = {}

@@ -180,20 +180,46 @@ def _search_filter(q: str) -> Q:
     return found
 
 
-# Ids asked of the ranking beyond the page: a material withdrawn since the snapshot drops out when the
-# page's rows are read, and the page still fills.
+# Ids asked of the ranking beyond the page: a material withdrawn behind the snapshot's back (a bulk
+# update or delete) drops out when the page's rows are read, and the page still fills. When more
+# than that dropped out, the ranking is asked again for this many times more (up to twice).
 RANK_SLACK = 5
+RANK_SLACK_GROWTH = 20
 
 
-def _ranked_ids(
-    *, base: QuerySet[Material], customer: Customer, tag_ids: list[int], filtered: bool, now: dt.datetime, stop: int
-) -> tuple[list[int], dict[int, list[int]]]:
-    """The first `stop` recommended ids (see scrm.materials.ranking) and which of the customer's tags each
-    targets. A search or a category narrows the ranking to the ids it matches (one more query)."""
+def _recommended(
+    *,
+    base: QuerySet[Material],
+    rows: QuerySet[Material],
+    customer: Customer,
+    tag_ids: list[int],
+    filtered: bool,
+    now: dt.datetime,
+    offset: int,
+    size: int,
+) -> tuple[list[Material], dict[int, list[int]]]:
+    """Up to size + 1 recommended materials from `offset` (see scrm.materials.ranking), read again as
+    still sendable, and which of the customer's tags each targets. A search or a category narrows the
+    ranking to the ids it matches (one more query)."""
     allowed = set(base.values_list("id", flat=True)) if filtered else None
-    return ranking.ranked_ids(
-        tag_ids=tag_ids, stage=customer.lifecycle_stage, now=now, stop=stop + RANK_SLACK, allowed=allowed
-    )
+    want = offset + size + 1
+    slack = RANK_SLACK
+    for _attempt in range(3):
+        ranked, matched_tags = ranking.ranked_ids(
+            tag_ids=tag_ids, stage=customer.lifecycle_stage, now=now, stop=want + slack, allowed=allowed
+        )
+        ids = ranked
+        if offset:
+            # Count only what is still offered before this page, or a withdrawn one would shift it.
+            still = set(base.filter(pk__in=ids).values_list("id", flat=True))
+            ids = [pk for pk in ids if pk in still]
+        page_ids = ids[offset:]
+        by_id = rows.in_bulk(page_ids)
+        materials = [by_id[pk] for pk in page_ids if pk in by_id][: size + 1]
+        if len(materials) > size or len(ranked) < want + slack:
+            break  # the window is full, or the ranking has nothing more
+        slack *= RANK_SLACK_GROWTH
+    return materials, matched_tags
 
 
 def _recent_ids(*, staff: Staff, offered: QuerySet[Material]) -> list[int]:
@@ -236,21 +262,16 @@ def material_page(
     matched_tags: dict[int, list[int]] = {}
     if section == SECTION_REC:
         tags = _customer_tags(customer)
-        ids, matched_tags = _ranked_ids(
+        materials, matched_tags = _recommended(
             base=base,
+            rows=rows,
             customer=customer,
             tag_ids=list(tags),
             filtered=bool(q.strip() or category_id),
             now=now,
-            stop=offset + size + 1,
+            offset=offset,
+            size=size,
         )
-        if offset:
-            # Count only what is still offered before this page, or a withdrawn one would shift it.
-            still = set(base.filter(pk__in=ids).values_list("id", flat=True))
-            ids = [pk for pk in ids if pk in still]
-        ids = ids[offset:]
-        by_id = rows.in_bulk(ids)
-        materials = [by_id[pk] for pk in ids if pk in by_id][: size + 1]
     elif section == SECTION_FAV:
         starred = MaterialFavourite.objects.filter(staff=staff, material=OuterRef("pk"))
         starred_rows = rows.filter(Exists(starred)).annotate(starred_at=Subquery(starred.values("created_at")[:1]))

@@ -10,7 +10,9 @@ stages, validity windows: a few MB at 10,000 materials) and reloads it when
 - the newest change to any material is newer than the snapshot (one index probe per request), so
   publishing, unpublishing or an edit shows on the next tab open, or
 - it is older than MATERIAL_RANKING_TTL seconds: then only the send counts are read again (bumped
-  on every send without touching updated_at), so popularity is at most that stale.
+  on every send without touching updated_at), so popularity is at most that stale; every
+  FULL_LOAD_EVERY TTLs it is read whole, which also catches a change the stamp missed (an edit saved
+  before, but committed after, another one).
 The snapshot only orders ids: the caller reads the page's rows with the sendable filter again, so a
 material withdrawn meanwhile never shows, whatever the snapshot says.
 """
@@ -35,6 +37,8 @@ Ranked = tuple[int, int, int]
 @dataclass(frozen=True)
 class Library:
     stamp: dt.datetime | None
+    # When it was read whole, and when its send counts were last read (time.monotonic()).
+    built_at: float
     loaded_at: float
     # Published ids, most sent first, ties to the newer id.
     popular: list[int]
@@ -56,6 +60,9 @@ class Library:
         start, end = window
         return (start is None or start <= now) and (end is None or end > now)
 
+
+# Every this many TTLs the snapshot is read whole again rather than only its send counts.
+FULL_LOAD_EVERY = 10
 
 _library: Library | None = None
 _lock = threading.Lock()
@@ -88,9 +95,11 @@ def _load(stamp: dt.datetime | None) -> Library:
         if material_id in send_count:  # published after the rows above were read: next load
             tags.setdefault(material_id, []).append(tag_id)
             postings.setdefault(tag_id, []).append(material_id)
+    now = time.monotonic()
     return Library(
         stamp=stamp,
-        loaded_at=time.monotonic(),
+        built_at=now,
+        loaded_at=now,
         popular=popular,
         send_count=send_count,
         tags={pk: tuple(ids) for pk, ids in tags.items()},
@@ -120,7 +129,13 @@ def _repopularised(library: Library) -> Library:
 
 
 def _current(library: Library | None, stamp: dt.datetime | None) -> bool:
-    return library is not None and library.stamp == stamp
+    # A change whose updated_at is older than the stamp can still commit after a load (saved before,
+    # committed after another edit): read whole now and then so such a change shows anyway.
+    return (
+        library is not None
+        and library.stamp == stamp
+        and time.monotonic() - library.built_at < settings.MATERIAL_RANKING_TTL * FULL_LOAD_EVERY
+    )
 
 
 def _fresh(library: Library | None, stamp: dt.datetime | None) -> bool:

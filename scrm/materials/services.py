@@ -330,7 +330,11 @@ def category_move(*, category: MaterialCategory, parent: MaterialCategory | None
     if _name_taken(name=category.name, parent=parent, exclude_id=category.pk):
         raise ValidationError({"parent": _("目标位置已有同名分类。")})
     category.parent = parent
-    category.save(update_fields=["parent"])
+    try:
+        with transaction.atomic():
+            category.save(update_fields=["parent"])
+    except IntegrityError:  # a same-named sibling arrived meanwhile, or the target was deleted
+        raise ValidationError({"parent": _("目标位置已有同名分类或已被删除，请刷新后重试。")}) from None
     return category
 
 

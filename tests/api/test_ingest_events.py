@@ -1,6 +1,8 @@
 """POST /api/v1/events: batches of behaviour events, stored once per source id, per-item results."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from scrm.customers.models import Customer, Event, Identity
 from tests.factories import StaffFactory
@@ -108,6 +110,26 @@ def test_a_full_batch_of_500_is_accepted(writer):
     assert response.status_code == 200
     assert response.json()["summary"]["created"] == 500
     assert Customer.objects.count() == 50
+
+
+def test_a_resent_batch_is_answered_without_a_query_per_item(writer, django_assert_max_num_queries):
+    batch = [item(i, identities={"mp_openid": f"oMP{i % 5}"}) for i in range(100)]
+    assert post(writer, batch).json()["summary"]["created"] == 100
+    with django_assert_max_num_queries(5):  # the key, its last use, the known events
+        again = post(writer, batch)
+    assert again.json()["summary"] == {"created": 0, "duplicate": 100, "error": 0}
+    assert {r["customer_id"] for r in again.json()["results"]} == set(Customer.objects.values_list("id", flat=True))
+
+
+def test_a_customer_met_again_in_a_batch_is_resolved_once(writer):
+    with CaptureQueriesContext(connection) as one:
+        post(writer, [item(1, identities={"mp_openid": "oB", "unionid": "uB"})])
+    with CaptureQueriesContext(connection) as ten:
+        post(writer, [item(10 + i, identities={"mp_openid": "oC", "unionid": "uC"}) for i in range(10)])
+    # Nine more events of the same customer cost their own insert (~7 queries with savepoints), not
+    # nine more identity resolutions (~10 each).
+    assert len(ten) - len(one) <= 9 * 7
+    assert Customer.objects.count() == 2 and Event.objects.count() == 11
 
 
 def test_events_link_identities_to_one_customer(writer):

@@ -268,6 +268,15 @@ def test_list_ignores_nonsense_filters(content_client):
     assert response.status_code == 200
 
 
+def test_one_bad_filter_leaves_the_others_working(content_client):
+    MaterialFactory(title="会员日话术")
+    MaterialFactory(title="新品图", kind="image", status="draft")
+    body = content_client.get(reverse("console:materials"), {"q": "新品\x00", "status": "draft"}).content.decode()
+    assert "新品图" in body and "会员日话术" not in body
+    body = content_client.get(reverse("console:materials"), {"kind": "bogus", "status": "draft"}).content.decode()
+    assert "新品图" in body and "会员日话术" not in body
+
+
 def test_list_query_count_does_not_grow(content_client, django_assert_max_num_queries):
     for _ in range(3):
         MaterialFactory()
@@ -353,6 +362,34 @@ def test_categories_create_nested_and_rename(content_client):
     assert child.name == "精华液"
     page = content_client.get(reverse("console:material_categories")).content.decode()
     assert "精华液" in page
+
+
+def test_categories_move_with_their_children_but_never_under_themselves(content_client):
+    skin = MaterialCategoryFactory(name="护肤")
+    serum = MaterialCategoryFactory(name="精华", parent=skin)
+    drops = MaterialCategoryFactory(name="安瓶", parent=serum)
+    page = content_client.get(reverse("console:material_categories")).content.decode()
+    assert "移动分类" in page
+
+    loop = content_client.post(
+        reverse("console:material_category_move"), {"category": skin.pk, "parent": drops.pk}, follow=True
+    )
+    assert "不能把分类移动到它自己或它的子分类下面" in loop.content.decode()
+    skin.refresh_from_db()
+    assert skin.parent is None
+
+    moved = content_client.post(
+        reverse("console:material_category_move"), {"category": serum.pk, "parent": ""}, follow=True
+    )
+    assert "分类已移动" in moved.content.decode()
+    serum.refresh_from_db()
+    drops.refresh_from_db()
+    assert serum.parent is None and drops.parent == serum
+
+    missing = content_client.post(reverse("console:material_category_move"), {"parent": skin.pk}, follow=True)
+    assert missing.status_code == 200 and "请选择要移动的分类" in missing.content.decode()
+    gone = content_client.post(reverse("console:material_category_move"), {"category": 999999}, follow=True)
+    assert "这个分类已不存在" in gone.content.decode()
 
 
 def test_bulk_upload_retry_does_not_duplicate(content_client):

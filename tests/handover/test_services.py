@@ -224,6 +224,18 @@ def test_retry_after_the_guide_left_goes_through_the_resigned_api(shop, transfer
     assert FollowRelation.objects.filter(staff=shop.bob, ended_at__isnull=True).count() == 2
 
 
+def test_items_sent_before_the_resigned_flag_existed_are_followed_up_through_the_resigned_api(shop):
+    relations = shop.customers(2)
+    shop.depart()
+    batch = create(shop, relations, [shop.bob])
+    batch.items.update(resigned=False)  # as sent by the code before migration 0002
+    settle_in_wecom(shop, relations)
+
+    assert services.handover_results_poll() == {State.ACCEPTED: 2}
+    event = Event.objects.filter(kind="transfer").first()
+    assert event.payload["kind"] == HandoverBatch.Kind.RESIGNED
+
+
 def test_rerunning_the_send_task_never_sends_an_item_twice(shop, transfer_calls):
     relations = shop.customers(3)
     batch = create(shop, relations, [shop.bob])

@@ -68,6 +68,36 @@ def test_a_withdrawn_material_never_shows_and_the_page_stays_full(guide, wang):
     assert len(first.cards) == 20 and first.has_more and not second.has_more
 
 
+def test_many_withdrawn_at_once_still_leave_a_full_page_and_more(guide, wang):
+    materials = [MaterialFactory(title=f"素材{i:02d}", send_count=100 - i) for i in range(40)]
+    assert len(guide_selectors.material_page(staff=guide, customer=wang).cards) == 20
+    # Twelve of the most sent deleted behind the snapshot's back (more than the page's slack).
+    Material.objects.filter(pk__in=[m.pk for m in materials[:12]]).delete()
+
+    first = guide_selectors.material_page(staff=guide, customer=wang)
+    second = guide_selectors.material_page(staff=guide, customer=wang, offset=first.next_offset)
+
+    assert [c.material.title for c in first.cards] == [f"素材{i:02d}" for i in range(12, 32)]
+    assert first.has_more
+    assert [c.material.title for c in second.cards] == [f"素材{i:02d}" for i in range(32, 40)]
+    assert not second.has_more
+
+
+def test_a_change_the_stamp_missed_shows_after_a_full_reload(guide, wang, settings, monkeypatch):
+    settings.MATERIAL_RANKING_TTL = 60
+    MaterialFactory(title="在架", send_count=5)
+    late = MaterialFactory(title="晚提交", status="draft", send_count=50)
+    assert _rec(guide, wang) == ["在架"]
+    # Published by a transaction that saved before the snapshot's newest change but committed after it.
+    Material.objects.filter(pk=late.pk).update(status=Material.Status.PUBLISHED, updated_at=late.updated_at)
+
+    clock = ranking.time.monotonic()
+    monkeypatch.setattr(ranking.time, "monotonic", lambda: clock + 61)
+    assert _rec(guide, wang) == ["在架"]  # only the send counts were read again
+    monkeypatch.setattr(ranking.time, "monotonic", lambda: clock + 60 * ranking.FULL_LOAD_EVERY + 1)
+    assert _rec(guide, wang) == ["晚提交", "在架"]
+
+
 def test_unpublishing_takes_a_material_off_the_next_list(guide, wang):
     top = MaterialFactory(title="下架中", send_count=9)
     MaterialFactory(title="在架", send_count=1)

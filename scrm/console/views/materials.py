@@ -13,6 +13,7 @@ from scrm.console.charts import bar_chart
 from scrm.console.forms import (
     BulkUploadForm,
     CategoryForm,
+    CategoryMoveForm,
     CategoryRenameForm,
     MaterialFilterForm,
     MaterialForm,
@@ -182,7 +183,7 @@ def category_list(request):
     return render(
         request,
         "console/materials_categories.html",
-        {"form": form, "rows": rows},
+        {"form": form, "move_form": CategoryMoveForm(), "rows": rows},
         status=400 if form.is_bound else 200,
     )
 
@@ -200,4 +201,19 @@ def category_rename(request, pk: int):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("分类已重命名。"))
+    return redirect("console:material_categories")
+
+
+@require_POST
+@console_required(roles=MATERIAL_ROLES)
+def category_move(request):
+    form = CategoryMoveForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError([e for errors in form.errors.values() for e in errors])
+        services.category_move(category=form.cleaned_data["category"], parent=form.cleaned_data["parent"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("分类已移动。"))
     return redirect("console:material_categories")
