@@ -187,12 +187,8 @@ def material_favourite(request: HttpRequest, external_userid: str, material_id: 
     on = request.POST.get("on") == "1"
     sending.material_favourite_set(staff=request.staff, material=material, on=on)
     if request.htmx:
-        context = {
-            "external_userid": external_userid,
-            "material": material,
-            "is_favourite": on,
-            "next_url": _materials_url(external_userid),
-        }
+        card = {"favourite_url": request.path, "is_favourite": on}  # what the card's star reads
+        context = {"card": card, "next_url": _materials_url(external_userid)}
         return render(request, "sidebar/materials.html#fav", context)
     back = request.POST.get("next", "")
     page = reverse("sidebar:materials", args=[external_userid])

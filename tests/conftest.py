@@ -29,7 +29,7 @@ def _cache_per_worker(worker_id):
 
 
 @pytest.fixture(autouse=True)
-def _isolated(settings, tmp_path):
+def _isolated(settings, tmp_path, monkeypatch):
     # Uploaded files and cached tokens never leak between tests.
     settings.MEDIA_ROOT = tmp_path / "media"
     from django.core.cache import cache
@@ -38,6 +38,9 @@ def _isolated(settings, tmp_path):
 
     cache.clear()
     library_forget()  # the 推荐 snapshot is per process, like the cache
+    # Factories write materials without the services that mark the snapshot stale: read the stamp on
+    # every ranking (tests/materials/test_ranking.py covers the once-a-second check itself).
+    monkeypatch.setattr("scrm.materials.ranking.STAMP_EVERY", 0.0)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -89,13 +89,30 @@ def customers_visible_to(*, staff: Staff):
 def customer_get_for_staff(*, staff: Staff, external_userid: str) -> Customer | None:
     """The customer behind a WeCom external_userid, or None when unknown or not this staff's to see.
 
-    Both cases answer the same so an id cannot be probed.
+    Both cases answer the same so an id cannot be probed. The customer comes with its store and with
+    `remarks`: {staff id: this staff member's remark for them}, which fills {客户称呼} in scripts.
     """
     if "\x00" in external_userid:
         return None  # no id holds one, and PostgreSQL refuses NUL in a query (a 500)
     # Start from the unique identity so the lookup is one index probe, whatever the customer count.
     known_as = Identity.objects.filter(kind=IdentityKind.WECOM, value=external_userid).values("customer_id")[:1]
-    return customers_visible_to(staff=staff).filter(pk=Subquery(known_as)).select_related("store").first()
+    customer = (
+        customers_visible_to(staff=staff)
+        .filter(pk=Subquery(known_as))
+        .select_related("store")
+        .annotate(staff_remark=Subquery(staff_remark(staff=staff, customer=OuterRef("pk"))))
+        .first()
+    )
+    if customer is not None:
+        customer.remarks = {staff.pk: customer.staff_remark or ""}
+    return customer
+
+
+def staff_remark(*, staff: Staff, customer: Customer | OuterRef) -> QuerySet:
+    """The remark `staff` gave `customer` in WeCom (the active relation's first), as a one-value query."""
+    relations = FollowRelation.objects.filter(customer=customer, staff=staff).exclude(remark="")
+    # The active relation first on every database (PostgreSQL sorts NULLs last by default).
+    return relations.order_by(F("ended_at").asc(nulls_first=True), "-added_at").values("remark")[:1]
 
 
 # --- portrait --------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ tags' posting lists (~0.5 ms).
 
 Each process keeps one snapshot of the published materials (ids, send counts, audience tags and
 stages, validity windows: a few MB at 10,000 materials) and reloads it when
-- the newest change to any material is newer than the snapshot (one index probe per request), so
-  publishing, unpublishing or an edit shows on the next tab open, or
+- the newest change to any material is newer than the snapshot (one index probe, at most once a
+  second per process), so publishing, unpublishing or an edit shows on the next tab open, or
 - it is older than MATERIAL_RANKING_TTL seconds: then only the send counts are read again (bumped
   on every send without touching updated_at), so popularity is at most that stale; every
   FULL_LOAD_EVERY TTLs it is read whole, which also catches a change the stamp missed (an edit saved
@@ -63,8 +63,12 @@ class Library:
 
 # Every this many TTLs the snapshot is read whole again rather than only its send counts.
 FULL_LOAD_EVERY = 10
+# The stamp is read at most this often (seconds) per process; material services mark their own
+# writes, so only other processes' edits can take this long to show.
+STAMP_EVERY = 1.0
 
 _library: Library | None = None
+_checked_at = 0.0
 _lock = threading.Lock()
 
 
@@ -144,9 +148,17 @@ def _fresh(library: Library | None, stamp: dt.datetime | None) -> bool:
 
 def library_get() -> Library:
     """This process's snapshot, reloaded when the library changed or popularity is too old."""
-    global _library
-    stamp = _stamp()
+    global _library, _checked_at
     library = _library
+    now = time.monotonic()
+    if (
+        library is not None
+        and now - _checked_at < STAMP_EVERY
+        and now - library.loaded_at < settings.MATERIAL_RANKING_TTL
+    ):
+        return library  # a guide's taps in quick succession: the stamp was read a moment ago
+    stamp = _stamp()
+    _checked_at = now
     if _fresh(library, stamp):
         return library
     with _lock:  # threaded servers: one load at a time; the others then take it
@@ -155,10 +167,17 @@ def library_get() -> Library:
         return _library
 
 
+def library_changed() -> None:
+    """A material is being written: this process reads the stamp on its next ranking. (Called before
+    the commit: at worst another thread reads the old stamp in between and the change waits STAMP_EVERY.)"""
+    global _checked_at
+    _checked_at = 0.0
+
+
 def library_forget() -> None:
     """Drop the snapshot (tests start from an empty library)."""
-    global _library
-    _library = None
+    global _library, _checked_at
+    _library, _checked_at = None, 0.0
 
 
 def ranked_ids(

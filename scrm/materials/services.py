@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from scrm.customers.models import Customer, LifecycleStage, Tag
+from scrm.customers.selectors import staff_remark
+from scrm.materials import ranking
 from scrm.materials.models import Material, MaterialCategory
 from scrm.materials.validation import CheckedFile
 from scrm.org.models import Staff
@@ -78,14 +79,12 @@ def placeholder_values(*, customer: Customer, staff: Staff | None) -> dict[str, 
     """What each placeholder stands for when `staff` writes to `customer` (one query)."""
     remark = ""
     if staff is not None:
-        relation = (
-            customer.follow_relations.filter(staff=staff)
-            .exclude(remark="")
-            # The active relation first on every database (PostgreSQL sorts NULLs last by default).
-            .order_by(F("ended_at").asc(nulls_first=True), "-added_at")
-            .first()
-        )
-        remark = relation.remark if relation else ""
+        known = getattr(customer, "remarks", {})  # read with the customer by customer_get_for_staff
+        if staff.pk in known:
+            remark = known[staff.pk]
+        else:
+            rows = list(staff_remark(staff=staff, customer=customer))
+            remark = rows[0]["remark"] if rows else ""
     if staff is not None and staff.store_id and staff.store_id != customer.store_id:
         store = staff.store
     else:
@@ -195,6 +194,7 @@ def _save_with_files(
             material.save()
             if audience_tags is not None:
                 material.audience_tags.set(audience_tags)
+            ranking.library_changed()
             # Old files go only once the new row is committed, so a rollback loses nothing.
             transaction.on_commit(lambda: _delete_files(storage, replaced))
     except BaseException:
@@ -269,6 +269,7 @@ def material_publish(*, material: Material, now: dt.datetime | None = None) -> M
     material.status = Material.Status.PUBLISHED
     material.published_at = now
     material.save(update_fields=["status", "published_at", "updated_at"])
+    ranking.library_changed()
     return material
 
 
@@ -278,6 +279,7 @@ def material_unpublish(*, material: Material) -> Material:
         return material
     material.status = Material.Status.UNPUBLISHED
     material.save(update_fields=["status", "updated_at"])
+    ranking.library_changed()
     return material
 
 

@@ -133,6 +133,23 @@ def test_popularity_is_reread_once_the_snapshot_is_older_than_the_ttl(guide, wan
     assert _rec(guide, wang) == ["上升", "老牌"]
 
 
+def test_the_stamp_is_read_once_a_second_and_service_writes_skip_the_wait(guide, wang, monkeypatch):
+    monkeypatch.setattr(ranking, "STAMP_EVERY", 1.0)
+    clock = ranking.time.monotonic()
+    monkeypatch.setattr(ranking.time, "monotonic", lambda: clock)
+    MaterialFactory(title="在架", send_count=5)
+    assert _rec(guide, wang) == ["在架"]
+
+    MaterialFactory(title="后台新增", send_count=9)  # written outside the services (e.g. Django admin)
+    assert _rec(guide, wang) == ["在架"]
+    monkeypatch.setattr(ranking.time, "monotonic", lambda: clock + 1.5)
+    assert _rec(guide, wang) == ["后台新增", "在架"]
+
+    draft = MaterialFactory(title="新发布", status="draft", send_count=20)
+    material_publish(material=draft)  # the service marks this process's snapshot stale at once
+    assert _rec(guide, wang) == ["新发布", "后台新增", "在架"]
+
+
 def test_ranking_inside_a_search_or_category_reads_the_snapshot_too(guide, wang):
     wang.lifecycle_stage = LifecycleStage.DORMANT
     wang.save()
