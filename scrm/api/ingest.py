@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 MAX_PAYLOAD_BYTES = 16 * 1024
+MAX_PAYLOAD_DEPTH = 16
 MAX_LINES = 200
 ORDER_CHANNELS = [c for c in Channel.values if c not in (Channel.WECOM, Channel.SYSTEM)]
 EVENT_KINDS = [k for k in EventKind.values if k not in ingest.EVENT_KINDS_NOT_INGESTIBLE]
@@ -193,7 +194,7 @@ class EventKindField(serializers.ChoiceField):
     }
 
     def to_internal_value(self, data):
-        if data in ingest.EVENT_KINDS_NOT_INGESTIBLE:
+        if isinstance(data, str) and data in ingest.EVENT_KINDS_NOT_INGESTIBLE:
             # Orders carry amounts the figures need; a bare event would leave them wrong.
             self.fail("order_kind")
         return super().to_internal_value(data)
@@ -214,9 +215,31 @@ class EventItemSerializer(serializers.Serializer):
     def validate_payload(self, value):
         if not isinstance(value, dict):
             raise ValidationError(_("payload 必须是 JSON 对象。"))
+        problem = _payload_problem(value)
+        if problem:
+            raise ValidationError(problem)
         if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_PAYLOAD_BYTES:
             raise ValidationError(_("payload 不能超过 16KB。"))
         return value
+
+
+def _payload_problem(value) -> str:
+    """Why a JSON value cannot be stored as a payload, or "" (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_PAYLOAD_DEPTH:
+            return _("payload 嵌套不能超过 %(depth)d 层。") % {"depth": MAX_PAYLOAD_DEPTH}
+        if isinstance(item, str):
+            if "\x00" in item:
+                # PostgreSQL cannot store NUL in JSON; the sender would retry a failure forever.
+                return _("payload 不能包含 NUL 字符（\\u0000）。")
+        elif isinstance(item, dict):
+            stack.extend((key, depth) for key in item)
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return ""
 
 
 @extend_schema_field(EventItemSerializer(many=True))

@@ -2,10 +2,11 @@
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import generics, serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
 from scrm.customers.models import Tag
@@ -19,6 +20,19 @@ class MaterialCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+    invalid_cursor_message = gettext_lazy("分页游标无效，请从第一页重新获取。")
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        # A cursor is base64 the client can edit: a position that is no time would reach the query.
+        if cursor is not None and cursor.position is not None:
+            try:
+                valid = parse_datetime(cursor.position) is not None
+            except ValueError:  # the shape of a time, but no real one (month 13)
+                valid = False
+            if not valid:
+                raise NotFound(self.invalid_cursor_message)
+        return cursor
 
 
 class CategorySerializer(serializers.ModelSerializer):

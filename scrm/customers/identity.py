@@ -10,7 +10,7 @@ which `customer_merge_undo` can put things back.
 import logging
 
 from django.apps import apps
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, OperationalError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ IdentityTuple = tuple[str, str, str]
 # keep's blank fields take drop's value on merge; the old values are kept for undo.
 _FILLABLE = ["name", "avatar", "gender", "birthday", "phone_hash", "phone_masked", "store_id"]
 _RESOLVE_ATTEMPTS = 3
+DEADLOCK = "40P01"  # PostgreSQL's SQLSTATE for deadlock_detected
 
 
 def _blank_value(field: str, value) -> bool:
@@ -52,6 +53,12 @@ def customer_resolve(*, identities: list[IdentityTuple], defaults: dict) -> Cust
     Missing identities are attached; if they point at several customers those are merged
     into the oldest. Safe against a concurrent resolve of the same new identity.
     """
+    return customer_resolve_or_create(identities=identities, defaults=defaults)[0]
+
+
+def customer_resolve_or_create(*, identities: list[IdentityTuple], defaults: dict) -> tuple[Customer, bool]:
+    """customer_resolve, and whether this very call created the customer (of concurrent calls for the
+    same new person exactly one says so)."""
     wanted: dict[tuple[str, str], str] = {}
     for kind, value, display in identities:
         value = (value or "").strip()
@@ -63,24 +70,29 @@ def customer_resolve(*, identities: list[IdentityTuple], defaults: dict) -> Cust
         try:
             with transaction.atomic():
                 return _resolve_once(wanted, defaults)
-        except IntegrityError:
-            # Another transaction created one of these identities first; look again.
+        except (IntegrityError, OperationalError) as exc:
+            # Another transaction created one of these identities first, or two resolutions of
+            # overlapping identities deadlocked (PostgreSQL picked this one): look again.
+            if isinstance(exc, OperationalError) and getattr(exc.__cause__, "sqlstate", None) != DEADLOCK:
+                raise
             if attempt == _RESOLVE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-def _resolve_once(wanted: dict[tuple[str, str], str], defaults: dict) -> Customer:
+def _resolve_once(wanted: dict[tuple[str, str], str], defaults: dict) -> tuple[Customer, bool]:
     query = Q()
     for kind, value in wanted:
         query |= Q(kind=kind, value=value)
-    found = list(Identity.objects.select_for_update().filter(query).select_related("customer"))
+    # Locked in id order, so resolutions of overlapping identities queue instead of deadlocking.
+    found = list(Identity.objects.select_for_update().filter(query).select_related("customer").order_by("pk"))
     customers: dict[int, Customer] = {}
     for identity in found:
         root = _root(identity.customer)
         customers[root.pk] = root
 
-    if not customers:
+    created = not customers
+    if created:
         keep = Customer.objects.create(**defaults)
     else:
         ordered = sorted(customers.values(), key=lambda c: (c.created_at, c.pk))
@@ -103,7 +115,7 @@ def _resolve_once(wanted: dict[tuple[str, str], str], defaults: dict) -> Custome
     for (kind, value), display in wanted.items():
         if (kind, value) not in known:
             Identity.objects.create(customer=keep, kind=kind, value=value, display=display[:64])
-    return keep
+    return keep, created
 
 
 def _defaults_fields(defaults: dict) -> dict:

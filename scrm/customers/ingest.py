@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scrm.customers.events import Channel, EventKind
-from scrm.customers.identity import IdentityTuple, customer_resolve
-from scrm.customers.models import Customer, Event, FollowRelation, Identity, IdentityKind, Order, OrderLine, OrderStatus
+from scrm.customers.identity import IdentityTuple, customer_resolve, customer_resolve_or_create
+from scrm.customers.models import Customer, Event, FollowRelation, IdentityKind, Order, OrderLine, OrderStatus
 from scrm.customers.services import (
     customer_figures_refresh_later,
     event_record,
@@ -158,12 +158,8 @@ def customer_upsert_from_api(
         defaults["birthday"] = birthday
     if store is not None:
         defaults["store"] = store
-    query = Q()
-    for kind, value, _display in rows:
-        query |= Q(kind=kind, value=value)
-    known_before = Identity.objects.filter(query).exists()
-    customer = customer_resolve(identities=rows, defaults=defaults)
-    return IdentifyResult(customer=customer, created=not known_before)
+    customer, created = customer_resolve_or_create(identities=rows, defaults=defaults)
+    return IdentifyResult(customer=customer, created=created)
 
 
 # --- events -------------------------------------------------------------------------------------
@@ -248,6 +244,11 @@ def event_ingest(
     customer = resolved.get(known_as) if resolved is not None else None
     if customer is None:
         customer = customer_resolve(identities=rows, defaults={"source": channel})
+        if resolved:
+            # This resolution may have merged a customer resolved earlier into another one.
+            earlier = {c.pk for c in resolved.values()}
+            if Customer.objects.filter(pk__in=earlier, merged_into__isnull=False).exists():
+                resolved.clear()
         if resolved is not None:
             resolved[known_as] = customer
     return event_record(
@@ -258,7 +259,8 @@ def event_ingest(
         title=(title or "").strip() or event_default_title(kind=kind, payload=payload),
         dedupe_key=dedupe_key,
         staff=staff,
-        payload={**payload, "source": source, "source_id": source_id},
+        # Under their own keys: the sender's payload may well have a "source" of its own.
+        payload={**payload, "api_source": source, "api_id": source_id},
     )
 
 
@@ -352,8 +354,10 @@ def order_upsert(*, channel: str, order_no: str, identities: dict[str, str], dat
     errors = {}
     if channel not in Channel.values or channel in (Channel.WECOM, Channel.SYSTEM):
         errors["channel"] = _("未知的订单渠道 %(channel)s。") % {"channel": channel}
-    if not order_no or len(order_no) > 64:
+    if not order_no.strip() or len(order_no) > 64:
         errors["order_no"] = _("订单号不能为空，最长 64 个字符。")
+    elif "\x00" in order_no:
+        errors["order_no"] = _("订单号不能包含 NUL 字符。")
     if data.status not in OrderStatus.values:
         errors["status"] = _("未知的订单状态 %(status)s。") % {"status": data.status}
     for name in ("paid_at", "shipped_at", "refunded_at"):
@@ -369,6 +373,13 @@ def order_upsert(*, channel: str, order_no: str, identities: dict[str, str], dat
     refund_amount = _money(refund_amount)
     if refund_amount < 0 or refund_amount > amount:
         errors["refund_amount"] = _("退款金额必须在 0 和实付金额之间。")
+    elif data.status == OrderStatus.REFUNDED and refund_amount != amount:
+        # The figures drop a refunded order whole: its refund must be the whole amount.
+        errors["refund_amount"] = _("全额退款（refunded）时退款金额应等于实付金额；部分退款请用 partially_refunded。")
+    elif data.status == OrderStatus.PARTIALLY_REFUNDED and not 0 < refund_amount < amount:
+        errors["refund_amount"] = _("部分退款（partially_refunded）时退款金额应大于 0 且小于实付金额。")
+    elif refund_amount > 0 and data.status not in (OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED):
+        errors["status"] = _("有退款金额时，状态应为 partially_refunded 或 refunded。")
     line_rows = [line.row() for line in data.lines]
     if any(not 0 <= row[4] < MAX_MONEY for row in line_rows):
         # 单价×数量 can exceed the column (12 digits): PostgreSQL would refuse it with a 500.
@@ -441,6 +452,10 @@ def _order_upsert_once(
             updates["status"] = data.status
         if refund_amount > order.refund_amount:
             updates["refund_amount"] = refund_amount
+        if max(refund_amount, order.refund_amount) > amount:
+            raise ValidationError(
+                {"amount": _("实付金额不能小于已退款金额 ¥%(refund)s。") % {"refund": order.refund_amount}}
+            )
         if store is not None:
             updates["store"] = store
         if staff is not None:

@@ -100,7 +100,7 @@ class Figures:
 # A customer is dormant once they are this many cycles late, or this many days with no cycle known.
 LATE_CYCLES = 2
 NO_CYCLE_DORMANT_DAYS = 180
-LOYAL_ORDERS = 5
+LOYAL_ORDERS = 5  # purchase days, like the repurchase cycle
 
 
 def figures_compute(
@@ -118,8 +118,9 @@ def figures_compute(
     first_at = kept[0][0] if kept else None
     last_at = kept[-1][0] if kept else None
     cycle = None
-    if count >= 2:
-        days = [timezone.localdate(o[0]) for o in kept]
+    # Purchase days, not orders: orders split on the same day (one basket, two shops) are one visit.
+    days = sorted({timezone.localdate(o[0]) for o in kept})
+    if len(days) >= 2:
         gaps = [(b - a).days for a, b in itertools.pairwise(days)]
         cycle = max(1, round(statistics.median(gaps)))
     next_on = timezone.localdate(last_at) + dt.timedelta(days=cycle) if cycle else None
@@ -131,7 +132,7 @@ def figures_compute(
         churn_reason = "已删除好友"
     elif cycle and since is not None and since > LATE_CYCLES * cycle:
         churn_reason = f"超过平均回购周期 {LATE_CYCLES} 倍未购买"
-    elif count == 1 and since is not None and since > NO_CYCLE_DORMANT_DAYS:
+    elif len(days) == 1 and since is not None and since > NO_CYCLE_DORMANT_DAYS:
         churn_reason = f"首单后超过 {NO_CYCLE_DORMANT_DAYS} 天未复购"
 
     if deleted:
@@ -140,9 +141,9 @@ def figures_compute(
         stage = LifecycleStage.PROSPECT
     elif churn_reason:
         stage = LifecycleStage.DORMANT
-    elif count >= LOYAL_ORDERS:
+    elif len(days) >= LOYAL_ORDERS:
         stage = LifecycleStage.LOYAL
-    elif count >= 2:
+    elif len(days) >= 2:
         stage = LifecycleStage.REPEAT
     else:
         stage = LifecycleStage.NEW

@@ -43,6 +43,23 @@ def test_figures_from_orders():
 
 
 @pytest.mark.django_db
+def test_orders_split_on_one_day_are_one_purchase_not_a_one_day_cycle():
+    customer = CustomerFactory()
+    for hour in (10, 11):
+        OrderFactory(customer=customer, paid_at=at(TODAY - dt.timedelta(days=3)).replace(hour=hour))
+    figures = customer_refresh_figures(customer_id=customer.pk, today=TODAY)
+    assert figures.order_count == 2
+    assert figures.repurchase_cycle_days is None
+    assert (figures.lifecycle_stage, figures.churn_risk) == (LifecycleStage.NEW, False)
+
+    OrderFactory(customer=customer, paid_at=at(TODAY - dt.timedelta(days=200)))
+    OrderFactory(customer=customer, paid_at=at(TODAY - dt.timedelta(days=200)).replace(hour=9))
+    figures = customer_refresh_figures(customer_id=customer.pk, today=TODAY)
+    assert figures.repurchase_cycle_days == 197
+    assert figures.lifecycle_stage == LifecycleStage.REPEAT
+
+
+@pytest.mark.django_db
 def test_overdue_customer_is_dormant_with_a_reason():
     customer = CustomerFactory()
     for days_ago in (200, 170, 140):

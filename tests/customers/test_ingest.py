@@ -198,3 +198,31 @@ def test_phone_numbers_nested_in_a_payload_are_masked():
         {"receiver": {"name": "王", "mobile": "13800135678"}, "items": [{"tel": "+86 139 0000 1111"}], "n": 1}
     )
     assert cleaned == {"receiver": {"name": "王", "mobile": "138****5678"}, "items": [{"tel": "139****1111"}], "n": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_identifies_of_one_new_person_say_created_once_and_never_fail():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks and concurrent inserts need PostgreSQL")
+    import threading
+
+    created = []
+    lock = threading.Lock()
+
+    def identify(identities):
+        def work():
+            result = ingest.customer_upsert_from_api(identities=identities)
+            with lock:
+                created.append(result.created)
+
+        return work
+
+    _twice_at_once(identify({"unionid": "oU-new", "mp_openid": "oMP-new"}))
+    assert sorted(created) == [False, True]
+    # Overlapping identity sets resolved at once (A+B, B+C) queue on their row locks, never deadlock.
+    for _ in range(3):
+        _twice_at_once(identify({"unionid": "oU-new", "jd": "jd-x"}))
+        _twice_at_once(identify({"jd": "jd-x", "mp_openid": "oMP-new"}))
+    assert Customer.objects.filter(merged_into__isnull=True).count() == 1

@@ -1,0 +1,132 @@
+"""Bad or inconsistent input found by a review: each is a clear 4xx, never a 500 or wrong data."""
+
+import base64
+import json
+
+import pytest
+
+from scrm.customers.models import Customer, Event, Order
+
+pytestmark = pytest.mark.django_db
+
+EVENTS = "/api/v1/events"
+ORDER = "/api/v1/orders/tmall/TM001"
+
+
+def event(n, **overrides):
+    return {
+        "id": f"ev-{n}",
+        "kind": "mp_visit",
+        "occurred_at": "2026-11-01T20:15:00+08:00",
+        "channel": "mp",
+        "identities": {"mp_openid": "oMP"},
+        **overrides,
+    }
+
+
+def order(**overrides):
+    return {
+        "identities": {"tmall": "tm-buyer"},
+        "paid_at": "2026-11-01T15:30:00+08:00",
+        "amount": "598.00",
+        **overrides,
+    }
+
+
+def errors_of(response, index=0):
+    return response.json()["results"][index]["errors"]
+
+
+def test_a_kind_that_is_not_a_string_is_an_item_error(writer):
+    response = writer.post(EVENTS, {"source": "mp", "events": [event(1, kind=["mp_visit"]), event(2)]})
+    assert response.status_code == 200
+    assert "kind" in errors_of(response)
+    assert Event.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        ({"note": "a\x00b"}, "NUL"),
+        ({"a\x00": 1}, "NUL"),
+        ({"deep": json.loads("[" * 40 + "]" * 40)}, "嵌套"),
+    ],
+)
+def test_payloads_that_cannot_be_stored_are_refused_with_the_reason(writer, payload, message):
+    response = writer.post(EVENTS, {"source": "mp", "events": [event(1, payload=payload)]})
+    assert response.status_code == 400
+    assert message in str(errors_of(response)["payload"])
+    assert not Event.objects.exists()
+
+
+def test_the_senders_own_source_key_is_kept(writer):
+    writer.post(EVENTS, {"source": "mp", "events": [event(1, payload={"source": "朋友圈广告"})]})
+    payload = Event.objects.get().payload
+    assert payload["source"] == "朋友圈广告"
+    assert (payload["api_source"], payload["api_id"]) == ("mp", "ev-1")
+
+
+def test_broken_or_absurdly_nested_json_is_a_400_in_chinese(client, write_key):
+    headers = {"HTTP_AUTHORIZATION": f"Api-Key {write_key[1]}"}
+    broken = client.post(EVENTS, data="{'source': 1}", content_type="application/json", **headers)
+    assert broken.status_code == 400 and "不是合法的 JSON" in broken.json()["detail"]
+    nested = client.post(EVENTS, data="[" * 5000 + "]" * 5000, content_type="application/json", **headers)
+    assert nested.status_code == 400 and "嵌套" in nested.json()["detail"]
+
+
+def test_a_customer_merged_away_inside_a_batch_gets_no_more_events(writer):
+    writer.post(EVENTS, {"source": "jd", "events": [event(0, channel="jd", identities={"jd": "JD-A"})]})
+    batch = [
+        event(1, identities={"mp_openid": "NEW"}),
+        event(2, identities={"mp_openid": "NEW", "jd": "JD-A"}),  # proves NEW is the JD customer: a merge
+        event(3, identities={"mp_openid": "NEW"}),
+    ]
+    results = writer.post(EVENTS, {"source": "mp", "events": batch}).json()["results"]
+
+    survivor = Customer.objects.get(merged_into__isnull=True)
+    assert {r["customer_id"] for r in results[1:]} == {survivor.pk}
+    assert set(Event.objects.values_list("customer_id", flat=True)) == {survivor.pk}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (order(status="refunded", refund_amount="1.00"), "refund_amount"),
+        (order(status="partially_refunded", refund_amount="0.00"), "refund_amount"),
+        (order(status="partially_refunded", refund_amount="598.00"), "refund_amount"),
+        (order(status="paid", refund_amount="100.00"), "status"),
+    ],
+)
+def test_status_and_refund_must_agree(writer, body, field):
+    response = writer.put(ORDER, body)
+    assert response.status_code == 400 and field in response.json()
+    assert not Order.objects.exists()
+
+
+def test_a_full_refund_without_an_amount_refunds_everything(writer):
+    response = writer.put(ORDER, order(status="refunded"))
+    assert response.status_code == 201 and response.json()["order"]["refund_amount"] == "598.00"
+
+
+def test_an_update_cannot_leave_the_refund_above_the_amount(writer):
+    assert writer.put(ORDER, order(status="partially_refunded", refund_amount="100.00")).status_code == 201
+    response = writer.put(ORDER, order(amount="50.00", status="partially_refunded", refund_amount="10.00"))
+    assert response.status_code == 400 and "已退款金额" in response.json()["amount"][0]
+    stored = Order.objects.get()
+    assert (stored.amount, stored.refund_amount) == (598, 100)
+
+
+@pytest.mark.parametrize("order_no", ["A%00B", "%20"])
+def test_order_numbers_with_nul_or_only_spaces_are_refused(writer, order_no):
+    response = writer.put(f"/api/v1/orders/tmall/{order_no}", order())
+    assert response.status_code == 400 and "order_no" in response.json()
+
+
+def test_materials_are_readable_with_a_read_key(reader):
+    assert reader.get("/api/v1/materials/").status_code == 200
+
+
+def test_a_tampered_materials_cursor_is_a_404_not_a_500(reader):
+    cursor = base64.b64encode(b"p=notadate&r=0").decode()
+    response = reader.get(f"/api/v1/materials/?cursor={cursor}")
+    assert response.status_code == 404 and "游标" in response.json()["detail"]
