@@ -73,12 +73,18 @@ def identity_mask(value: str) -> str:
 
 
 def customers_visible_to(*, staff: Staff):
-    """Customers this staff member may open in the sidebar (guides: ever served; managers: store)."""
+    """Customers this staff member may open in the sidebar (managers: their store's).
+
+    Guides: the customers they serve, and those whose relation ended in WeCom (the chat is still there,
+    the portrait says the relation ended) — but not those they handed over to another guide.
+    """
     customers = Customer.objects.filter(merged_into__isnull=True)
     if staff.role == Staff.Role.ADMIN:
         return customers
     if staff.role == Staff.Role.GUIDE:
-        served = FollowRelation.objects.filter(customer=OuterRef("pk"), staff=staff)
+        served = FollowRelation.objects.filter(customer=OuterRef("pk"), staff=staff).exclude(
+            ended_by=FollowRelation.EndedBy.TRANSFER
+        )
         return customers.filter(Exists(served))
     if staff.role == Staff.Role.MANAGER and staff.store_id:
         served_by_store = FollowRelation.objects.filter(customer=OuterRef("pk"), staff__store_id=staff.store_id)
