@@ -196,6 +196,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["scrm.api.auth.ApiKeyScope"],
     "DEFAULT_PARSER_CLASSES": ["scrm.api.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "scrm.api.exceptions.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
 }

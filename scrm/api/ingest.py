@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from scrm.api import selectors
 from scrm.api.auth import AUTHENTICATION_CLASSES, PERMISSION_CLASSES
+from scrm.api.exceptions import messages_in_chinese
 from scrm.customers import ingest
 from scrm.customers.events import Channel, EventKind
 from scrm.customers.models import Customer, Gender, Identity, Order, OrderStatus
@@ -301,7 +302,7 @@ def _event_items(source: str, raws: list) -> list[dict]:
         try:
             valid.append((result, checker.run_validation(raw)))
         except ValidationError as exc:
-            result.update(status="error", errors=exc.detail)
+            result.update(status="error", errors=messages_in_chinese(exc.detail))
     known = ingest.events_known(source=source, source_ids=[data["id"] for _result, data in valid])
     todo = []
     for result, data in valid:

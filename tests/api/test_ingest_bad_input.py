@@ -4,6 +4,7 @@ import base64
 import json
 
 import pytest
+from django.test import Client
 
 from scrm.customers.models import Customer, Event, Order
 
@@ -130,3 +131,16 @@ def test_a_tampered_materials_cursor_is_a_404_not_a_500(reader):
     cursor = base64.b64encode(b"p=notadate&r=0").decode()
     response = reader.get(f"/api/v1/materials/?cursor={cursor}")
     assert response.status_code == 404 and "游标" in response.json()["detail"]
+
+
+def test_messages_drf_leaves_in_english_are_chinese(writer, reader, admin_staff):
+    empty = writer.post(EVENTS, "null")
+    assert empty.status_code == 400 and "请求体为空" in str(empty.json())
+    missing = reader.get("/api/v1/materials/999999/")
+    assert missing.status_code == 404 and missing.json()["detail"] == "未找到。"
+    nul = writer.post(EVENTS, {"source": "mp", "events": [event(1, id="a\x00b")]})
+    assert "NUL" in str(errors_of(nul)["id"])
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(admin_staff.user)
+    csrf = strict.post(EVENTS, data="{}", content_type="application/json")
+    assert csrf.status_code == 403 and "CSRF 校验失败" in csrf.json()["detail"]
