@@ -5,10 +5,13 @@ Every write is idempotent, so clients may retry any request after a timeout.
 """
 
 import dataclasses
+import datetime as dt
 import json
 import logging
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -50,7 +53,10 @@ def _drf_error(exc: DjangoValidationError) -> ValidationError:
 class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with an explicit offset; a naive time would be silently read as Beijing time."""
 
-    default_error_messages = {"naive": gettext_lazy("时间必须带时区，例如 2026-11-01T08:00:00+08:00。")}
+    default_error_messages = {
+        "naive": gettext_lazy("时间必须带时区，例如 2026-11-01T08:00:00+08:00。"),
+        "range": gettext_lazy("时间应在 2000 年之后，且不晚于现在起 1 天。"),
+    }
 
     def to_internal_value(self, value):
         if isinstance(value, str):
@@ -60,7 +66,11 @@ class AwareDateTimeField(serializers.DateTimeField):
                 parsed = None
             if parsed is not None and parsed.tzinfo is None:
                 self.fail("naive")
-        return super().to_internal_value(value)
+        value = super().to_internal_value(value)
+        # A typo'd year would skew the figures (a 2099 order is forever the last purchase).
+        if value.year < 2000 or value > timezone.now() + dt.timedelta(days=1):
+            self.fail("range")
+        return value
 
 
 class IdentitiesSerializer(serializers.Serializer):
@@ -407,7 +417,9 @@ class OrderSerializer(serializers.Serializer):
         require_one=False, required=False, help_text="买家的身份标识；新订单必填，更新时可省略"
     )
     paid_at = AwareDateTimeField()
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, help_text="实付金额")
+    amount = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, max_value=Decimal("99999999.99"), help_text="实付金额（元）"
+    )
     status = serializers.ChoiceField(choices=OrderStatus.choices, default=OrderStatus.PAID)
     refund_amount = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, required=False, help_text="累计退款金额；全额退款时可省略"

@@ -144,3 +144,14 @@ def test_messages_drf_leaves_in_english_are_chinese(writer, reader, admin_staff)
     strict.force_login(admin_staff.user)
     csrf = strict.post(EVENTS, data="{}", content_type="application/json")
     assert csrf.status_code == 403 and "CSRF 校验失败" in csrf.json()["detail"]
+
+
+@pytest.mark.parametrize("paid_at", ["2099-01-01T10:00:00+08:00", "1900-01-01T10:00:00+08:00"])
+def test_dates_far_outside_the_brands_life_are_refused(writer, paid_at):
+    response = writer.put(ORDER, order(paid_at=paid_at))
+    assert response.status_code == 400 and "2000" in response.json()["paid_at"][0]
+
+
+def test_an_absurd_amount_is_refused(writer):
+    response = writer.put(ORDER, order(amount="9999999999.99"))
+    assert response.status_code == 400 and "amount" in response.json()
