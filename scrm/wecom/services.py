@@ -246,7 +246,12 @@ def callback_accept(*, msg_signature: str, timestamp: str, nonce: str, body: byt
             with transaction.atomic():
                 CallbackNonce.objects.create(msg_signature=msg_signature, nonce=nonce)
         except IntegrityError:
-            raise CallbackRejected(_("重复的请求")) from None
+            # The very same signed request again: WeCom retrying one we answered too slowly, or a
+            # replay. Either way the message is stored already; say so rather than fail WeCom's retry.
+            stored = CallbackInbox.objects.filter(key=inbox_key(flat)).first()
+            if stored is None:
+                raise CallbackRejected(_("重复的请求")) from None
+            return stored, False
         row, created = CallbackInbox.objects.get_or_create(
             key=inbox_key(flat),
             defaults={
