@@ -6,9 +6,10 @@ payload, calls sidebarSDK.send, then reports the outcome to `material_send_repor
 """
 
 import json
+from functools import wraps
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -116,8 +117,23 @@ def _error(message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
+def _json_not_found(view):
+    """materials.js reads {"error"} from these endpoints: a 404 must be JSON too, never the HTML page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Http404 as exc:
+            message = str(exc) if exc.args and isinstance(exc.args[0], str) else ""
+            return _error(message or _("客户不存在或无权查看"), status=404)
+
+    return wrapper
+
+
 @require_POST
 @staff_required
+@_json_not_found
 def material_prepare(request: HttpRequest, external_userid: str, material_id: int) -> JsonResponse:
     """The sendChatMessage payload for one tap, with the request_id to report its outcome under."""
     customer = _customer_or_404(request, external_userid)
@@ -150,6 +166,7 @@ def _report_fields(request: HttpRequest) -> dict | None:
 
 @require_POST
 @staff_required
+@_json_not_found
 def material_send_report(request: HttpRequest, external_userid: str, request_id: str) -> JsonResponse:
     """How a tap ended (sent / failed / cancelled, with WeCom's errMsg); recorded once per request_id."""
     customer = _customer_or_404(request, external_userid)
@@ -171,6 +188,8 @@ def material_send_report(request: HttpRequest, external_userid: str, request_id:
         {
             "status": send.status,
             "message": sending.send_outcome_message(send),
+            # WeCom's own words, shown small under the explanation for whoever has to look into it.
+            "detail": sending.send_outcome_detail(send),
             "retry": outcome.retry,
             "copy": send.status != send.Status.SENT and send.material.kind == Material.Kind.TEXT,
         }
@@ -179,11 +198,12 @@ def material_send_report(request: HttpRequest, external_userid: str, request_id:
 
 @require_POST
 @staff_required
+@_json_not_found
 def material_favourite(request: HttpRequest, external_userid: str, material_id: int) -> HttpResponse:
     _customer_or_404(request, external_userid)
     material = Material.objects.filter(pk=material_id).first()
     if material is None:
-        return HttpResponse(_("素材不存在或已被删除。"), status=404)
+        return _error(_("素材不存在或已被删除。"), status=404)
     on = request.POST.get("on") == "1"
     sending.material_favourite_set(staff=request.staff, material=material, on=on)
     if request.htmx:

@@ -64,9 +64,13 @@ class Period:
 
     @property
     def previous(self) -> "Period":
-        """The period of equal length that ends the day before this one starts."""
-        last = self.first - dt.timedelta(days=1)
-        return Period(last - dt.timedelta(days=self.days - 1), last)
+        """The period of equal length that ends the day before this one starts.
+
+        Computed on ordinals and clamped at date.min, so no input can raise OverflowError.
+        """
+        last = max(self.first.toordinal() - 1, 1)
+        first = max(last - (self.days - 1), 1)
+        return Period(dt.date.fromordinal(first), dt.date.fromordinal(last))
 
     def each_day(self) -> list[dt.date]:
         return [self.first + dt.timedelta(days=i) for i in range(self.days)]

@@ -68,9 +68,42 @@ FILE_ACCEPT = {
 }
 
 
+# Longer scripts cannot go out as one WeCom text message, so refuse them when they are written.
+CONTENT_MAX_CHARS = 2000
+
+
+class GroupedTagLabels:
+    """Tag choices read 「组名 · 标签名」, grouped by tag group in WeCom's order."""
+
+    def label_from_instance(self, obj):
+        return f"{obj.group.name} · {obj.name}"
+
+
+def tag_choices():
+    return (
+        Tag.objects.filter(deleted=False).select_related("group").order_by("-group__order", "group_id", "-order", "id")
+    )
+
+
+class TagMultipleChoiceField(GroupedTagLabels, forms.ModelMultipleChoiceField):
+    pass
+
+
+class TagChoiceField(GroupedTagLabels, forms.ModelChoiceField):
+    pass
+
+
 class MaterialForm(forms.Form):
     title = forms.CharField(label=_("标题"), max_length=100)
-    content = forms.CharField(label=_("话术内容"), widget=forms.Textarea(attrs={"rows": 6}), required=False)
+    content = forms.CharField(
+        label=_("话术内容"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        max_length=CONTENT_MAX_CHARS,
+        error_messages={
+            "max_length": _("内容最多 %(limit_value)d 字（企业微信单条消息的上限），当前 %(show_value)d 字。")
+        },
+    )
     file = forms.FileField(label=_("文件"), required=False)
     link_url = forms.URLField(label=_("链接地址"), max_length=500, required=False, assume_scheme="https")
     cover = forms.FileField(
@@ -87,9 +120,9 @@ class MaterialForm(forms.Form):
     keywords = forms.CharField(
         label=_("关键词"), max_length=200, required=False, help_text=_("用空格分隔，便于导购搜索")
     )
-    audience_tags = forms.ModelMultipleChoiceField(
+    audience_tags = TagMultipleChoiceField(
         label=_("适用客户标签"),
-        queryset=Tag.objects.filter(deleted=False).select_related("group"),
+        queryset=tag_choices(),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
     )
@@ -178,9 +211,9 @@ class MaterialFilterForm(forms.Form):
         ],
         required=False,
     )
-    tag = forms.ModelChoiceField(
+    tag = TagChoiceField(
         label=_("适用标签"),
-        queryset=Tag.objects.filter(deleted=False).select_related("group"),
+        queryset=tag_choices(),
         required=False,
         empty_label=_("全部标签"),
     )

@@ -42,6 +42,8 @@ from scrm.org.auth import store_in_reach
 from scrm.org.models import Staff, Store
 
 GUIDES_PER_PAGE = 50
+# Figures exist from the brand's launch on; anything earlier or far ahead is a typo.
+EARLIEST_DAY = dt.date(2000, 1, 1)
 FIGURE_CHOICES = [(f.key, f.label) for f in FIGURES]
 
 
@@ -80,6 +82,12 @@ class PeriodForm(forms.Form):
             return data
         if not first or not last:
             raise forms.ValidationError(_("自定义时间段需要同时填写开始日期和结束日期"))
+        latest = _one_year_after(self.today)
+        for day in (first, last):
+            if day < EARLIEST_DAY:
+                raise forms.ValidationError(_("日期不能早于 %(day)s") % {"day": EARLIEST_DAY.isoformat()})
+            if day > latest:
+                raise forms.ValidationError(_("日期不能晚于 %(day)s") % {"day": latest.isoformat()})
         if first > last:
             raise forms.ValidationError(_("开始日期不能晚于结束日期"))
         if last > self.today:
@@ -88,6 +96,13 @@ class PeriodForm(forms.Form):
             raise forms.ValidationError(_("时间段最长 %(days)s 天") % {"days": MAX_RANGE_DAYS})
         data["period"] = period_for(preset=preset, today=self.today, first=first, last=last)
         return data
+
+
+def _one_year_after(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day + dt.timedelta(days=365)
 
 
 # --- formatting --------------------------------------------------------------------------------
@@ -227,11 +242,27 @@ def _today() -> dt.date:
     return local_day(timezone.now())
 
 
+def _presets(request) -> list[tuple[str, str, str]]:
+    return [
+        (key, label, _query(request, preset=key, page="", **{"from": "", "to": ""}))
+        for key, label in PRESETS.items()
+        if key != "custom"
+    ]
+
+
 def _parse(request) -> tuple[PeriodForm, HttpResponse | None]:
     form = PeriodForm(request.GET, today=_today())
     if form.is_valid():
         return form, None
-    response = render(request, "console/performance_error.html", {"form": form}, status=400)
+    # Keep the date form on the page so the manager can correct the range in place.
+    context = {
+        "form": form,
+        "presets": _presets(request),
+        "raw_from": request.GET.get("from", ""),
+        "raw_to": request.GET.get("to", ""),
+        "sort": request.GET.get("sort", "") if request.GET.get("sort") in FIGURES_BY_KEY else "",
+    }
+    response = render(request, "console/performance_error.html", context, status=400)
     return form, response
 
 

@@ -40,7 +40,8 @@ ERRCODE_REASONS = {
     40096: gettext_lazy("客户 ID 无效"),
     40003: gettext_lazy("企业微信成员不存在"),
     40098: gettext_lazy("接替导购不能是原导购"),
-    40099: gettext_lazy("原导购的在职状态与转接类型不符"),
+    # Mostly a guide marked departed here but still employed in WeCom; say what fixes it.
+    40099: gettext_lazy("原导购在企业微信中仍在职：请先在企业微信管理后台办理离职，再点“重试失败项”"),
     60011: gettext_lazy("应用没有该成员或客户的权限"),
     84074: gettext_lazy("接替导购没有客户联系权限"),
     84076: gettext_lazy("接替导购的客户数已达上限"),
@@ -55,9 +56,15 @@ FAIL_REASONS = {
 RESULT_FAILS = {RESULT_REFUSED: FAIL_REASONS["customer_refused"], RESULT_LIMIT: FAIL_REASONS["customer_limit_exceed"]}
 
 
-def errcode_reason(errcode: int | None, errmsg: str = "") -> str:
+# 40099 from an in-service transfer: the guide has left in WeCom but is still in service here.
+IN_SERVICE_40099 = gettext_lazy("原导购已在企业微信中离职：请先在此处“标记离职”，再点“重试失败项”（将改走离职继承）")
+
+
+def errcode_reason(errcode: int | None, errmsg: str = "", *, resigned: bool = True) -> str:
     if errcode is None:
         return errmsg
+    if errcode == 40099 and not resigned:
+        return str(IN_SERVICE_40099)
     return str(ERRCODE_REASONS.get(errcode) or errmsg or _("企业微信错误 %(code)s") % {"code": errcode})
 
 
@@ -226,7 +233,10 @@ def _send_chunk(batch: HandoverBatch, chunk: list[HandoverItem], *, resigned: bo
         with transaction.atomic():
             for item in chunk:
                 _settle_failed(
-                    item, state=State.FAILED, errcode=exc.errcode, reason=errcode_reason(exc.errcode, exc.errmsg)
+                    item,
+                    state=State.FAILED,
+                    errcode=exc.errcode,
+                    reason=errcode_reason(exc.errcode, exc.errmsg, resigned=resigned),
                 )
         return
     codes = {c.get("external_userid"): int(c.get("errcode") or 0) for c in answer}
@@ -240,7 +250,7 @@ def _send_chunk(batch: HandoverBatch, chunk: list[HandoverItem], *, resigned: bo
             code = codes.get(item.external_userid)
             if code == 0:
                 continue
-            reason = errcode_reason(code) if code is not None else _("企业微信未返回该客户的结果")
+            reason = errcode_reason(code, resigned=resigned) if code is not None else _("企业微信未返回该客户的结果")
             _settle_failed(item, state=State.FAILED, errcode=code, reason=reason)
 
 

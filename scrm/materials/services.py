@@ -85,6 +85,9 @@ def placeholder_values(*, customer: Customer, staff: Staff | None) -> dict[str, 
         else:
             rows = list(staff_remark(staff=staff, customer=customer))
             remark = rows[0]["remark"] if rows else ""
+    # A remark often carries the guide's private note after a separator ("王女士-干皮", "李姐（VIP）"):
+    # only the name before the first separator may reach the customer.
+    salutation = re.split(r"[-－—_/|(（\[【\s]", (remark or "").strip(), maxsplit=1)[0].strip()
     if staff is not None and staff.store_id and staff.store_id != customer.store_id:
         store = staff.store
     else:
@@ -92,7 +95,7 @@ def placeholder_values(*, customer: Customer, staff: Staff | None) -> dict[str, 
         store = customer.store
     today = timezone.localdate()
     values = {
-        "客户称呼": remark or customer.name or _("您"),
+        "客户称呼": salutation or customer.name or _("您"),
         "客户昵称": customer.name or _("您"),
         "导购姓名": staff.name if staff is not None else "",
         "门店": store.name if store else "",

@@ -37,15 +37,29 @@
     if (!resp.ok) {
       var err = new Error(data.error || messages().msgNetwork || "HTTP " + resp.status);
       err.fromServer = Boolean(data.error);
+      if (resp.status === 401) restartShell();
       throw err;
     }
     return data;
   }
 
-  function setStatus(card, text, kind) {
+  /* The session expired: reload the shell page, which signs in again and reopens this customer. */
+  function restartShell() {
+    var shell = messages().shellUrl;
+    if (shell) setTimeout(function () { window.location.assign(shell); }, 1500);
+  }
+
+  /* `detail` (WeCom's raw errMsg) goes small and muted under the Chinese explanation. */
+  function setStatus(card, text, kind, detail) {
     var status = card.querySelector("[data-role=status]");
     if (!status) return;
     status.textContent = text || "";
+    if (text && detail) {
+      var small = document.createElement("small");
+      small.className = "muted mat-status-detail";
+      small.textContent = detail;
+      status.appendChild(small);
+    }
     status.hidden = !text;
     status.className = "mat-status" + (kind ? " " + kind : "");
   }
@@ -116,7 +130,7 @@
     }
     var answer = await report(prep.report_url, outcome);
     if (answer.retry && !retried) return sendOnce(card, url, true);
-    setStatus(card, answer.message, answer.status === "sent" ? "ok" : "error");
+    setStatus(card, answer.message, answer.status === "sent" ? "ok" : "error", answer.detail);
     showCopy(card, Boolean(answer.copy));
   }
 
@@ -190,6 +204,20 @@
       ev.preventDefault();
       copy(copyButton);
     }
+  });
+
+  // The star is an htmx form: an error answer (JSON {"error"}) is not swapped, so show it on the card.
+  document.addEventListener("htmx:responseError", function (ev) {
+    var form = ev.detail.elt && ev.detail.elt.closest && ev.detail.elt.closest(".mat-fav");
+    var card = form && form.closest(".mat");
+    if (!card) return;
+    var message = "";
+    try {
+      message = JSON.parse(ev.detail.xhr.responseText).error || "";
+    } catch (e) {
+      message = "";
+    }
+    setStatus(card, message || messages().msgNetwork, "error");
   });
 
   document.addEventListener("keydown", function (ev) {

@@ -314,3 +314,35 @@ def test_list_query_count_does_not_grow_with_batches(manager_client, team):
     for relation in team["relations"][1:]:
         make_batch(team, [relation])
     assert count() == one
+
+
+# --- WeCom departure note, preview URL, row layout ----------------------------------------------
+
+
+def test_departed_guides_form_says_to_leave_wecom_first(manager_client, team):
+    note = "请先在企业微信管理后台将该成员办理离职，再进行离职继承"
+    assert note not in manager_client.get(new_url(team["old"])).content.decode()  # in-service transfer
+    response = manager_client.post(reverse("console:handover_depart", args=[team["old"].pk]), follow=True)
+    assert note in response.content.decode()
+
+
+def test_mark_departed_confirmation_says_to_leave_wecom_first(manager_client, team):
+    body = manager_client.get(reverse("console:handover")).content.decode()
+    confirm = body.split('onsubmit="return confirm(', 1)[1]
+    assert "请先在企业微信管理后台将该成员办理离职，再进行离职继承" in confirm.split(")", 1)[0]
+
+
+def test_preview_request_carries_only_the_choices(manager_client, team):
+    body = manager_client.get(new_url(team["old"])).content.decode()
+    form_tag = body.split('id="handover-form"', 1)[1].split(">", 1)[0]
+    assert "hx-get" not in form_tag  # a form would put every field, the CSRF token too, in the URL
+    choices = body.split('id="handover-choices"', 1)[1].split('<p class="ho-preview"', 1)[0]
+    assert 'hx-get="' in choices and 'hx-include="this"' in choices
+    assert 'name="mode"' in choices and 'name="takeovers"' in choices
+    assert "csrfmiddlewaretoken" not in choices and 'name="request_key"' not in choices
+
+
+def test_row_actions_are_wrapped_not_a_flex_cell(manager_client, team):
+    body = manager_client.get(reverse("console:handover")).content.decode()
+    assert '<td class="actions">' not in body
+    assert '<td><div class="actions">' in body

@@ -370,25 +370,26 @@ def test_categories_move_with_their_children_but_never_under_themselves(content_
     drops = MaterialCategoryFactory(name="安瓶", parent=serum)
     page = content_client.get(reverse("console:material_categories")).content.decode()
     assert "移动分类" in page
+    assert page.count('id="id_parent"') == 1 and 'id="id_move-parent"' in page  # labels point at one field each
 
     loop = content_client.post(
-        reverse("console:material_category_move"), {"category": skin.pk, "parent": drops.pk}, follow=True
+        reverse("console:material_category_move"), {"move-category": skin.pk, "move-parent": drops.pk}, follow=True
     )
     assert "不能把分类移动到它自己或它的子分类下面" in loop.content.decode()
     skin.refresh_from_db()
     assert skin.parent is None
 
     moved = content_client.post(
-        reverse("console:material_category_move"), {"category": serum.pk, "parent": ""}, follow=True
+        reverse("console:material_category_move"), {"move-category": serum.pk, "move-parent": ""}, follow=True
     )
     assert "分类已移动" in moved.content.decode()
     serum.refresh_from_db()
     drops.refresh_from_db()
     assert serum.parent is None and drops.parent == serum
 
-    missing = content_client.post(reverse("console:material_category_move"), {"parent": skin.pk}, follow=True)
+    missing = content_client.post(reverse("console:material_category_move"), {"move-parent": skin.pk}, follow=True)
     assert missing.status_code == 200 and "请选择要移动的分类" in missing.content.decode()
-    gone = content_client.post(reverse("console:material_category_move"), {"category": 999999}, follow=True)
+    gone = content_client.post(reverse("console:material_category_move"), {"move-category": 999999}, follow=True)
     assert "这个分类已不存在" in gone.content.decode()
 
 

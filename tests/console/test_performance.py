@@ -171,7 +171,9 @@ def test_csv_exports_have_bom_and_chinese_headers(client):
         ({"from": "2026-03-01"}, "同时填写开始日期和结束日期"),
         ({"from": "2026-13-01", "to": "2026-03-01"}, "开始日期"),
         ({"from": "2020-01-01", "to": "2026-03-01"}, "时间段最长"),
-        ({"from": "2026-03-01", "to": "2099-01-01"}, "结束日期不能晚于今天"),
+        ({"from": "2026-03-01", "to": "2099-01-01"}, "日期不能晚于"),
+        ({"from": "0001-01-01", "to": "0001-01-05"}, "日期不能早于 2000-01-01"),
+        ({"from": "1999-12-31", "to": "2000-01-02"}, "日期不能早于 2000-01-01"),
         ({"sort": "drop table"}, "排序"),
         ({"page": "0"}, "页码"),
     ],
@@ -180,6 +182,38 @@ def test_bad_query_is_a_400_with_a_chinese_message(client, params, message):
     response = admin_client(client).get(URL, params)
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+def test_tomorrow_is_refused_as_after_today(client):
+    tomorrow = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+    response = admin_client(client).get(URL, {"from": "2026-03-01", "to": tomorrow})
+    assert response.status_code == 400
+    assert "结束日期不能晚于今天" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "params", [{"from": "0001-01-01", "to": "0001-01-05"}, {"from": "2026-03-05", "to": "2026-03-01"}]
+)
+def test_bad_range_keeps_the_date_form_to_fix_it(client, params):
+    guide = StaffFactory(role=Staff.Role.GUIDE)
+    c = admin_client(client)
+    for url in (URL, reverse("console:performance_guide", args=[guide.pk])):
+        response = c.get(url, params)
+        html = response.content.decode()
+        assert response.status_code == 400  # not a 500
+        assert 'name="from"' in html and f'value="{params["from"]}"' in html
+        assert 'name="to"' in html and f'value="{params["to"]}"' in html
+        assert "近7天" in html  # preset chips stay too
+
+
+def test_previous_period_never_overflows():
+    from scrm.analytics.selectors import Period
+
+    first = Period(dt.date.min, dt.date.min + dt.timedelta(days=4))
+    assert first.previous.first == dt.date.min
+    assert Period(dt.date(2026, 3, 1), dt.date(2026, 3, 5)).previous == Period(
+        dt.date(2026, 2, 24), dt.date(2026, 2, 28)
+    )
 
 
 def test_trend_figure_switch_returns_the_chart_fragment_for_htmx(client):

@@ -120,7 +120,23 @@ def test_permanent_error_of_a_whole_call_fails_its_items(shop):
 
     assert states(batch) == {State.FAILED: 2}
     assert set(batch.items.values_list("errcode", flat=True)) == {40099}
-    assert set(batch.items.values_list("reason", flat=True)) == {"原导购的在职状态与转接类型不符"}
+    # The manager learns what to do: mark the guide departed, then retry (through the resigned API).
+    assert {r[:12] for r in batch.items.values_list("reason", flat=True)} == {"原导购已在企业微信中离职"}
+
+
+def test_guide_departed_here_but_not_in_wecom_fails_with_what_to_do(shop):
+    relations = shop.customers(2)
+    # 标记离职 in the console only; the member is still employed in WeCom.
+    shop.old = services.staff_mark_departed(staff=shop.old, by=shop.manager)
+
+    batch = create(shop, relations, [shop.bob])
+
+    assert batch.kind == HandoverBatch.Kind.RESIGNED
+    assert set(batch.items.values_list("errcode", flat=True)) == {40099}
+    # The reason tells the manager what to do about it, not just what went wrong.
+    assert set(batch.items.values_list("reason", flat=True)) == {
+        "原导购在企业微信中仍在职：请先在企业微信管理后台办理离职，再点“重试失败项”"
+    }
 
 
 def test_refusal_seen_by_polling_then_the_callback_adds_no_second_event(shop, post_callback):

@@ -159,7 +159,11 @@ def test_a_sent_report_is_recorded_counted_and_on_the_timeline_once(guide, wang)
 @pytest.mark.parametrize(
     ("status", "error", "message"),
     [
-        ("failed", "sendChatMessage:fail invalid media_id", "发送失败：sendChatMessage:fail invalid media_id"),
+        (
+            "failed",
+            "sendChatMessage:fail invalid media_id",
+            "素材在企业微信已失效，请再点一次发送；仍失败请联系内容运营重新上传。",
+        ),
         ("cancelled", "sendChatMessage:cancel", "已取消"),
     ],
 )
@@ -270,7 +274,8 @@ def test_recommendations_rank_by_tags_and_stage_then_popularity(guide, wang):
 
     page = guide_selectors.material_page(staff=guide, customer=wang, section="rec")
 
-    assert _titles(page) == ["标签加阶段", "两个标签", "仅阶段", "热门通用", "别的阶段", "别的标签", "冷门通用"]
+    # 别的阶段 is for prospects only: after everything that fits a repeat customer, however popular.
+    assert _titles(page) == ["标签加阶段", "两个标签", "仅阶段", "热门通用", "别的标签", "冷门通用", "别的阶段"]
     reasons = {c.material.title: c.reasons for c in page.cards}
     assert reasons["两个标签"] == ["干皮", "敏感肌"]
     assert reasons["标签加阶段"] == ["干皮", "复购客"]
@@ -332,12 +337,14 @@ def test_pages_follow_each_other(guide, wang):
 
 
 def _expected_ranking(customer, materials, tag_ids):
-    """The documented order, worked out by hand: audience tags + stage, then sends, then the newer id."""
+    """The documented order, worked out by hand: materials made only for other stages last; then
+    audience tags + stage, then sends, then the newer id."""
 
     def key(material):
         tags = sum(1 for tag in material.audience_tags.all() if tag.pk in tag_ids)
+        fits = not material.audience_stages or customer.lifecycle_stage in material.audience_stages
         stage = 1 if customer.lifecycle_stage in material.audience_stages else 0
-        return (tags + stage, material.send_count, material.pk)
+        return (fits, tags + stage, material.send_count, material.pk)
 
     return [m.title for m in sorted(materials, key=key, reverse=True)]
 

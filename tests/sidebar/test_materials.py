@@ -266,7 +266,7 @@ def test_prepare_then_sent_report_records_once_and_adds_a_timeline_event(guide_c
     first = _report(guide_client, data, status="sent", errMsg="")
     again = _report(guide_client, data, status="sent", errMsg="")
     assert first.status_code == again.status_code == 200
-    assert first.json() == {"status": "sent", "message": "已发送", "retry": False, "copy": False}
+    assert first.json() == {"status": "sent", "message": "已发送", "detail": "", "retry": False, "copy": False}
     assert MaterialSend.objects.filter(staff=guide, status="sent").count() == 1
     assert Event.objects.filter(kind=EventKind.MATERIAL_SENT).count() == 1
     material.refresh_from_db()
@@ -282,7 +282,8 @@ def test_failed_text_send_explains_why_and_offers_copy(guide_client, ext):
 
     assert answer == {
         "status": "failed",
-        "message": "发送失败：sendChatMessage:fail no permission",
+        "message": "企业微信没有授权发送，请联系管理员检查应用权限。",
+        "detail": "sendChatMessage:fail no permission",
         "retry": False,
         "copy": True,
     }

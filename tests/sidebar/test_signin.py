@@ -225,14 +225,67 @@ def test_signed_in_guide_skips_oauth(guide_client):
     assert response["Location"] == HOME
 
 
-def test_htmx_request_with_expired_session_gets_hx_redirect(client, relation):
+def test_htmx_request_with_expired_session_reloads_the_shell(client, relation):
+    """The whole iframe goes back through sign-in to /sidebar/, the only page that loads the JS-SDK."""
     portrait = reverse("sidebar:portrait", kwargs={"external_userid": relation.external_userid})
 
-    response = client.get(portrait, headers={"HX-Request": "true"})
+    response = client.get(portrait, headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/sidebar/"})
 
     assert response.status_code == 204
-    assert response["HX-Redirect"].startswith(f"{reverse('sidebar:login')}?next=")
-    assert urlencode({"next": portrait}) in response["HX-Redirect"]
+    assert response["HX-Redirect"] == f"{reverse('sidebar:login')}?{urlencode({'next': HOME})}"
+
+
+@pytest.mark.parametrize("name", ["sidebar:tag_add", "sidebar:note_add"])
+def test_expired_session_on_an_htmx_post_never_signs_in_to_the_post_only_url(client, guide, relation, name, sim_guide):
+    """Signing in again lands on the shell, not on a POST-only URL that would answer 405."""
+    url = reverse(name, kwargs={"external_userid": relation.external_userid})
+
+    response = client.post(url, {"tag": "1"}, headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    login_url = response["HX-Redirect"]
+    assert url not in login_url
+
+    parts = urlsplit(login_url)
+    oauth = client.get(f"{parts.path}?{parts.query}")
+    oauth_parts = urlsplit(oauth["Location"])
+    authorized = client.get(f"{oauth_parts.path}?{oauth_parts.query}&{urlencode({'sim_userid': guide.userid})}")
+    landed = _callback(client, authorized["Location"])
+
+    assert landed.status_code == 302 and landed["Location"] == HOME
+    shell = client.get(landed["Location"])
+    assert shell.status_code == 200
+    assert "sidebar/bootstrap.js" in shell.content.decode()
+
+
+def test_expired_session_on_a_json_endpoint_says_so_in_chinese(client, relation):
+    """materials.js fetches JSON: a redirect into OAuth would read as 「网络异常」; a 401 with a reason does not."""
+    material_url = reverse("sidebar:material_prepare", args=[relation.external_userid, 1])
+
+    response = client.post(material_url, headers={"Accept": "application/json"})
+
+    assert response.status_code == 401
+    assert response.json()["error"] == "登录已过期，请关闭侧边栏后重新打开。"
+
+
+def test_console_htmx_request_with_expired_session_returns_to_the_page_shown(client, db):
+    response = client.get(
+        "/console/materials/?q=x",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/console/materials/?q=%E9%9D%A2"},
+    )
+
+    assert response.status_code == 204
+    assert (
+        response["HX-Redirect"]
+        == f"{reverse('console:login')}?{urlencode({'next': '/console/materials/?q=%E9%9D%A2'})}"
+    )
+
+
+def test_console_htmx_request_never_returns_to_another_site(client, db):
+    response = client.get(
+        "/console/materials/", headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/console/"}
+    )
+
+    assert response["HX-Redirect"] == f"{reverse('console:login')}?{urlencode({'next': '/'})}"
 
 
 def _script_srcs(body: str) -> list[str]:

@@ -3,9 +3,11 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,10 +23,13 @@ from scrm.console.forms import (
 from scrm.console.permissions import MATERIAL_ROLES, console_required
 from scrm.customers.models import LifecycleStage
 from scrm.materials import selectors, services
-from scrm.materials.models import Material, MaterialCategory
+from scrm.materials.models import Material, MaterialCategory, MaterialSend
+from scrm.materials.selectors import GuideUsage
 from scrm.materials.validation import check_upload
+from scrm.org.models import Staff
 
 PAGE_SIZE = 30
+MOVE_PREFIX = "move"
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -83,16 +88,53 @@ def material_edit(request, pk: int):
     return render(request, "console/materials_form.html", context, status=status)
 
 
+def _store_usage(*, material_id: int, store_id: int | None) -> tuple[list[GuideUsage], list[MaterialSend]]:
+    """Top guides and recent sends of one store's guides (a manager sees nothing of other stores)."""
+    if store_id is None:
+        return [], []
+    sends = MaterialSend.objects.filter(material_id=material_id, staff__store_id=store_id)
+    top_guides = [
+        GuideUsage(
+            staff_id=row["staff_id"],
+            name=row["staff__name"],
+            store=row["staff__store__name"] or "",
+            sends=row["n"],
+            customers=row["c"],
+        )
+        for row in sends.filter(status=MaterialSend.Status.SENT)
+        .values("staff_id", "staff__name", "staff__store__name")
+        .annotate(n=Count("id"), c=Count("customer_id", distinct=True))
+        .order_by("-n", "staff_id")[:10]
+    ]
+    recent = list(sends.select_related("staff", "customer").order_by("-sent_at", "-id")[:20])
+    return top_guides, recent
+
+
+def _send_time(value, *, this_year: int) -> str:
+    local = timezone.localtime(value)
+    return f"{local:%m-%d %H:%M}" if local.year == this_year else f"{local:%Y-%m-%d %H:%M}"
+
+
 @console_required(roles=MATERIAL_ROLES)
 def material_detail(request, pk: int):
     material = selectors.material_get(material_id=pk)
     if material is None:
         raise Http404(_("素材不存在"))
     stats = selectors.material_stats(material_id=pk)
+    role = request.staff.role
+    top_guides, recent_sends = stats.top_guides, stats.recent_sends
+    if role == Staff.Role.MANAGER:
+        top_guides, recent_sends = _store_usage(material_id=pk, store_id=request.staff.store_id)
+    this_year = timezone.localdate().year
     labels = [f"{p.day.month}/{p.day.day}" for p in stats.daily]
     context = {
         "material": material,
         "stats": stats,
+        "top_guides": top_guides,
+        "recent_sends": [(send, _send_time(send.sent_at, this_year=this_year)) for send in recent_sends],
+        # Content staff curate materials and must not see who the customers are.
+        "show_customers": role != Staff.Role.CONTENT,
+        "store_scoped": role == Staff.Role.MANAGER,
         "sendable": material.is_sendable(),
         "sends_chart": bar_chart(list(zip(labels, [p.sends for p in stats.daily], strict=True))),
         "gmv_chart": bar_chart(list(zip(labels, [p.gmv for p in stats.daily], strict=True))),
@@ -105,6 +147,15 @@ def material_detail(request, pk: int):
     return render(request, "console/materials_detail.html", context)
 
 
+def _publish_message(material: Material) -> str:
+    now = timezone.now()
+    if material.valid_from and material.valid_from > now:
+        # Published ahead of its start: guides only see it from 生效时间 on.
+        when = timezone.localtime(material.valid_from).strftime("%Y-%m-%d %H:%M")
+        return _("已发布，%(when)s 生效后导购即可在侧边栏中发送。") % {"when": when}
+    return _("已发布，导购现在可以在侧边栏中发送。")
+
+
 @require_POST
 @console_required(roles=MATERIAL_ROLES)
 def material_publish(request, pk: int):
@@ -114,7 +165,7 @@ def material_publish(request, pk: int):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("已发布，导购现在可以在侧边栏中发送。"))
+        messages.success(request, _publish_message(material))
     return redirect("console:material_detail", pk=pk)
 
 
@@ -183,7 +234,8 @@ def category_list(request):
     return render(
         request,
         "console/materials_categories.html",
-        {"form": form, "move_form": CategoryMoveForm(), "rows": rows},
+        # A prefix keeps the two forms' "parent" fields from sharing id="id_parent".
+        {"form": form, "move_form": CategoryMoveForm(prefix=MOVE_PREFIX), "rows": rows},
         status=400 if form.is_bound else 200,
     )
 
@@ -207,7 +259,7 @@ def category_rename(request, pk: int):
 @require_POST
 @console_required(roles=MATERIAL_ROLES)
 def category_move(request):
-    form = CategoryMoveForm(request.POST)
+    form = CategoryMoveForm(request.POST, prefix=MOVE_PREFIX)
     try:
         if not form.is_valid():
             raise ValidationError([e for errors in form.errors.values() for e in errors])
