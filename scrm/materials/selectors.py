@@ -235,18 +235,7 @@ def material_stats(*, material_id: int, days: int = 30, today: dt.date | None = 
             DayPoint(day=day, sends=send_days.get(day, 0), orders=row.get("n", 0), gmv=row.get("gmv") or Decimal("0"))
         )
 
-    top_guides = [
-        GuideUsage(
-            staff_id=row["staff_id"],
-            name=row["staff__name"],
-            store=row["staff__store__name"] or "",
-            sends=row["n"],
-            customers=row["c"],
-        )
-        for row in sends.values("staff_id", "staff__name", "staff__store__name")
-        .annotate(n=Count("id"), c=Count("customer_id", distinct=True))
-        .order_by("-n", "staff_id")[:10]
-    ]
+    top_guides = _guide_usage(sends)
     recent = list(
         MaterialSend.objects.filter(material_id=material_id)
         .select_related("staff", "customer")
@@ -302,3 +291,29 @@ def category_material_counts() -> dict[int, int]:
         .annotate(n=Count("id"))
         .values_list("category_id", "n")
     )
+
+
+def _guide_usage(sent: QuerySet[MaterialSend]) -> list[GuideUsage]:
+    """The ten guides with the most of these (successful) sends, and the customers each reached."""
+    return [
+        GuideUsage(
+            staff_id=row["staff_id"],
+            name=row["staff__name"],
+            store=row["staff__store__name"] or "",
+            sends=row["n"],
+            customers=row["c"],
+        )
+        for row in sent.values("staff_id", "staff__name", "staff__store__name")
+        .annotate(n=Count("id"), c=Count("customer_id", distinct=True))
+        .order_by("-n", "staff_id")[:10]
+    ]
+
+
+def material_store_usage(*, material_id: int, store_id: int | None) -> tuple[list[GuideUsage], list[MaterialSend]]:
+    """Top guides and recent sends of one store's guides (a manager sees nothing of other stores)."""
+    if store_id is None:
+        return [], []
+    sends = MaterialSend.objects.filter(material_id=material_id, staff__store_id=store_id)
+    top_guides = _guide_usage(sends.filter(status=MaterialSend.Status.SENT))
+    recent = list(sends.select_related("staff", "customer").order_by("-sent_at", "-id")[:20])
+    return top_guides, recent

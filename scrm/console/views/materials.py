@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,8 +22,7 @@ from scrm.console.forms import (
 from scrm.console.permissions import MATERIAL_ROLES, console_required
 from scrm.customers.models import LifecycleStage
 from scrm.materials import selectors, services
-from scrm.materials.models import Material, MaterialCategory, MaterialSend
-from scrm.materials.selectors import GuideUsage
+from scrm.materials.models import Material, MaterialCategory
 from scrm.materials.validation import check_upload
 from scrm.org.models import Staff
 
@@ -88,28 +86,6 @@ def material_edit(request, pk: int):
     return render(request, "console/materials_form.html", context, status=status)
 
 
-def _store_usage(*, material_id: int, store_id: int | None) -> tuple[list[GuideUsage], list[MaterialSend]]:
-    """Top guides and recent sends of one store's guides (a manager sees nothing of other stores)."""
-    if store_id is None:
-        return [], []
-    sends = MaterialSend.objects.filter(material_id=material_id, staff__store_id=store_id)
-    top_guides = [
-        GuideUsage(
-            staff_id=row["staff_id"],
-            name=row["staff__name"],
-            store=row["staff__store__name"] or "",
-            sends=row["n"],
-            customers=row["c"],
-        )
-        for row in sends.filter(status=MaterialSend.Status.SENT)
-        .values("staff_id", "staff__name", "staff__store__name")
-        .annotate(n=Count("id"), c=Count("customer_id", distinct=True))
-        .order_by("-n", "staff_id")[:10]
-    ]
-    recent = list(sends.select_related("staff", "customer").order_by("-sent_at", "-id")[:20])
-    return top_guides, recent
-
-
 def _send_time(value, *, this_year: int) -> str:
     local = timezone.localtime(value)
     return f"{local:%m-%d %H:%M}" if local.year == this_year else f"{local:%Y-%m-%d %H:%M}"
@@ -124,7 +100,7 @@ def material_detail(request, pk: int):
     role = request.staff.role
     top_guides, recent_sends = stats.top_guides, stats.recent_sends
     if role == Staff.Role.MANAGER:
-        top_guides, recent_sends = _store_usage(material_id=pk, store_id=request.staff.store_id)
+        top_guides, recent_sends = selectors.material_store_usage(material_id=pk, store_id=request.staff.store_id)
     this_year = timezone.localdate().year
     labels = [f"{p.day.month}/{p.day.day}" for p in stats.daily]
     context = {

@@ -1,6 +1,6 @@
 """The sidebar inside the simulated WeCom chat, in Chromium: what the guide sees after tapping around.
 
-Reuses the browser fixtures of tests/browser/ (Debian's Chromium; skipped when it is not installed).
+Debian's Chromium through Playwright (tests/browser/conftest.py; skipped when it is not installed).
 """
 
 import pytest
@@ -8,7 +8,6 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from scrm.wecom.simulator.models import SimChatMessage
-from tests.browser.conftest import browser, page, screenshot  # noqa: F401  (fixtures)
 from tests.factories import CustomerFactory, FollowRelationFactory, MaterialFactory, StaffFactory, StoreFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,12 +25,8 @@ def scene(wecom_sim):
     return {"guide": guide, "relation": relation}
 
 
-def _sidebar_frame(page):  # noqa: F811
-    return page.locator("#sim-sidebar-frame").element_handle().content_frame()
-
-
-def test_writing_a_note_then_sending_a_material_stays_in_the_shell(page, live_server, scene, screenshot):  # noqa: F811
-    """写跟进 used to navigate the iframe off /sidebar/, and every send after it failed."""
+def _open_chat(page, live_server, scene):
+    """/dev/chat/ as the scene's guide, chatting with 王小姐: the sidebar frame once her portrait shows."""
     page.set_viewport_size({"width": 1360, "height": 860})
     page.goto(f"{live_server.url}/dev/chat/")
     page.select_option("#sim-guide", scene["guide"].userid)
@@ -39,6 +34,16 @@ def test_writing_a_note_then_sending_a_material_stays_in_the_shell(page, live_se
     page.get_by_role("link", name="王小姐").click()
     sidebar = page.frame_locator("#sim-sidebar-frame")
     expect(sidebar.locator("h1")).to_contain_text("王小姐", timeout=15_000)
+    return sidebar
+
+
+def _sidebar_frame(page):
+    return page.locator("#sim-sidebar-frame").element_handle().content_frame()
+
+
+def test_writing_a_note_then_sending_a_material_stays_in_the_shell(page, live_server, scene, screenshot):
+    """写跟进 used to navigate the iframe off /sidebar/, and every send after it failed."""
+    sidebar = _open_chat(page, live_server, scene)
 
     sidebar.get_by_role("link", name="写跟进").click()
     expect(sidebar.locator("#note-form textarea")).to_be_visible()
@@ -55,7 +60,7 @@ def test_writing_a_note_then_sending_a_material_stays_in_the_shell(page, live_se
     assert "王女士，感谢今天到店！" in str(sent.payload) and "干皮" not in str(sent.payload)
 
 
-def test_the_retry_button_stays_hidden_when_there_is_nothing_to_retry(page, live_server, scene, screenshot):  # noqa: F811
+def test_the_retry_button_stays_hidden_when_there_is_nothing_to_retry(page, live_server, scene, screenshot):
     """Opened outside a chat the shell says so; the 重试 button must not show beside that message."""
     signed_in = Client()
     signed_in.force_login(StaffFactory().user)
@@ -74,17 +79,11 @@ def test_the_retry_button_stays_hidden_when_there_is_nothing_to_retry(page, live
     expect(retry).to_be_visible()
 
 
-def test_a_script_too_long_for_wecom_is_explained_in_chinese(page, live_server, scene, screenshot):  # noqa: F811
+def test_a_script_too_long_for_wecom_is_explained_in_chinese(page, live_server, scene, screenshot):
     from scrm.wecom.simulator.chat_views import MAX_TEXT
 
     MaterialFactory(title="超长话术", content="这款修护精华适合换季干燥的肌肤。" * (MAX_TEXT // 10), send_count=999)
-    page.set_viewport_size({"width": 1360, "height": 860})
-    page.goto(f"{live_server.url}/dev/chat/")
-    page.select_option("#sim-guide", scene["guide"].userid)
-    page.wait_for_url("**/dev/chat/?userid=*")
-    page.get_by_role("link", name="王小姐").click()
-    sidebar = page.frame_locator("#sim-sidebar-frame")
-    expect(sidebar.locator("h1")).to_contain_text("王小姐", timeout=15_000)
+    sidebar = _open_chat(page, live_server, scene)
     sidebar.locator("nav.tabs").get_by_role("link", name="素材").click()
     card = sidebar.locator(".mat", has=sidebar.locator(".mat-title", has_text="超长话术"))
 
@@ -100,14 +99,8 @@ def test_a_script_too_long_for_wecom_is_explained_in_chinese(page, live_server, 
     screenshot("too-long")
 
 
-def test_a_customer_that_is_not_yours_shows_a_chinese_page_in_the_sidebar(page, live_server, scene, screenshot):  # noqa: F811
-    page.set_viewport_size({"width": 1360, "height": 860})
-    page.goto(f"{live_server.url}/dev/chat/")
-    page.select_option("#sim-guide", scene["guide"].userid)
-    page.wait_for_url("**/dev/chat/?userid=*")
-    page.get_by_role("link", name="王小姐").click()
-    sidebar = page.frame_locator("#sim-sidebar-frame")
-    expect(sidebar.locator("h1")).to_contain_text("王小姐", timeout=15_000)
+def test_a_customer_that_is_not_yours_shows_a_chinese_page_in_the_sidebar(page, live_server, scene, screenshot):
+    sidebar = _open_chat(page, live_server, scene)
 
     # What the shell does for a chat whose customer this guide may not see.
     _sidebar_frame(page).evaluate("htmx.ajax('GET', '/sidebar/c/wmNotMine/', {target: '#main', swap: 'innerHTML'})")
@@ -119,16 +112,10 @@ def test_a_customer_that_is_not_yours_shows_a_chinese_page_in_the_sidebar(page, 
     screenshot("not-yours")
 
 
-def test_starring_a_material_deleted_meanwhile_says_so_on_the_card(page, live_server, scene):  # noqa: F811
+def test_starring_a_material_deleted_meanwhile_says_so_on_the_card(page, live_server, scene):
     from scrm.materials.models import Material
 
-    page.set_viewport_size({"width": 1360, "height": 860})
-    page.goto(f"{live_server.url}/dev/chat/")
-    page.select_option("#sim-guide", scene["guide"].userid)
-    page.wait_for_url("**/dev/chat/?userid=*")
-    page.get_by_role("link", name="王小姐").click()
-    sidebar = page.frame_locator("#sim-sidebar-frame")
-    expect(sidebar.locator("h1")).to_contain_text("王小姐", timeout=15_000)
+    sidebar = _open_chat(page, live_server, scene)
     sidebar.locator("nav.tabs").get_by_role("link", name="素材").click()
     card = sidebar.locator(".mat", has=sidebar.locator(".mat-title", has_text="到店感谢"))
     expect(card).to_be_visible()
