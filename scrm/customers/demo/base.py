@@ -208,7 +208,7 @@ def _materials_seed(*, now: dt.datetime, author: Staff, tags: dict[str, list[Tag
             cover = _checked(_image_bytes(seed, title, fmt="JPEG"), f"{title}.jpg", "image")
         elif kind == Material.Kind.FILE:
             upload = _checked(_pdf_bytes(spec["lines"]), f"{title}.pdf", kind)
-        interests = vocab.TAG_GROUPS[2][1]
+        interests = dict(vocab.TAG_GROUPS)["兴趣"]
         material = material_create(
             kind=kind,
             title=title,

@@ -501,14 +501,14 @@ def customer_generate(ctx: Context, index: int, customer_id: int, order_ids: lis
         orders=figures_rows, relations_ended_by=[rel.ended_by for rel in relations], today=ctx.today
     )
 
-    # Tags, added by the first guide shortly after joining; the lifecycle tag follows the figures.
+    # Tags, added by the first guide shortly after joining.
     first_rel = relations[0]
     chosen = [("兴趣", name_) for name_ in favourite[: rng.choice((1, 1, 2))]]
     for group, names, p in (
         ("肤质", ["干性肌", "油性肌", "混合肌", "敏感肌", "中性肌"], 0.7),
-        ("来源渠道", vocab.TAG_GROUPS[3][1], 0.6),
-        ("年龄段", vocab.TAG_GROUPS[4][1], 0.35),
-        ("消费偏好", vocab.TAG_GROUPS[5][1], 0.3),
+        ("来源渠道", dict(vocab.TAG_GROUPS)["来源渠道"], 0.6),
+        ("年龄段", dict(vocab.TAG_GROUPS)["年龄段"], 0.35),
+        ("消费偏好", dict(vocab.TAG_GROUPS)["消费偏好"], 0.3),
     ):
         if rng.random() < p:
             chosen.append((group, names[skin] if group == "肤质" else rng.choice(names)))
@@ -530,19 +530,6 @@ def customer_generate(ctx: Context, index: int, customer_id: int, order_ids: lis
                 {"tag_id": ctx.tag_ids[(group, tag_name)], "tag_name": tag_name, "group": group},
             )
         )
-    stage_tag = vocab.STAGE_TAG[figures.lifecycle_stage]
-    rows.customer_tags.append((customer_id, ctx.tag_ids[("生命周期", stage_tag)], None, "system", ctx.at(DAY // 2)))
-    events.append(
-        (
-            DAY // 2,
-            EventKind.TAG_ADDED,
-            Channel.SYSTEM,
-            None,
-            f"系统标记生命周期「{stage_tag}」",
-            {"tag_id": ctx.tag_ids[("生命周期", stage_tag)], "tag_name": stage_tag, "group": "生命周期"},
-        )
-    )
-
     # Follow-up notes; the newest one carries the next contact date the guide works from.
     note_count = rng.choices((0, 1, 2, 3), (30, 35, 22, 13))[0] if k else rng.choices((0, 1), (65, 35))[0]
     note_times = sorted((_in_relation(rng, relations) for _ in range(note_count)), reverse=True)
@@ -832,7 +819,7 @@ def _filler(ctx, rng, kind, relations, known_since, order_times, name, remark, i
         item = (Channel.WECOM, staff.id, f"{staff.name}修改了备注为「{remark}」", {"remark": remark})
     elif kind == EventKind.TAG_REMOVED:
         ago = rel_ago
-        tag = rng.choice(vocab.TAG_GROUPS[5][1])
+        tag = rng.choice(dict(vocab.TAG_GROUPS)["消费偏好"])
         item = (
             Channel.WECOM,
             staff.id,

@@ -40,23 +40,15 @@ STAFF = [
 DEPARTED = ("sh001g05", "马晓琳", "sh001", "guide", "13916620015")
 DEPARTED_DAYS_AGO = 60
 
-# (group name, [tags]). Lifecycle tags mirror LifecycleStage so the sidebar shows both consistently.
+# (group name, [tags]). No lifecycle group: the stage is computed from orders and shown as a badge; a
+# tag a guide could set by hand would soon contradict it.
 TAG_GROUPS = [
-    ("生命周期", ["潜在客户", "新客", "复购客", "忠诚客", "沉睡客", "流失客"]),
     ("肤质", ["干性肌", "油性肌", "混合肌", "敏感肌", "中性肌"]),
     ("兴趣", ["护肤", "彩妆", "香氛", "抗老", "美白淡斑", "防晒", "身体护理"]),
     ("来源渠道", ["门店扫码", "直播间", "小红书", "天猫旗舰店", "朋友推荐", "公众号", "快闪活动"]),
     ("年龄段", ["18-24岁", "25-30岁", "31-40岁", "40岁以上"]),
     ("消费偏好", ["价格敏感", "高端线", "礼盒送礼", "会员日必买", "小样爱好者"]),
 ]
-STAGE_TAG = {
-    "prospect": "潜在客户",
-    "new": "新客",
-    "repeat": "复购客",
-    "loyal": "忠诚客",
-    "dormant": "沉睡客",
-    "lost": "流失客",
-}
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"
