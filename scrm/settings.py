@@ -1,5 +1,6 @@
 """Settings come from environment variables only; every one is listed in .env.example."""
 
+import json
 import os
 from pathlib import Path
 
@@ -232,6 +233,8 @@ WECOM_CALLBACK_AES_KEY = env("WECOM_CALLBACK_AES_KEY", "abcdefghijklmnopqrstuvwx
 WECOM_API_BASE = env("WECOM_API_BASE", f"{SITE_URL}/_wecom/cgi-bin/")
 WECOM_OAUTH_URL = env("WECOM_OAUTH_URL", f"{SITE_URL}/_wecom/connect/oauth2/authorize")
 WECOM_TIMEOUT = float(env("WECOM_TIMEOUT", "5"))
+# Names of the brand's 活码 state codes shown in the portrait, a JSON object, e.g. {"spring": "春季快闪店"}.
+WECOM_STATE_LABELS = json.loads(env("WECOM_STATE_LABELS", "") or "{}")
 # Static path of the JS-SDK the sidebar loads, in WeCom and in dev alike: the vendored @wecom/jssdk.
 # With WECOM_SIMULATOR on, the shell also loads wecom/sim-jssdk.js, a stand-in for WeCom's native bridge.
 WECOM_JSSDK_SCRIPT = env("WECOM_JSSDK_SCRIPT", "vendor/wecom-jssdk-2.4.4.global.prod.js")

@@ -23,6 +23,8 @@ from sidebar.views import _customer_or_404, _swaps_main
 
 MAX_QUERY = 50
 MAX_OFFSET = 10_000
+# What static/sidebar/bootstrap.js's sidebarSDK.send throws when the page never connected to WeCom.
+NO_SDK_ERROR = "sdk not ready"
 
 
 def _int(value: str, *, default: int | None, low: int = 0, high: int = 2**31) -> int | None:
@@ -173,13 +175,18 @@ def material_send_report(request: HttpRequest, external_userid: str, request_id:
     fields = _report_fields(request)
     if fields is None:
         return _error(_("请求格式不正确。"))
+    error = str(fields.get("errMsg") or fields.get("error") or "")
+    if fields.get("status") == "failed" and NO_SDK_ERROR in error:
+        # The page had no WeCom bridge (an older materials.js still reports it): nothing reached WeCom,
+        # so nothing is recorded and the material's statistics stay clean.
+        return _error(_("请在企业微信的聊天侧边栏中发送（当前页面没有连接企业微信）。"), status=409)
     try:
         outcome = sending.material_send_record(
             request_id=request_id,
             customer=customer,
             staff=request.staff,
             status=str(fields.get("status", "")),
-            error=str(fields.get("errMsg") or fields.get("error") or ""),
+            error=error,
         )
     except sending.MaterialSendError as exc:
         return _error(exc.message, status=exc.status)
@@ -191,7 +198,8 @@ def material_send_report(request: HttpRequest, external_userid: str, request_id:
             # WeCom's own words, shown small under the explanation for whoever has to look into it.
             "detail": sending.send_outcome_detail(send),
             "retry": outcome.retry,
-            "copy": send.status != send.Status.SENT and send.material.kind == Material.Kind.TEXT,
+            # A cancel is the guide's choice, not a failure to work around.
+            "copy": send.status == send.Status.FAILED and send.material.kind == Material.Kind.TEXT,
         }
     )
 

@@ -57,6 +57,8 @@ MAX_RANGE_DAYS = 731
 class Period:
     first: dt.date
     last: dt.date
+    # 本月 (month to date): compared with the same days of the previous month, not the days before.
+    month_to_date: bool = field(default=False, compare=False)
 
     @property
     def days(self) -> int:
@@ -67,7 +69,14 @@ class Period:
         """The period of equal length that ends the day before this one starts.
 
         Computed on ordinals and clamped at date.min, so no input can raise OverflowError.
+        Month to date instead compares with the same days of the previous month (clamped to its end).
         """
+        if self.month_to_date and self.first.day == 1 and self.first > dt.date(dt.MINYEAR, 1, 31):
+            end_of_last_month = self.first - dt.timedelta(days=1)
+            return Period(
+                end_of_last_month.replace(day=1),
+                end_of_last_month.replace(day=min(self.last.day, end_of_last_month.day)),
+            )
         last = max(self.first.toordinal() - 1, 1)
         first = max(last - (self.days - 1), 1)
         return Period(dt.date.fromordinal(first), dt.date.fromordinal(last))
@@ -84,7 +93,7 @@ def period_for(*, preset: str, today: dt.date, first: dt.date | None = None, las
     if preset == "30d":
         return Period(today - dt.timedelta(days=29), today)
     if preset == "month":
-        return Period(today.replace(day=1), today)
+        return Period(today.replace(day=1), today, month_to_date=True)
     if first is None or last is None:
         raise ValueError("custom periods need first and last")
     return Period(first, last)
@@ -207,6 +216,8 @@ class Row:
     store_name: str = ""
     current: Parts = field(default_factory=Parts.empty)
     previous: Parts = field(default_factory=Parts.empty)
+    # False for a guide who has left (离职): kept on the board, left out of the quartiles when idle.
+    active: bool = True
 
     def __post_init__(self):
         self._values = self._prev_values = None
@@ -347,7 +358,7 @@ def performance_dashboard(*, scope: Scope, period: Period) -> Dashboard:
     guides: dict[int, Row] = {}
     store_rows: dict[int | None, Row] = {}
     for pk, member in staff.items():
-        guides[pk] = Row(pk, member.name, member.store.name if member.store else "")
+        guides[pk] = Row(pk, member.name, member.store.name if member.store else "", active=member.is_active)
     for store_id, store in stores.items():
         store_rows[store_id] = Row(store_id, store.name)
     # Summed as lists in PART_NAMES order (map(add) runs in C): a brand board adds ~1,000 pairs.
@@ -411,8 +422,21 @@ def quartile_side(label: str, rows: list[Row], period: Period) -> QuartileSide:
     )
 
 
+# What a guide does themself; losses and unanswered chats happen to a departed guide's customers.
+GUIDE_ACTIVITY = ("adds", "orders", "gmv", "sends", "notes", *RESPONSE_FIELDS)
+
+
+def _did_something(row: Row) -> bool:
+    return any(row.current[name] for name in GUIDE_ACTIVITY)
+
+
 def quartiles(rows: list[Row], period: Period) -> tuple[QuartileSide, QuartileSide] | None:
-    """Top and bottom quarter of guides by GMV (at least one guide each; needs two guides)."""
+    """Top and bottom quarter of guides by GMV (at least one guide each; needs two guides).
+
+    A departed guide with nothing done in the period is no one to compare with: their zeros would
+    only drag the bottom quarter down.
+    """
+    rows = [r for r in rows if r.active or _did_something(r)]
     if len(rows) < 2:
         return None
     ranked = rows_sorted(rows, key="gmv")

@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.forms.models import ModelChoiceIterator, ModelChoiceIteratorValue
@@ -66,6 +68,11 @@ FILE_ACCEPT = {
     Material.Kind.VIDEO: "video/mp4",
     Material.Kind.FILE: ".pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx",
 }
+
+
+# The same rules scrm.materials.services checks on save; checked here too so every error of the
+# form shows on the first submit instead of one round of errors after another.
+MP_APPID = re.compile(r"^wx[0-9a-f]{16}$")
 
 
 # Longer scripts cannot go out as one WeCom text message, so refuse them when they are written.
@@ -185,6 +192,26 @@ class MaterialForm(forms.Form):
 
     def clean_keywords(self):
         return " ".join(self.cleaned_data.get("keywords", "").split())
+
+    def clean_mp_appid(self):
+        appid = self.cleaned_data.get("mp_appid", "")
+        if appid and not MP_APPID.match(appid):
+            raise forms.ValidationError(_("小程序 appid 格式不正确（wx 开头的 18 位）。"))
+        return appid
+
+    def clean_mp_page(self):
+        page = self.cleaned_data.get("mp_page", "")
+        # WeCom's sendChatMessage requires the page path to end in .html.
+        if page and not page.split("?", 1)[0].endswith(".html"):
+            raise forms.ValidationError(_("小程序页面路径必须以 .html 结尾，例如 pages/index/index.html。"))
+        return page
+
+    def clean(self):
+        data = super().clean()
+        valid_from, valid_until = data.get("valid_from"), data.get("valid_until")
+        if valid_from and valid_until and valid_until <= valid_from:
+            self.add_error("valid_until", _("失效时间必须晚于生效时间。"))
+        return data
 
     def service_kwargs(self) -> dict:
         """cleaned_data in the shape material_create / material_update take."""

@@ -162,6 +162,19 @@ def handover_depart(request: HttpRequest, staff_id: int) -> HttpResponse:
     return redirect("console:handover_new", staff_id=staff.pk)
 
 
+@require_POST
+@console_required(roles=MANAGER_ROLES)
+def handover_reinstate(request: HttpRequest, staff_id: int) -> HttpResponse:
+    staff = selectors.staff_get_manageable(viewer=request.staff, staff_id=staff_id)
+    try:
+        staff = services.staff_reinstate(staff=staff, by=request.staff)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("已恢复 %(name)s 为在职，其可以重新登录。") % {"name": staff.name})
+    return redirect("console:handover")
+
+
 @require_http_methods(["GET", "POST"])
 @console_required(roles=MANAGER_ROLES)
 def handover_new(request: HttpRequest, staff_id: int) -> HttpResponse:
@@ -213,6 +226,7 @@ def handover_batch(request: HttpRequest, pk: int) -> HttpResponse:
         "states": HandoverItem.State.choices,
         "retryable": batch.n_refused + batch.n_failed,
         "open": batch.n_pending + batch.n_sending + batch.n_waiting,
+        "send_error": selectors.batch_send_error(batch=batch) if batch.n_pending else None,
     }
     template = "console/handover_batch.html#body" if request.htmx else "console/handover_batch.html"
     return render(request, template, context)

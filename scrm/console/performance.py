@@ -261,6 +261,7 @@ def _parse(request) -> tuple[PeriodForm, HttpResponse | None]:
         "raw_from": request.GET.get("from", ""),
         "raw_to": request.GET.get("to", ""),
         "sort": request.GET.get("sort", "") if request.GET.get("sort") in FIGURES_BY_KEY else "",
+        "dir": "asc" if request.GET.get("dir") == "asc" else "",
     }
     response = render(request, "console/performance_error.html", context, status=400)
     return form, response
@@ -344,6 +345,8 @@ def _dashboard(request, *, store: Store | None):
         "preset": data["preset"],
         "figures": FIGURES,
         "sort": sort,
+        # Only ascending needs carrying: descending is the default.
+        "dir": "" if descending else "asc",
         "descending": descending,
         "headers": [
             (

@@ -99,3 +99,20 @@ class Channel(models.TextChoices):
     YOUZAN = "youzan", _("有赞")
     POS = "pos", _("门店")
     SYSTEM = "system", _("系统")
+
+
+# Names of 活码 (contact-way) state codes, by whole code or by its last "_" part (one name for every
+# store's poster code). Brand configuration: settings.WECOM_STATE_LABELS adds to or overrides them.
+STATE_LABELS = {
+    "poster": "门店海报",
+    "counter": "收银台",
+    "bag": "购物袋",
+    "receipt": "小票",
+    "event": "门店活动",
+    "live_20250618": "618直播",
+    "live_20251111": "双11直播",
+    "xhs_note_01": "小红书笔记",
+    "mp_member_center": "小程序会员中心",
+    "oa_menu_vip": "公众号菜单",
+    "tmall_card": "天猫包裹卡",
+}

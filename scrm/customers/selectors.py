@@ -3,12 +3,13 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scrm.customers.events import KIND_INFO, EventGroup, EventKind, kinds_in_group
+from scrm.customers.events import KIND_INFO, STATE_LABELS, EventGroup, EventKind, kinds_in_group
 from scrm.customers.models import (
     Customer,
     CustomerTag,
@@ -58,6 +59,19 @@ PORTRAIT_ORDERS = 5
 
 def add_way_label(add_way: int) -> str:
     return str(ADD_WAY_LABELS.get(add_way, ADD_WAY_LABELS[0]))
+
+
+def state_label(state: str) -> str:
+    """The readable name of a 活码 state, as the timeline names it: 'store_sh001_event' → '门店活动'.
+
+    Store codes are named by their last part (one name for every store's poster code), online codes
+    whole. Names come from settings.WECOM_STATE_LABELS, then scrm.customers.events.STATE_LABELS; an
+    unknown code is shown as is rather than hidden.
+    """
+    if not state:
+        return ""
+    labels = {**STATE_LABELS, **settings.WECOM_STATE_LABELS}
+    return labels.get(state) or labels.get(state.rsplit("_", 1)[-1]) or state
 
 
 def identity_mask(value: str) -> str:
@@ -153,6 +167,9 @@ class Portrait:
     friend_days: int | None
     days_since_last_order: int | None
     add_way_label: str
+    state_label: str = ""
+    # Days the expected next purchase is past (None when not yet due or unknown).
+    next_expected_overdue_days: int | None = None
 
 
 def _age(birthday: dt.date | None, today: dt.date) -> int | None:
@@ -223,7 +240,15 @@ def customer_portrait(*, staff: Staff, customer: Customer, today: dt.date | None
         friend_days=(today - timezone.localdate(source_relation.added_at)).days if source_relation else None,
         days_since_last_order=(today - timezone.localdate(last)).days if last else None,
         add_way_label=add_way_label(source_relation.add_way) if source_relation else "",
+        state_label=state_label(source_relation.state) if source_relation else "",
+        next_expected_overdue_days=_overdue_days(customer.next_expected_on, today),
     )
+
+
+def _overdue_days(expected: dt.date | None, today: dt.date) -> int | None:
+    if not expected or expected >= today:
+        return None
+    return (today - expected).days
 
 
 # --- timeline --------------------------------------------------------------------------------

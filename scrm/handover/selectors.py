@@ -138,3 +138,8 @@ def batch_items(*, batch: HandoverBatch, state: str = "") -> QuerySet[HandoverIt
     if state in State.values:
         items = items.filter(state=state)
     return items
+
+
+def batch_send_error(*, batch: HandoverBatch) -> HandoverItem | None:
+    """The latest pending item a send left an error on (WeCom unreachable, token…): it waits for a retry."""
+    return batch.items.filter(state=State.PENDING).exclude(reason="").order_by("-updated_at", "-id").first()

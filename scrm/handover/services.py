@@ -60,6 +60,28 @@ RESULT_FAILS = {RESULT_REFUSED: FAIL_REASONS["customer_refused"], RESULT_LIMIT: 
 IN_SERVICE_40099 = gettext_lazy("原导购已在企业微信中离职：请先在此处“标记离职”，再点“重试失败项”（将改走离职继承）")
 
 
+# Why a send that will be retried did not go through, as a manager reads it (transport codes are ours).
+RETRY_REASONS = {
+    -10: gettext_lazy("连接企业微信超时"),
+    -11: gettext_lazy("无法连接企业微信"),
+    -12: gettext_lazy("企业微信服务暂时不可用"),
+    -13: gettext_lazy("企业微信返回了无法识别的应答"),
+    -1: gettext_lazy("企业微信系统繁忙"),
+    45009: gettext_lazy("调用企业微信过于频繁"),
+    45033: gettext_lazy("调用企业微信过于频繁"),
+    45035: gettext_lazy("调用企业微信过于频繁"),
+    40001: gettext_lazy("企业微信凭证（access_token）无效"),
+    40014: gettext_lazy("企业微信凭证（access_token）无效"),
+    42001: gettext_lazy("企业微信凭证（access_token）已过期"),
+}
+
+
+def send_error_reason(exc: WeComError) -> str:
+    """The reason kept on items put back to pending, so the batch page can say why they still wait."""
+    reason = RETRY_REASONS.get(exc.errcode) or exc.errmsg or _("企业微信错误 %(code)s") % {"code": exc.errcode}
+    return str(reason)[:200]
+
+
 def errcode_reason(errcode: int | None, errmsg: str = "", *, resigned: bool = True) -> str:
     if errcode is None:
         return errmsg
@@ -86,6 +108,27 @@ def staff_mark_departed(*, staff: Staff, by: Staff) -> Staff:
     staff.departed_at = timezone.now()
     staff.save(update_fields=["is_active", "departed_at", "updated_at"])
     logger.info("staff %s marked departed by %s", staff.userid, by.userid)
+    return staff
+
+
+@transaction.atomic
+def staff_reinstate(*, staff: Staff, by: Staff) -> Staff:
+    """Undo 标记离职 (恢复在职): the guide can sign in again and keeps the customers not yet handed over.
+
+    Refused while a hand-over of their customers is in flight: it was sent through the resigned API.
+    """
+    staff = Staff.objects.select_for_update().get(pk=staff.pk)
+    if staff.is_active:
+        return staff
+    in_flight = HandoverItem.objects.filter(state__in=OPEN_STATES).filter(
+        Q(batch__handover=staff) | Q(relation__staff=staff)
+    )
+    if in_flight.exists():
+        raise ValidationError(_("该导购的客户正在转接中，转接结束后才能恢复在职"))
+    staff.is_active = True
+    staff.departed_at = None
+    staff.save(update_fields=["is_active", "departed_at", "updated_at"])
+    logger.info("staff %s reinstated by %s", staff.userid, by.userid)
     return staff
 
 
@@ -226,8 +269,14 @@ def _send_chunk(batch: HandoverBatch, chunk: list[HandoverItem], *, resigned: bo
             )
     except WeComError as exc:
         if exc.retryable:
+            # The last error stays on the pending items (cleared once WeCom takes them): the batch
+            # page says sending failed and will be retried instead of a silent 「待提交」.
             HandoverItem.objects.filter(pk__in=[i.pk for i in chunk], state=State.SENDING).update(
-                state=State.PENDING, claimed_at=None, attempt=F("attempt") - 1
+                state=State.PENDING,
+                claimed_at=None,
+                attempt=F("attempt") - 1,
+                errcode=exc.errcode,
+                reason=send_error_reason(exc),
             )
             raise
         with transaction.atomic():
@@ -457,7 +506,7 @@ def handover_results_apply(
         elif item.state == State.SENDING:
             if status == RESULT_WAITING:
                 HandoverItem.objects.filter(pk=item.pk, state=State.SENDING).update(
-                    state=State.WAITING, requested_at=timezone.now(), errcode=0
+                    state=State.WAITING, requested_at=timezone.now(), errcode=0, reason=""
                 )
                 new_state = State.WAITING
             else:

@@ -293,6 +293,20 @@ def category_material_counts() -> dict[int, int]:
     )
 
 
+def category_total_counts(*, nodes: list[CategoryNode], direct: dict[int, int]) -> dict[int, int]:
+    """Materials in each category including its sub-categories, as its list (?category=) shows them."""
+    totals: dict[int, int] = {}
+
+    def total(node: CategoryNode) -> int:
+        if node.category.pk not in totals:
+            totals[node.category.pk] = direct.get(node.category.pk, 0) + sum(total(c) for c in node.children)
+        return totals[node.category.pk]
+
+    for node in nodes:
+        total(node)
+    return totals
+
+
 def _guide_usage(sent: QuerySet[MaterialSend]) -> list[GuideUsage]:
     """The ten guides with the most of these (successful) sends, and the customers each reached."""
     return [

@@ -40,6 +40,23 @@
     }
   }
 
+  // The session ended: every further upload would fail the same way, so stop and offer sign-in.
+  function showSignIn(message) {
+    var note = document.getElementById("bulk-login");
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "bulk-login";
+      note.className = "msg msg-error";
+      note.setAttribute("role", "alert");
+      box.parentNode.insertBefore(note, box.nextSibling);
+    }
+    note.textContent = message + " ";
+    var a = document.createElement("a");
+    a.href = labels.loginUrl;
+    a.textContent = labels.labelLogin;
+    note.appendChild(a);
+  }
+
   function upload(file, onProgress) {
     return new Promise(function (resolve) {
       var data = new FormData();
@@ -51,10 +68,15 @@
       xhr.setRequestHeader("Accept", "application/json");
       xhr.upload.onprogress = function (e) { if (e.lengthComputable) onProgress(e.loaded / e.total); };
       xhr.onload = function () {
-        try {
-          resolve(JSON.parse(xhr.responseText).results[0]);
-        } catch (err) {
-          resolve({ ok: false, error: labels.labelNetwork + " (" + xhr.status + ")" });
+        var answer = null;
+        try { answer = JSON.parse(xhr.responseText); } catch (err) { answer = null; }
+        if (answer && answer.results && answer.results.length) {
+          resolve(answer.results[0]);
+        } else if (answer && answer.error) {
+          // 401 (signed out) / 403: the server says why in Chinese; `login` asks to sign in again.
+          resolve({ ok: false, error: answer.error, login: !!answer.login || xhr.status === 401 });
+        } else {
+          resolve({ ok: false, error: labels.labelNetwork + " (" + xhr.status + ")", login: xhr.status === 401 });
         }
       };
       xhr.onerror = function () { resolve({ ok: false, error: labels.labelNetwork }); };
@@ -70,7 +92,7 @@
     button.disabled = true;
     tbody.querySelectorAll("tr.placeholder").forEach(function (tr) { tr.remove(); });
     var rows = files.map(function (f) { return row(f.name, labels.labelWait, "waiting"); });
-    var ok = 0, fail = 0;
+    var ok = 0, dup = 0, fail = 0, skipped = 0;
     box.hidden = false;
     bar.max = files.length;
     bar.value = 0;
@@ -80,10 +102,21 @@
       var done = i;
       var result = await upload(files[i], function (part) { bar.value = done + part; });
       setResult(rows[i], result);
-      if (result.ok) { ok++; } else { fail++; }
+      // A duplicate was not saved again: counted apart so 成功 means saved.
+      if (result.ok && result.created === false) { dup++; } else if (result.ok) { ok++; } else { fail++; }
       bar.value = i + 1;
+      if (result.login) {
+        showSignIn(result.error);
+        for (var j = i + 1; j < files.length; j++) {
+          rows[j].lastChild.textContent = labels.labelSkipped;
+          rows[j].className = "fail";
+          skipped++;
+        }
+        break;
+      }
     }
-    count.textContent = labels.labelDone.replace("%(ok)s", ok).replace("%(fail)s", fail);
+    count.textContent = (dup ? labels.labelDoneDup : labels.labelDone).replace("%(ok)s", ok)
+      .replace("%(dup)s", dup).replace("%(fail)s", fail + skipped);
     input.value = "";
     button.disabled = false;
   });

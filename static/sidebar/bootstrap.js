@@ -114,13 +114,17 @@
     /* Send a message into the open chat, e.g. {msgtype: "text", text: {content: "您好"}}.
      * Resolves with WeCom's answer; rejects with an Error whose message is WeCom's err_msg. */
     send: async function (msg) {
-      if (!ready) throw new Error("sendChatMessage:fail sdk not ready");
+      if (!ready) throw Object.assign(new Error("sendChatMessage:fail sdk not ready"), { noSdk: true });
       await ready;
       try {
         return await ww.sendChatMessage(Object.assign({}, msg));
       } catch (err) {
         throw asError(err);
       }
+    },
+    /* False outside WeCom (no bridge was ever set up): a send could not even be attempted. */
+    connected: function () {
+      return Boolean(ready);
     },
   };
 

@@ -91,13 +91,20 @@
     });
   }
 
+  /* Opened outside WeCom: no JS-SDK to send through, so there is no send to record either. */
+  function sdkMissing() {
+    var sdk = window.sidebarSDK;
+    return !sdk || (typeof sdk.connected === "function" && !sdk.connected());
+  }
+
   /* WeCom answers err_msg "sendChatMessage:ok", "...:cancel" or "...:fail reason". */
   async function deliver(msg) {
-    if (!window.sidebarSDK) return { status: "failed", errMsg: messages().msgNoSdk || "sdk not ready" };
+    if (sdkMissing()) return { status: "nosdk" };
     try {
       await window.sidebarSDK.send(msg);
       return { status: "sent", errMsg: "" };
     } catch (err) {
+      if (err && err.noSdk) return { status: "nosdk" };
       var text = (err && err.message) || "sendChatMessage:fail";
       return { status: /:cancel/.test(text) ? "cancelled" : "failed", errMsg: text };
     }
@@ -116,8 +123,15 @@
     }
   }
 
+  /* Never reported: the statistics count only taps that reached WeCom. */
+  function showNoSdk(card) {
+    setStatus(card, messages().msgNoSdk, "error");
+    showCopy(card, card.dataset.kind === "text");
+  }
+
   async function sendOnce(card, url, retried) {
     var msgs = messages();
+    if (sdkMissing()) return showNoSdk(card);
     setStatus(card, retried ? msgs.msgRetrying : msgs.msgPreparing, "busy");
     var prep = await postJSON(url);
     if (prep.msg && prep.msg.text) card.dataset.preparedText = prep.msg.text.content;
@@ -127,11 +141,14 @@
     } else {
       setStatus(card, msgs.msgSending, "busy");
       outcome = await deliver(prep.msg);
+      if (outcome.status === "nosdk") return showNoSdk(card);
     }
     var answer = await report(prep.report_url, outcome);
     if (answer.retry && !retried) return sendOnce(card, url, true);
-    setStatus(card, answer.message, answer.status === "sent" ? "ok" : "error", answer.detail);
-    showCopy(card, Boolean(answer.copy));
+    // The guide's own cancel is no error: neutral, and nothing to copy.
+    var kind = answer.status === "sent" ? "ok" : answer.status === "cancelled" ? "" : "error";
+    setStatus(card, answer.message, kind, answer.detail);
+    showCopy(card, Boolean(answer.copy) && answer.status === "failed");
   }
 
   async function send(button) {

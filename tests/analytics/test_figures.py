@@ -206,3 +206,41 @@ def test_a_late_refund_updates_the_windows_of_later_days(rolled_up):
     rollup_recent(now=now)
     g1 = by_name(performance_dashboard(scope=Scope(), period=RANGE).guides)["王小美"]
     assert (g1.current["buyers"], g1.current["repeaters"]) == (2, 0)  # c1 now bought once (o2)
+
+
+def test_month_to_date_is_compared_with_the_same_days_of_last_month():
+    month = period_for(preset="month", today=dt.date(2026, 11, 29))
+    assert (month.previous.first, month.previous.last) == (dt.date(2026, 10, 1), dt.date(2026, 10, 29))
+    # A longer month than the one before: clamped at the previous month's end.
+    march = period_for(preset="month", today=dt.date(2026, 3, 31))
+    assert (march.previous.first, march.previous.last) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    january = period_for(preset="month", today=dt.date(2026, 1, 15))
+    assert (january.previous.first, january.previous.last) == (dt.date(2025, 12, 1), dt.date(2025, 12, 15))
+
+
+def test_departed_guide_without_activity_is_left_out_of_the_quartiles():
+    rows = []
+    for i in range(4):
+        row = Row(i, f"导购{i}")
+        row.current["gmv"] = Decimal((i + 1) * 100)
+        rows.append(row)
+    gone = Row(99, "已离职", active=False)  # all zeros
+    top, bottom = quartiles([*rows, gone], RANGE)
+    assert [r.key for r in bottom.guides] == [0]
+    assert [r.key for r in top.guides] == [3]
+    # One who left but still sold in the period is compared like everyone else.
+    gone.current["gmv"] = Decimal(50)
+    assert [r.key for r in quartiles([*rows, gone], RANGE)[1].guides] == [99]
+
+
+def test_departed_guide_on_the_board_is_not_the_bottom_quarter(rolled_up):
+    from tests.analytics.dataset import bj
+
+    gone = StaffFactory(store=rolled_up.store_a, name="已离职", is_active=False)
+    FollowRelationFactory(staff=gone, added_at=bj(1, 9) - dt.timedelta(days=3))
+    rollup_days(first=D[1], last=D[5])
+    board = performance_dashboard(scope=Scope(), period=RANGE)
+    assert "已离职" in by_name(board.guides)  # still on the leaderboard
+    top, bottom = quartiles(board.guides, RANGE)
+    assert [r.name for r in bottom.guides] == ["李娜"]
+    assert [r.name for r in top.guides] == ["王小美"]

@@ -83,3 +83,58 @@ def test_create_script_shows_errors_then_saves(desktop, screenshot):
     page.wait_for_selector("text=素材已保存为草稿")
     material = Material.objects.get(title="新客欢迎语")
     assert material.audience_stages == ["new"] and material.status == "draft"
+
+
+def test_bulk_upload_counts_duplicates_and_offers_sign_in_when_signed_out(desktop, screenshot):
+    page = desktop
+    page.click("text=批量上传图片")
+    image = samples.png(400, 400)
+    page.set_input_files(
+        "#bulk-files",
+        [
+            {"name": "一.png", "mimeType": "image/png", "buffer": image},
+            {"name": "二.png", "mimeType": "image/png", "buffer": image},
+        ],
+    )
+    page.click("#bulk-form button[type=submit]")
+    page.wait_for_selector("#bulk-count:has-text('完成')")
+    assert page.inner_text("#bulk-count") == "完成：成功 1 个，重复未保存 1 个，失败 0 个"
+    assert Material.objects.count() == 1
+
+    # The session ends while the page stays open: the server's message and a sign-in link, no "网络错误".
+    page.context.clear_cookies(name="sessionid")
+    page.set_input_files(
+        "#bulk-files",
+        [
+            {"name": "三.jpg", "mimeType": "image/jpeg", "buffer": samples.jpeg(300, 200)},
+            {"name": "四.jpg", "mimeType": "image/jpeg", "buffer": samples.jpeg(200, 300)},
+        ],
+    )
+    page.click("#bulk-form button[type=submit]")
+    page.wait_for_selector("#bulk-login")
+    note = page.inner_text("#bulk-login")
+    assert "登录已过期" in note and "重新登录" in note and "网络错误" not in page.inner_text("#bulk-results")
+    screenshot("signed-out")
+    page.click("#bulk-login a")
+    page.wait_for_url("**/console/login/**")
+    assert Material.objects.count() == 1
+
+
+def test_list_filters_follow_back_and_forward(desktop):
+    from tests.factories import MaterialFactory
+
+    MaterialFactory(title="会员日话术", content="双倍积分")
+    MaterialFactory(title="新品图文", kind="link", link_url="https://brand.example/")
+    page = desktop
+    page.reload()
+    page.select_option("select[name=kind]", "link")
+    page.wait_for_function("!document.querySelector('#results').innerText.includes('会员日话术')")
+    page.select_option("select[name=kind]", "text")
+    page.wait_for_function("!document.querySelector('#results').innerText.includes('新品图文')")
+    page.go_back()
+    page.wait_for_function("!document.querySelector('#results').innerText.includes('会员日话术')")
+    assert "新品图文" in page.inner_text("#results")
+    assert page.eval_on_selector("select[name=kind]", "el => el.value") == "link"
+    page.go_back()
+    page.wait_for_function("document.querySelector('#results').innerText.includes('会员日话术')")
+    assert page.eval_on_selector("select[name=kind]", "el => el.value") == ""

@@ -114,3 +114,45 @@ def test_guide_works_the_portrait_and_timeline(page, live_server, signed_in, scr
     page.wait_for_function("document.querySelectorAll('#events .ev').length === 3")
     assert all("天猫下单" in t for t in page.locator("#events .ev .title").all_inner_texts())
     screenshot("timeline-orders")
+
+
+def _chip_in_view(page, name: str) -> bool:
+    return page.evaluate(
+        """name => {
+            const row = document.querySelector('.chips');
+            const chip = [...row.querySelectorAll('.chip')].find(c => c.textContent.trim() === name);
+            const r = row.getBoundingClientRect(), c = chip.getBoundingClientRect();
+            return c.left >= r.left - 1 && c.right <= r.right + 1;
+        }""",
+        name,
+    )
+
+
+def test_the_portrait_names_the_source_code_and_flags_an_overdue_purchase(page, live_server, signed_in, scene):
+    guide, customer, ext = scene
+    signed_in(guide)
+    page.goto(f"{live_server.url}/sidebar/c/{ext}/")
+    head = page.locator("header.head")
+    assert "活码 门店海报" in head.inner_text()
+    assert "poster" not in head.inner_text()
+    # Bought every 30 days, last 35 days ago: the expected purchase is 5 days past.
+    overdue = page.locator("#figures .overdue")
+    assert overdue.inner_text().strip() == "已超期 5 天"
+    assert overdue.evaluate("el => getComputedStyle(el).color") == "rgb(212, 107, 8)"
+
+
+def test_the_note_filter_chip_is_scrolled_into_view(page, live_server, signed_in, scene, screenshot):
+    guide, customer, ext = scene
+    signed_in(guide)
+    # Opened on its own with the filter on.
+    page.goto(f"{live_server.url}/sidebar/c/{ext}/timeline/?group=note")
+    assert page.evaluate("document.querySelector('.chips').scrollWidth > document.querySelector('.chips').clientWidth")
+    assert _chip_in_view(page, "备注")
+    screenshot("note-chip")
+
+    # From the portrait's 写跟进 link, loaded into the page by htmx.
+    page.goto(f"{live_server.url}/sidebar/c/{ext}/")
+    page.locator("#notes").get_by_role("link", name="写跟进").click()
+    page.locator(".chips .chip.on", has_text="备注").wait_for()
+    page.wait_for_function("document.querySelector('.chips').scrollLeft > 0")
+    assert _chip_in_view(page, "备注")

@@ -91,7 +91,7 @@ def test_each_kind_is_sent_from_the_sidebar_into_the_chat(desk, live_server, sce
     screenshot("materials-375", target=phone)
 
 
-def test_long_script_is_confirmed_in_a_sheet_and_a_cancel_offers_copy(desk, live_server, scene, screenshot):
+def test_long_script_is_confirmed_in_a_sheet_and_a_cancel_is_neutral(desk, live_server, scene, screenshot):
     long_text = "{客户称呼}您好，" + "这款修护精华适合换季干燥的肌肤，" * 10
     MaterialFactory(title="长话术", content=long_text, send_count=999)
     page = desk
@@ -106,8 +106,12 @@ def test_long_script_is_confirmed_in_a_sheet_and_a_cancel_offers_copy(desk, live
     screenshot("long-script-sheet")
     sheet.get_by_role("button", name="取消").click()
 
-    expect(card.locator("[data-role=status]")).to_have_text("已取消")
-    expect(card.get_by_role("button", name="复制文字")).to_be_visible()
+    status = card.locator("[data-role=status]")
+    expect(status).to_have_text("已取消")
+    # The guide's own choice: not shown as an error, and nothing to copy instead.
+    expect(status).not_to_have_class("mat-status error")
+    assert status.evaluate("el => getComputedStyle(el).color") != "rgb(250, 81, 81)"
+    expect(card.get_by_role("button", name="复制文字")).to_be_hidden()
     assert MaterialSend.objects.get().status == "cancelled"
     assert not SimChatMessage.objects.filter(direction="out").exists()
 
@@ -169,3 +173,18 @@ def test_media_wecom_dropped_early_is_uploaded_again_and_the_send_goes_through(d
     assert statuses == [("sent", ""), ("failed", "sendChatMessage:fail invalid media_id"), ("sent", "")]
     image.refresh_from_db()
     assert image.wecom_media_id and image.wecom_media_id != media_id
+
+
+def test_a_send_outside_wecom_is_explained_and_not_recorded(desk, live_server, scene):
+    page = desk
+    _open_materials(page, live_server, scene["guide"])
+    # The same session, the material page opened on its own: no WeCom JS-SDK behind it.
+    page.goto(f"{live_server.url}/sidebar/c/{scene['wang'].external_userid}/materials/")
+    card = _card(page, "话术素材")
+
+    card.get_by_role("button", name="发送").click()
+
+    expect(card.locator("[data-role=status]")).to_contain_text("请在企业微信的聊天侧边栏中发送")
+    expect(card.get_by_role("button", name="复制文字")).to_be_visible()
+    page.wait_for_timeout(500)
+    assert not MaterialSend.objects.exists()

@@ -346,3 +346,67 @@ def test_row_actions_are_wrapped_not_a_flex_cell(manager_client, team):
     body = manager_client.get(reverse("console:handover")).content.decode()
     assert '<td class="actions">' not in body
     assert '<td><div class="actions">' in body
+
+
+def test_batch_page_says_sending_failed_and_will_be_retried(manager_client, team, monkeypatch):
+    from scrm.wecom import api, errors
+    from scrm.wecom.errors import WeComError
+
+    batch = make_batch(team)
+
+    def unreachable(**kwargs):
+        raise WeComError(errors.CONNECTION, "Connection refused", retryable=True, path="transfer_customer")
+
+    monkeypatch.setattr(api, "transfer_customer", unreachable)
+    with pytest.raises(WeComError):
+        services.handover_batch_send(batch_id=batch.pk)
+    url = reverse("console:handover_batch", args=[batch.pk])
+    body = manager_client.get(url).content.decode()
+    assert 'id="send-error"' in body and "无法连接企业微信" in body and "自动重试" in body
+    assert set(batch.items.values_list("state", flat=True)) == {State.PENDING}
+
+    # Once WeCom takes the customers, the error is gone.
+    def accepted(*, external_userids, **kwargs):
+        return [{"external_userid": e, "errcode": 0} for e in external_userids]
+
+    monkeypatch.setattr(api, "transfer_customer", accepted)
+    assert services.handover_batch_send(batch_id=batch.pk) == 4
+    body = manager_client.get(url).content.decode()
+    assert 'id="send-error"' not in body and "无法连接企业微信" not in body
+
+
+def test_manager_can_reinstate_a_guide_marked_departed_by_mistake(manager_client, team):
+    old = team["old"]
+    manager_client.post(reverse("console:handover_depart", args=[old.pk]))
+    page = manager_client.get(reverse("console:handover")).content.decode()
+    assert f'data-reinstate="{old.pk}"' in page and "恢复在职" in page
+
+    response = manager_client.post(reverse("console:handover_reinstate", args=[old.pk]), follow=True)
+    assert "已恢复 王离开 为在职" in response.content.decode()
+    old.refresh_from_db()
+    assert old.is_active and old.departed_at is None
+    # Back in service: the form is an in-service transfer again, and no reinstate button is left.
+    assert f'data-reinstate="{old.pk}"' not in response.content.decode()
+    assert "转接提示语" in manager_client.get(new_url(old)).content.decode()
+
+
+def test_reinstate_is_refused_while_the_guides_customers_are_being_handed_over(manager_client, team):
+    old = team["old"]
+    manager_client.post(reverse("console:handover_depart", args=[old.pk]))
+    make_batch(team)
+    page = manager_client.get(reverse("console:handover")).content.decode()
+    assert f'data-reinstate="{old.pk}"' not in page
+
+    response = manager_client.post(reverse("console:handover_reinstate", args=[old.pk]), follow=True)
+    assert "转接结束后才能恢复在职" in response.content.decode()
+    old.refresh_from_db()
+    assert not old.is_active
+
+
+def test_manager_of_another_store_cannot_reinstate(client, team):
+    other = StaffFactory(store=StoreFactory(), role=Staff.Role.MANAGER)
+    services.staff_mark_departed(staff=team["old"], by=team["manager"])
+    client.force_login(other.user)
+    assert client.post(reverse("console:handover_reinstate", args=[team["old"].pk])).status_code == 404
+    team["old"].refresh_from_db()
+    assert not team["old"].is_active

@@ -50,3 +50,21 @@ def test_script_longer_than_wecom_sends_is_refused(content_client):
     assert not Material.objects.exists()
     ok = content_client.post(url, {"title": "刚好", "content": "好" * 2000})
     assert ok.status_code == 302 and Material.objects.get().content == "好" * 2000
+
+
+def test_miniprogram_form_shows_every_error_on_the_first_submit(content_client):
+    url = reverse("console:material_create", args=["miniprogram"])
+    response = content_client.post(url, {"title": "小程序", "mp_appid": "WX1234", "mp_page": "pages/index/index"})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "该字段是必填项" in body  # the cover
+    assert "小程序 appid 格式不正确" in body
+    assert "小程序页面路径必须以 .html 结尾" in body
+    assert not Material.objects.exists()
+
+
+def test_validity_period_error_shows_with_the_other_errors(content_client):
+    url = reverse("console:material_create", args=["text"])
+    data = {"title": "", "content": "你好", "valid_from": "2026-11-02T10:00", "valid_until": "2026-11-01T10:00"}
+    body = content_client.post(url, data).content.decode()
+    assert "失效时间必须晚于生效时间" in body and "该字段是必填项" in body

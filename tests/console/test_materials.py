@@ -407,3 +407,66 @@ def test_bulk_upload_retry_does_not_duplicate(content_client):
     assert result["ok"] is True and result["created"] is False and "未重复保存" in result["title"]
     assert result["id"] == first.json()["results"][0]["id"]
     assert Material.objects.count() == 1
+
+
+def test_category_tree_counts_include_sub_categories(content_client):
+    photos = MaterialCategoryFactory(name="产品图")
+    lipstick = MaterialCategoryFactory(name="口红", parent=photos)
+    matte = MaterialCategoryFactory(name="哑光", parent=lipstick)
+    MaterialFactory(category=lipstick)
+    MaterialFactory(category=matte)
+    MaterialFactory(category=matte)
+    page = content_client.get(reverse("console:material_categories")).content.decode()
+
+    def count_of(name):
+        row = page.split(f">{name}</a>", 1)[1].split("</span>", 1)[0]
+        return row.split('data-count="', 1)[1].split('"', 1)[0], row
+
+    assert count_of("产品图")[0] == "3" and "3 个素材" in count_of("产品图")[1]
+    assert count_of("口红")[0] == "3" and "本级 1 个" in count_of("口红")[1]
+    assert count_of("哑光")[0] == "2" and "本级" not in count_of("哑光")[1]
+    # The list behind the link shows as many.
+    listed = content_client.get(reverse("console:materials"), {"category": photos.pk})
+    assert listed.context["page"].paginator.count == 3
+
+
+def test_bulk_upload_counts_duplicates_apart_from_saved_images(content_client):
+    image = samples.png()
+    response = content_client.post(
+        reverse("console:material_bulk_upload"),
+        {
+            "files": [
+                samples.upload("一.png", image),
+                samples.upload("二.png", image),
+                samples.upload("三.webp", samples.webp()),
+            ]
+        },
+    )
+    body = response.content.decode()
+    assert "成功 2 / 3 个" in body and "另有 1 个与已有素材相同，未重复保存" in body
+    assert Material.objects.count() == 2
+
+
+def test_bulk_upload_page_offers_sign_in_when_the_session_is_gone(content_client, client):
+    page = content_client.get(reverse("console:material_bulk_upload")).content.decode()
+    login = reverse("console:login")
+    assert f'data-login-url="{login}?next=' in page and 'data-label-login="重新登录"' in page
+    content_client.logout()
+    answer = content_client.post(
+        reverse("console:material_bulk_upload"),
+        {"files": [samples.upload("a.png", samples.png())]},
+        headers={"Accept": "application/json"},
+    )
+    assert answer.status_code == 401 and answer.json()["login"] is True and "登录已过期" in answer.json()["error"]
+
+
+def test_list_history_restore_gets_the_whole_page_with_the_urls_filters(content_client):
+    MaterialFactory(title="新品图文", kind="link", link_url="https://brand.example/")
+    url = reverse("console:materials")
+    page = content_client.get(url).content.decode()
+    assert 'hx-history="false"' in page  # no stale snapshot: Back asks the server
+    restored = content_client.get(
+        url, {"kind": "link"}, headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    ).content.decode()
+    assert "<html" in restored and 'class="filters"' in restored
+    assert '<option value="link" selected>' in restored

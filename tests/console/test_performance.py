@@ -256,3 +256,21 @@ def test_dashboard_query_count_is_constant(client):
         OrderFactory(customer=relation.customer, staff=guide, paid_at=data.orders.o6.paid_at)
     rollup_days(first=D[1], last=D[5])
     assert queries() == before
+
+
+def test_custom_range_keeps_the_sort_direction(client):
+    build_rolled_up()
+    c = admin_client(client)
+    html = c.get(URL, {**RANGE, "sort": "gmv", "dir": "asc"}).content.decode()
+    form = html.split('class="filters perf-period"', 1)[1].split("</form>", 1)[0]
+    assert 'name="sort" value="gmv"' in form and 'name="dir" value="asc"' in form
+    # Descending is the default: nothing to carry.
+    html = c.get(URL, {**RANGE, "sort": "gmv"}).content.decode()
+    assert 'name="dir"' not in html.split('class="filters perf-period"', 1)[1].split("</form>", 1)[0]
+
+
+def test_month_compares_with_the_same_days_of_last_month_on_the_page(client, monkeypatch):
+    c = admin_client(client)
+    monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 11, 29, 4, 0, tzinfo=dt.UTC))
+    html = c.get(URL, {"preset": "month"}).content.decode()
+    assert "环比 2026-10-01 至 2026-10-29" in html

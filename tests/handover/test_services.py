@@ -4,6 +4,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -363,3 +364,21 @@ def test_beat_polls_transfer_results(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["handover-poll-results"]
     assert entry["task"] in app.tasks
     assert app.tasks[entry["task"]].name == tasks.poll_results.name
+
+
+def test_reinstate_undoes_a_departure_once_no_hand_over_is_in_flight(shop):
+    relations = shop.customers(2)
+    shop.depart()
+    batch = create(shop, relations, [shop.bob])
+    assert states(batch) == {State.WAITING: 2}
+    with pytest.raises(ValidationError):
+        services.staff_reinstate(staff=shop.old, by=shop.manager)
+
+    settle_in_wecom(shop, relations[:1])
+    settle_in_wecom(shop, relations[1:], accepted=False)
+    services.handover_results_poll()
+    assert not batch.items.filter(state__in=HandoverItem.OPEN_STATES).exists()
+
+    guide = services.staff_reinstate(staff=shop.old, by=shop.manager)
+    guide.refresh_from_db()
+    assert guide.is_active and guide.departed_at is None

@@ -294,8 +294,27 @@ def test_cancelled_send_is_recorded_as_cancelled(guide_client, ext):
     data = _prepare(guide_client, ext, MaterialFactory())
     answer = _report(guide_client, data, status="cancelled", errMsg="sendChatMessage:cancel").json()
     assert answer["message"] == "已取消"
+    # The guide chose to cancel: nothing to work around, so no copy offer.
+    assert answer["copy"] is False
     assert MaterialSend.objects.get().status == "cancelled"
     assert not Event.objects.filter(kind=EventKind.MATERIAL_SENT).exists()
+
+
+@pytest.mark.parametrize("err_msg", ["sendChatMessage:fail sdk not ready", "sdk not ready"])
+def test_a_send_from_a_page_without_wecom_is_not_recorded(guide_client, ext, err_msg):
+    data = _prepare(guide_client, ext, MaterialFactory())
+
+    response = _report(guide_client, data, status="failed", errMsg=err_msg)
+
+    assert response.status_code == 409
+    assert "请在企业微信的聊天侧边栏中发送" in response.json()["error"]
+    assert not MaterialSend.objects.exists()
+
+
+def test_a_real_wecom_failure_is_still_recorded(guide_client, ext):
+    data = _prepare(guide_client, ext, MaterialFactory())
+    _report(guide_client, data, status="failed", errMsg="sendChatMessage:fail config not ready")
+    assert MaterialSend.objects.get().status == "failed"
 
 
 def test_long_scripts_come_back_with_confirm(guide_client, ext):

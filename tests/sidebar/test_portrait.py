@@ -1,3 +1,4 @@
+import datetime as dt
 import os
 import re
 
@@ -135,8 +136,41 @@ def test_header_shows_remark_source_and_friend_days(guide_client, relation, ext)
     html = guide_client.get(portrait_url(ext)).content.decode()
     assert "王姐-敏感肌" in html
     assert "扫描二维码" in html
-    assert "store_S001_poster" in html
+    # The 活码 by the name the timeline uses, never its internal code.
+    assert "活码 门店海报" in html
+    assert "store_S001_poster" not in html
     assert "添加好友 30 天" in html
+
+
+@pytest.mark.parametrize(
+    "state, shown",
+    [("store_sh001_event", "门店活动"), ("live_20251111", "双11直播"), ("qr_unknown_x", "qr_unknown_x")],
+)
+def test_the_source_code_is_named_like_the_timeline_names_it(guide_client, relation, ext, state, shown):
+    relation.state = state
+    relation.save()
+    html = guide_client.get(portrait_url(ext)).content.decode()
+    assert f"活码 {shown}" in html
+
+
+def test_the_source_code_names_can_come_from_settings(guide_client, relation, ext, settings):
+    settings.WECOM_STATE_LABELS = {"spring": "春季快闪店"}
+    relation.state = "store_sh001_spring"
+    relation.save()
+    assert "活码 春季快闪店" in guide_client.get(portrait_url(ext)).content.decode()
+
+
+def test_a_past_expected_purchase_is_marked_overdue(guide_client, followed_customer, ext):
+    followed_customer.next_expected_on = timezone.localdate() - dt.timedelta(days=12)
+    followed_customer.save()
+    html = guide_client.get(portrait_url(ext)).content.decode()
+    assert re.search(r'<small class="overdue">\s*已超期 12 天\s*</small>', html)
+
+
+def test_a_future_expected_purchase_is_not_overdue(guide_client, followed_customer, ext):
+    followed_customer.next_expected_on = timezone.localdate() + dt.timedelta(days=3)
+    followed_customer.save()
+    assert "已超期" not in guide_client.get(portrait_url(ext)).content.decode()
 
 
 def test_tags_are_grouped_and_deleted_ones_hidden(guide_client, rich_customer, ext):

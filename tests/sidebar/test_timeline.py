@@ -126,15 +126,16 @@ def test_timeline_query_count_is_constant(guide_client, followed_customer, ext, 
 
 
 def test_htmx_note_is_saved_and_appears_on_top(guide_client, followed_customer, ext, guide):
+    next_week = timezone.localdate() + dt.timedelta(days=7)
     response = guide_client.post(
         reverse("sidebar:note_add", args=[ext]),
-        {"body": "客户想要敏感肌套装\n下周再联系", "next_contact_on": "2026-12-05", "request_id": "r1"},
+        {"body": "客户想要敏感肌套装\n下周再联系", "next_contact_on": next_week.isoformat(), "request_id": "r1"},
         headers=HTMX,
     )
     html = response.content.decode()
     assert response.status_code == 200
     note = Note.objects.get()
-    assert (note.customer, note.staff, note.next_contact_on) == (followed_customer, guide, dt.date(2026, 12, 5))
+    assert (note.customer, note.staff, note.next_contact_on) == (followed_customer, guide, next_week)
     event = Event.objects.get(kind=EventKind.NOTE)
     assert event.title == "客户想要敏感肌套装" and event.staff == guide
     assert 'hx-swap-oob="afterbegin:#events"' in html
@@ -172,6 +173,40 @@ def test_bad_date_without_js_re_renders_the_page_with_the_error(guide_client, ex
     html = response.content.decode()
     assert "<html" in html and "请输入正确的日期" in html
     assert not Note.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "day, message",
+    [
+        (dt.date(1900, 1, 1), "下次联系日期不能早于一年前"),
+        ("past", "下次联系日期不能早于一年前"),
+        ("far", "下次联系日期不能晚于两年后"),
+    ],
+)
+def test_a_next_contact_date_far_away_is_refused_with_a_chinese_error(guide_client, ext, day, message):
+    today = timezone.localdate()
+    day = {"past": today - dt.timedelta(days=366), "far": today + dt.timedelta(days=731)}.get(day, day)
+    response = guide_client.post(
+        reverse("sidebar:note_add", args=[ext]), {"body": "回访", "next_contact_on": day.isoformat()}, headers=HTMX
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Note.objects.exists()
+
+
+@pytest.mark.parametrize("days", [-365, 0, 730])
+def test_next_contact_dates_within_the_window_are_kept(guide_client, ext, days):
+    day = timezone.localdate() + dt.timedelta(days=days)
+    guide_client.post(reverse("sidebar:note_add", args=[ext]), {"body": "回访", "next_contact_on": day.isoformat()})
+    assert Note.objects.get().next_contact_on == day
+
+
+def test_the_date_picker_offers_only_accepted_dates(guide_client, ext):
+    today = timezone.localdate()
+    html = guide_client.get(timeline_url(ext)).content.decode()
+    field = re.search(r'<input type="date" name="next_contact_on"[^>]*>', html).group(0)
+    assert f'min="{(today - dt.timedelta(days=365)).isoformat()}"' in field
+    assert f'max="{(today + dt.timedelta(days=730)).isoformat()}"' in field
 
 
 def test_note_without_js_redirects_to_the_timeline(guide_client, ext):

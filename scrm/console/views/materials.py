@@ -47,7 +47,10 @@ def material_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode(), "kinds": Material.Kind.choices}
-    template = "console/materials_list.html#results" if request.htmx else "console/materials_list.html"
+    # Back/forward re-requests the whole page (the form has hx-history="false"): the filters then
+    # show the URL's values, not those of a stale snapshot.
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "console/materials_list.html#results" if partial else "console/materials_list.html"
     return render(request, template, context)
 
 
@@ -170,7 +173,13 @@ def material_bulk_upload(request):
         if request.accepts("application/json") and not request.accepts("text/html"):
             ok = all(r["ok"] for r in results)
             return JsonResponse({"results": results}, status=200 if ok else 400)
-    context = {"form": form, "results": results, "ok_count": sum(1 for r in results if r["ok"])}
+    # Duplicates are answered ok but not saved again: counted apart from the saved ones.
+    context = {
+        "form": form,
+        "results": results,
+        "ok_count": sum(1 for r in results if r["ok"] and r["created"]),
+        "dup_count": sum(1 for r in results if r["ok"] and not r["created"]),
+    }
     return render(request, "console/materials_bulk.html", context)
 
 
@@ -205,8 +214,11 @@ def category_list(request):
         else:
             messages.success(request, _("分类已添加。"))
             return redirect("console:material_categories")
-    counts = selectors.category_material_counts()
-    rows = [(node, counts.get(node.category.pk, 0)) for node in selectors.category_tree()]
+    direct = selectors.category_material_counts()
+    nodes = selectors.category_tree()
+    # Counted with sub-categories: clicking a category lists theirs too.
+    totals = selectors.category_total_counts(nodes=nodes, direct=direct)
+    rows = [(node, totals.get(node.category.pk, 0), direct.get(node.category.pk, 0)) for node in nodes]
     return render(
         request,
         "console/materials_categories.html",

@@ -3,6 +3,8 @@
 Content is deliberately not wrapped in gettext: it is data a brand would have typed, not UI text.
 """
 
+from scrm.customers.events import STATE_LABELS
+
 BRAND = "兰亭美妆"
 
 # (code, name, city, address, weight of customers)
@@ -199,19 +201,7 @@ PRODUCTS = [
 ADD_WAYS = [(1, 60), (2, 8), (3, 10), (4, 5), (5, 5), (6, 4), (8, 3), (201, 5)]  # WeCom add_way codes, weights
 STATE_SUFFIXES = ["poster", "counter", "bag", "receipt", "event"]
 ONLINE_STATES = ["live_20250618", "live_20251111", "xhs_note_01", "mp_member_center", "oa_menu_vip", "tmall_card"]
-STATE_LABEL = {
-    "poster": "门店海报",
-    "counter": "收银台",
-    "bag": "购物袋",
-    "receipt": "小票",
-    "event": "门店活动",
-    "live_20250618": "618直播",
-    "live_20251111": "双11直播",
-    "xhs_note_01": "小红书笔记",
-    "mp_member_center": "小程序会员中心",
-    "oa_menu_vip": "公众号菜单",
-    "tmall_card": "天猫包裹卡",
-}
+STATE_LABEL = STATE_LABELS  # the demo brand uses the default names
 
 SKIN_REMARK = ["干皮", "油皮", "混油", "敏感肌", "中性"]
 DESCRIPTIONS = [
