@@ -1,5 +1,3 @@
-import re
-
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.forms.models import ModelChoiceIterator, ModelChoiceIteratorValue
@@ -9,7 +7,7 @@ from scrm.console.permissions import CONSOLE_ROLES
 from scrm.customers.models import LifecycleStage, Tag
 from scrm.materials.models import Material, MaterialCategory
 from scrm.materials.selectors import SORTS, STATUS_EXPIRED, STATUS_SENDABLE, category_tree
-from scrm.materials.services import PLACEHOLDERS
+from scrm.materials.services import PLACEHOLDERS, mp_appid_error, mp_page_error
 from scrm.materials.validation import check_image, check_upload
 
 
@@ -68,11 +66,6 @@ FILE_ACCEPT = {
     Material.Kind.VIDEO: "video/mp4",
     Material.Kind.FILE: ".pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx",
 }
-
-
-# The same rules scrm.materials.services checks on save; checked here too so every error of the
-# form shows on the first submit instead of one round of errors after another.
-MP_APPID = re.compile(r"^wx[0-9a-f]{16}$")
 
 
 # Longer scripts cannot go out as one WeCom text message, so refuse them when they are written.
@@ -193,17 +186,17 @@ class MaterialForm(forms.Form):
     def clean_keywords(self):
         return " ".join(self.cleaned_data.get("keywords", "").split())
 
+    # Checked here too, so every mistake shows on the first submit, not one per round.
     def clean_mp_appid(self):
         appid = self.cleaned_data.get("mp_appid", "")
-        if appid and not MP_APPID.match(appid):
-            raise forms.ValidationError(_("小程序 appid 格式不正确（wx 开头的 18 位）。"))
+        if appid and (problem := mp_appid_error(appid)):
+            raise forms.ValidationError(problem)
         return appid
 
     def clean_mp_page(self):
         page = self.cleaned_data.get("mp_page", "")
-        # WeCom's sendChatMessage requires the page path to end in .html.
-        if page and not page.split("?", 1)[0].endswith(".html"):
-            raise forms.ValidationError(_("小程序页面路径必须以 .html 结尾，例如 pages/index/index.html。"))
+        if page and (problem := mp_page_error(page)):
+            raise forms.ValidationError(problem)
         return page
 
     def clean(self):

@@ -26,7 +26,7 @@ from scrm.org.models import Staff
 
 FILE_KINDS = {Material.Kind.IMAGE, Material.Kind.VIDEO, Material.Kind.FILE}
 COVER_KINDS = {Material.Kind.LINK, Material.Kind.MINIPROGRAM, Material.Kind.VIDEO}
-_MP_APPID = re.compile(r"^wx[0-9a-f]{16}$")
+MP_APPID = re.compile(r"^wx[0-9a-f]{16}$")
 
 # The placeholders a script may hold, filled per customer at send time. Unknown ones stay visible
 # so the guide notices them before sending.
@@ -109,6 +109,18 @@ def material_unknown_placeholders(*, content: str) -> list[str]:
     return sorted({name for name in _PLACEHOLDER.findall(content) if name not in PLACEHOLDERS})
 
 
+def mp_appid_error(appid: str) -> str:
+    """Why a mini-program appid is not one, or ""."""
+    return "" if MP_APPID.match(appid) else _("小程序 appid 格式不正确（wx 开头的 18 位）。")
+
+
+def mp_page_error(page: str) -> str:
+    """Why a mini-program page path cannot be sent, or "" (WeCom's sendChatMessage wants .html)."""
+    if page.split("?", 1)[0].endswith(".html"):
+        return ""
+    return _("小程序页面路径必须以 .html 结尾，例如 pages/index/index.html。")
+
+
 def _check_fields(*, kind: str, values: dict, has_file: bool, has_cover: bool) -> None:
     """Each kind's required fields; raises a ValidationError keyed by field."""
     errors: dict[str, str] = {}
@@ -124,14 +136,13 @@ def _check_fields(*, kind: str, values: dict, has_file: bool, has_cover: bool) -
         elif not values["link_url"].lower().startswith(("https://", "http://")):
             errors["link_url"] = _("链接地址必须以 http:// 或 https:// 开头。")
     if kind == Material.Kind.MINIPROGRAM:
-        if not _MP_APPID.match(values.get("mp_appid") or ""):
-            errors["mp_appid"] = _("小程序 appid 格式不正确（wx 开头的 18 位）。")
+        if problem := mp_appid_error(values.get("mp_appid") or ""):
+            errors["mp_appid"] = problem
         page = values.get("mp_page") or ""
         if not page:
             errors["mp_page"] = _("请填写小程序页面路径。")
-        elif not page.split("?", 1)[0].endswith(".html"):
-            # WeCom's sendChatMessage requires the page path to end in .html.
-            errors["mp_page"] = _("小程序页面路径必须以 .html 结尾，例如 pages/index/index.html。")
+        elif problem := mp_page_error(page):
+            errors["mp_page"] = problem
         if not has_cover:
             errors["cover"] = _("请上传小程序卡片封面。")
     valid_from, valid_until = values.get("valid_from"), values.get("valid_until")
