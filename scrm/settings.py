@@ -151,6 +151,10 @@ STORAGES = {
 }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+# Django serves uploads itself unless a web server or object storage does (then SERVE_MEDIA=false).
+SERVE_MEDIA = env_bool("SERVE_MEDIA", True)
+# A form posted with a stale CSRF token gets the Chinese 403 page with a way back.
+CSRF_FAILURE_VIEW = "scrm.org.views.csrf_failure"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -1,8 +1,8 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
+from django.views.static import serve
 
 from scrm.health import healthz
 
@@ -20,5 +20,10 @@ if settings.WECOM_SIMULATOR:
     # Dev and tests only: a stand-in for WeCom's servers and chat window.
     urlpatterns += [path("", include("scrm.wecom.simulator.urls"))]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.SERVE_MEDIA:
+    # Uploaded images must be reachable: cards sent to customers link to them. Behind a web server or
+    # object storage, serve MEDIA_URL there and set SERVE_MEDIA=false.
+    def media(request, path):
+        return serve(request, path, document_root=settings.MEDIA_ROOT)  # read per request (tests move it)
+
+    urlpatterns += [re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", media)]

@@ -119,3 +119,21 @@ def test_favourite_for_an_unknown_customer_answers_json_in_chinese(guide_client)
 
     assert response.status_code == 404
     assert response.json() == {"error": "客户不存在或无权查看"}
+
+
+def test_a_stale_csrf_token_gets_the_chinese_page_with_a_way_back(settings):
+    settings.DEBUG = False
+    staff = StaffFactory(role=Staff.Role.CONTENT)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff.user)
+    response = client.post("/console/materials/categories/", {"name": "护肤"})
+    body = response.content.decode()
+    assert response.status_code == 403
+    assert "页面已过期" in body and "返回后台首页" in body and "DEBUG" not in body
+
+
+def test_uploads_are_served_even_without_debug(client, settings, tmp_path):
+    settings.DEBUG = False
+    (settings.MEDIA_ROOT / "materials").mkdir(parents=True)
+    (settings.MEDIA_ROOT / "materials" / "a.txt").write_text("ok")
+    assert client.get("/media/materials/a.txt").status_code == 200

@@ -242,9 +242,11 @@ def _today() -> dt.date:
     return local_day(timezone.now())
 
 
-def _presets(request) -> list[tuple[str, str, str]]:
+def _presets(request, *, drop: tuple[str, ...] = ()) -> list[tuple[str, str, str]]:
+    """Links to each preset period, keeping the other parameters except those in `drop` (invalid ones)."""
+    changes = dict.fromkeys(drop, "") | {"page": "", "from": "", "to": ""}
     return [
-        (key, label, _query(request, preset=key, page="", **{"from": "", "to": ""}))
+        (key, label, _query(request, **(changes | {"preset": key})))
         for key, label in PRESETS.items()
         if key != "custom"
     ]
@@ -257,7 +259,8 @@ def _parse(request) -> tuple[PeriodForm, HttpResponse | None]:
     # Keep the date form on the page so the manager can correct the range in place.
     context = {
         "form": form,
-        "presets": _presets(request),
+        # A chip that kept the bad parameter would lead straight back here.
+        "presets": _presets(request, drop=tuple(name for name in form.errors if name != "__all__")),
         "raw_from": request.GET.get("from", ""),
         "raw_to": request.GET.get("to", ""),
         "sort": request.GET.get("sort", "") if request.GET.get("sort") in FIGURES_BY_KEY else "",

@@ -2,7 +2,9 @@
 
 import csv
 import datetime as dt
+import html
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -274,3 +276,12 @@ def test_month_compares_with_the_same_days_of_last_month_on_the_page(client, mon
     monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 11, 29, 4, 0, tzinfo=dt.UTC))
     html = c.get(URL, {"preset": "month"}).content.decode()
     assert "环比 2026-10-01 至 2026-10-29" in html
+
+
+def test_preset_chips_on_the_error_page_leave_the_bad_parameter_behind(client):
+    c = admin_client(client)
+    response = c.get(URL, {"sort": "bogus", "preset": "7d"})
+    assert response.status_code == 400
+    chips = re.findall(r'href="(\?[^"]*preset=[^"]*)"', response.content.decode())
+    assert chips and not any("sort=bogus" in href for href in chips)
+    assert c.get(URL + html.unescape(chips[0])).status_code == 200
