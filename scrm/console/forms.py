@@ -171,10 +171,6 @@ class MaterialForm(forms.Form):
         if "cover" in self.fields and kind == Material.Kind.MINIPROGRAM:
             self.fields["cover"].required = material is None or not material.cover
 
-    @property
-    def has_file_fields(self) -> bool:
-        return "file" in self.fields or "cover" in self.fields
-
     def clean_file(self):
         upload = self.cleaned_data.get("file")
         return check_upload(upload, kind=self.kind) if upload else None

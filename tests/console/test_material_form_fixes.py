@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from scrm.materials.models import Material
 from scrm.org.models import Staff
-from tests.factories import StaffFactory, TagFactory, TagGroupFactory
+from tests.factories import MaterialFactory, StaffFactory, TagFactory, TagGroupFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +68,11 @@ def test_validity_period_error_shows_with_the_other_errors(content_client):
     data = {"title": "", "content": "你好", "valid_from": "2026-11-02T10:00", "valid_until": "2026-11-01T10:00"}
     body = content_client.post(url, data).content.decode()
     assert "失效时间必须晚于生效时间" in body and "该字段是必填项" in body
+
+
+def test_the_reselect_file_hint_shows_only_when_a_file_was_chosen(content_client):
+    material = MaterialFactory(kind="link", title="旧链接", link_url="https://brand.example.com/a")
+    url = reverse("console:material_edit", args=[material.pk])
+    response = content_client.post(url, {"title": "", "link_url": "https://brand.example.com/a"})
+    assert response.status_code == 400
+    assert "重新选择" not in response.content.decode()
