@@ -128,7 +128,7 @@ def _json_not_found(view):
             return view(request, *args, **kwargs)
         except Http404 as exc:
             message = str(exc) if exc.args and isinstance(exc.args[0], str) else ""
-            return _error(message or _("客户不存在或无权查看"), status=404)
+            return _error(message or _("客户不存在、已转接给其他导购，或你无权查看"), status=404)
 
     return wrapper
 

@@ -19,7 +19,7 @@ def _customer_or_404(request: HttpRequest, external_userid: str) -> Customer:
     customer = selectors.customer_get_for_staff(staff=request.staff, external_userid=external_userid)
     if customer is None:
         # Same answer for unknown and not-yours, so ids cannot be probed.
-        raise Http404(_("客户不存在或无权查看"))
+        raise Http404(_("客户不存在、已转接给其他导购，或你无权查看"))
     return customer
 
 

@@ -93,7 +93,7 @@ def test_prepare_for_an_unknown_customer_answers_json_in_chinese(guide_client):
     response = guide_client.post(reverse("sidebar:material_prepare", args=["wmNotMine", material.pk]))
 
     assert response.status_code == 404
-    assert response.json() == {"error": "客户不存在或无权查看"}
+    assert response.json() == {"error": "客户不存在、已转接给其他导购，或你无权查看"}
 
 
 def test_send_report_for_an_unknown_customer_answers_json_in_chinese(guide_client):
@@ -102,7 +102,7 @@ def test_send_report_for_an_unknown_customer_answers_json_in_chinese(guide_clien
     response = guide_client.post(url, {"status": "sent"}, content_type="application/json")
 
     assert response.status_code == 404
-    assert response.json() == {"error": "客户不存在或无权查看"}
+    assert response.json() == {"error": "客户不存在、已转接给其他导购，或你无权查看"}
 
 
 def test_favourite_of_a_deleted_material_answers_json_in_chinese(guide_client, ext):
@@ -118,7 +118,7 @@ def test_favourite_for_an_unknown_customer_answers_json_in_chinese(guide_client)
     response = guide_client.post(reverse("sidebar:material_favourite", args=["wmNotMine", material.pk]), {"on": "1"})
 
     assert response.status_code == 404
-    assert response.json() == {"error": "客户不存在或无权查看"}
+    assert response.json() == {"error": "客户不存在、已转接给其他导购，或你无权查看"}
 
 
 def test_a_stale_csrf_token_gets_the_chinese_page_with_a_way_back(settings):

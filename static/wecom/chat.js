@@ -67,8 +67,13 @@
     var data = ev.data || {};
     if (!frame || ev.source !== frame.contentWindow || ev.origin !== location.origin) return;
     if (data.source !== "sim-jssdk") return;
-    answer(data.api, data.params).then(function (result) {
-      frame.contentWindow.postMessage({ source: "sim-wecom", id: data.id, result: result }, location.origin);
-    });
+    answer(data.api, data.params)
+      .catch(function (err) {
+        // The simulator's own request failed: answer like WeCom does, so the card does not hang.
+        return { err_msg: data.api + ":fail " + ((err && err.message) || "network error") };
+      })
+      .then(function (result) {
+        frame.contentWindow.postMessage({ source: "sim-wecom", id: data.id, result: result }, location.origin);
+      });
   });
 })();
