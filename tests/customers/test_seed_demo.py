@@ -159,6 +159,19 @@ def test_every_order_goes_to_the_guide_serving_the_customer_when_paid():
             assert order.staff_id is None
 
 
+def test_age_tags_agree_with_the_birthdays_shown():
+    seed()
+    today = timezone.localdate()
+    bands = {"18-24岁": (0, 24), "25-30岁": (25, 30), "31-40岁": (31, 40), "40岁以上": (41, 200)}
+    tagged = CustomerTag.objects.filter(tag__group__name="年龄段", customer__birthday__isnull=False)
+    assert tagged.exists()
+    for ct in tagged.select_related("customer", "tag"):
+        born = ct.customer.birthday
+        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        low, high = bands[ct.tag.name]
+        assert low <= age <= high, (ct.customer_id, age, ct.tag.name)
+
+
 def test_second_run_changes_nothing_and_says_so():
     seed()
     before = table_counts()

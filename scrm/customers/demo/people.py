@@ -207,6 +207,15 @@ def daytime(rng: random.Random, day: int) -> int:
     return day * DAY - rng.randint(9 * 3600 + 1800, 22 * 3600)
 
 
+def _age_band(birthday: dt.date, today: dt.date) -> str:
+    age = today.year - birthday.year - ((today.month, today.day) < (birthday.month, birthday.day))
+    if age < 25:
+        return "18-24岁"
+    if age <= 30:
+        return "25-30岁"
+    return "31-40岁" if age <= 40 else "40岁以上"
+
+
 def customer_generate(ctx: Context, index: int, customer_id: int, order_ids: list[int], plan: Plan, allowance: int):
     """All rows of one customer. `order_ids` holds exactly plan.orders reserved ids."""
     seed = ctx.seed
@@ -511,7 +520,12 @@ def customer_generate(ctx: Context, index: int, customer_id: int, order_ids: lis
         ("消费偏好", dict(vocab.TAG_GROUPS)["消费偏好"], 0.3),
     ):
         if rng.random() < p:
-            chosen.append((group, names[skin] if group == "肤质" else rng.choice(names)))
+            if group == "肤质":
+                chosen.append((group, names[skin]))
+            elif group == "年龄段" and birthday:
+                chosen.append((group, _age_band(birthday, ctx.today)))  # agrees with the birthday shown
+            else:
+                chosen.append((group, rng.choice(names)))
     floor = (first_rel.ended or 0) + 1
     for group, tag_name in chosen:
         # Guides tag right after adding someone, or on a later day at the same hour.
