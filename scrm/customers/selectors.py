@@ -172,7 +172,8 @@ class Portrait:
     next_expected_overdue_days: int | None = None
 
 
-def _age(birthday: dt.date | None, today: dt.date) -> int | None:
+def age_on(birthday: dt.date | None, today: dt.date) -> int | None:
+    """Full years of age on `today` (the portrait shows it; the demo's age-band tags agree with it)."""
     if not birthday:
         return None
     return today.year - birthday.year - ((today.month, today.day) < (birthday.month, birthday.day))
@@ -236,7 +237,7 @@ def customer_portrait(*, staff: Staff, customer: Customer, today: dt.date | None
         tag_groups=customer_tag_groups(customer=customer),
         notes=notes,
         orders=orders,
-        age=_age(customer.birthday, today),
+        age=age_on(customer.birthday, today),
         friend_days=(today - timezone.localdate(source_relation.added_at)).days if source_relation else None,
         days_since_last_order=(today - timezone.localdate(last)).days if last else None,
         add_way_label=add_way_label(source_relation.add_way) if source_relation else "",

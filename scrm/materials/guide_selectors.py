@@ -7,19 +7,14 @@ of cards built with a fixed number of queries, however many materials and sends 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import connection
 from django.db.models import (
-    Case,
     Exists,
     F,
-    IntegerField,
     Lookup,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
 )
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -133,17 +128,6 @@ def _kind_label(kind: str) -> str:
 def _customer_tags(customer: Customer) -> dict[int, str]:
     """The customer's tag ids and names (one query); recommendations and their reasons use both."""
     return dict(Tag.objects.filter(customer_tags__customer_id=customer.pk).order_by().values_list("id", "name"))
-
-
-def _stage_q(stage: str) -> Q:
-    if connection.features.supports_json_field_contains:
-        return Q(audience_stages__contains=[stage])  # jsonb @> on PostgreSQL
-    # The JSON text of the list; quoted, one stage never matches inside another.
-    return Q(audience_stages__icontains=f'"{stage}"')
-
-
-def _stage_hit(stage: str) -> Case:
-    return Case(When(_stage_q(stage), then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
 class _Like(Lookup):

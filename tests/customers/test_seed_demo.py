@@ -26,6 +26,7 @@ from scrm.customers.models import (
     OrderLine,
     Tag,
 )
+from scrm.customers.selectors import age_on
 from scrm.customers.services import customer_refresh_figures
 from scrm.materials.models import Material, MaterialCategory, MaterialSend
 from scrm.materials.services import material_unknown_placeholders
@@ -166,8 +167,7 @@ def test_age_tags_agree_with_the_birthdays_shown():
     tagged = CustomerTag.objects.filter(tag__group__name="年龄段", customer__birthday__isnull=False)
     assert tagged.exists()
     for ct in tagged.select_related("customer", "tag"):
-        born = ct.customer.birthday
-        age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        age = age_on(ct.customer.birthday, today)  # as the portrait shows it
         low, high = bands[ct.tag.name]
         assert low <= age <= high, (ct.customer_id, age, ct.tag.name)
 

@@ -15,6 +15,7 @@ from scrm.customers.demo.base import Base, StaffRef
 from scrm.customers.demo.writer import json_text
 from scrm.customers.events import SCHEMA_VERSION, Channel, EventKind
 from scrm.customers.models import Gender, IdentityKind, OrderStatus
+from scrm.customers.selectors import age_on
 from scrm.customers.services import Figures, figures_compute, phone_hash, phone_mask
 
 DAY = 86400
@@ -208,7 +209,7 @@ def daytime(rng: random.Random, day: int) -> int:
 
 
 def _age_band(birthday: dt.date, today: dt.date) -> str:
-    age = today.year - birthday.year - ((today.month, today.day) < (birthday.month, birthday.day))
+    age = age_on(birthday, today)
     if age < 25:
         return "18-24岁"
     if age <= 30:
