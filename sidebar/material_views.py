@@ -19,7 +19,7 @@ from scrm.materials import guide_selectors as selectors
 from scrm.materials import sending
 from scrm.materials.models import Material
 from scrm.org.auth import staff_required
-from sidebar.views import _customer_or_404, _swaps_main
+from sidebar.views import NOT_YOURS, _customer_or_404, _swaps_main
 
 MAX_QUERY = 50
 MAX_OFFSET = 10_000
@@ -126,9 +126,8 @@ def _json_not_found(view):
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         try:
             return view(request, *args, **kwargs)
-        except Http404 as exc:
-            message = str(exc) if exc.args and isinstance(exc.args[0], str) else ""
-            return _error(message or _("客户不存在、已转接给其他导购，或你无权查看"), status=404)
+        except Http404:
+            return _error(str(NOT_YOURS), status=404)  # the only 404 these views raise
 
     return wrapper
 

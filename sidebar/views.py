@@ -5,7 +5,7 @@ import uuid
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from scrm.customers import selectors, services
@@ -14,12 +14,14 @@ from scrm.customers.models import Customer
 from scrm.org.auth import staff_required
 from sidebar.forms import NoteForm, TagForm
 
+# Same answer for unknown and not-yours (and handed over), so ids cannot be probed.
+NOT_YOURS = gettext_lazy("客户不存在、已转接给其他导购，或你无权查看")
+
 
 def _customer_or_404(request: HttpRequest, external_userid: str) -> Customer:
     customer = selectors.customer_get_for_staff(staff=request.staff, external_userid=external_userid)
     if customer is None:
-        # Same answer for unknown and not-yours, so ids cannot be probed.
-        raise Http404(_("客户不存在、已转接给其他导购，或你无权查看"))
+        raise Http404(NOT_YOURS)
     return customer
 
 

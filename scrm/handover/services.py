@@ -20,7 +20,7 @@ from scrm.customers.models import FollowRelation
 from scrm.customers.services import event_record
 from scrm.handover.models import HandoverBatch, HandoverItem
 from scrm.org.models import Staff
-from scrm.wecom import api
+from scrm.wecom import api, errors
 from scrm.wecom.errors import WeComError
 
 logger = logging.getLogger(__name__)
@@ -62,10 +62,10 @@ IN_SERVICE_40099 = gettext_lazy("原导购已在企业微信中离职：请先�
 
 # Why a send that will be retried did not go through, as a manager reads it (transport codes are ours).
 RETRY_REASONS = {
-    -10: gettext_lazy("连接企业微信超时"),
-    -11: gettext_lazy("无法连接企业微信"),
-    -12: gettext_lazy("企业微信服务暂时不可用"),
-    -13: gettext_lazy("企业微信返回了无法识别的应答"),
+    errors.TIMEOUT: gettext_lazy("连接企业微信超时"),
+    errors.CONNECTION: gettext_lazy("无法连接企业微信"),
+    errors.HTTP_STATUS: gettext_lazy("企业微信服务暂时不可用"),
+    errors.BAD_RESPONSE: gettext_lazy("企业微信返回了无法识别的应答"),
     -1: gettext_lazy("企业微信系统繁忙"),
     45009: gettext_lazy("调用企业微信过于频繁"),
     45033: gettext_lazy("调用企业微信过于频繁"),
