@@ -1,6 +1,7 @@
 /* Material tab: one tap sends a material into the open chat through the JS-SDK.
  * prepare (server builds the payload) → sidebarSDK.send → report the outcome (server records it).
- * Plain ES2017, no build step. Loaded with every swap of the tab, so it installs its handlers once. */
+ * Plain ES2017, no build step. Loaded once per page by sidebar/base.html; delegated handlers serve every
+ * card swapped in later. */
 (function () {
   "use strict";
   if (window.sidebarMaterials) return;

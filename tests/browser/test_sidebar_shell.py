@@ -86,8 +86,6 @@ def test_a_script_too_long_for_wecom_is_explained_in_chinese(page, live_server, 
     sidebar = _open_chat(page, live_server, scene)
     sidebar.locator("nav.tabs").get_by_role("link", name="素材").click()
     card = sidebar.locator(".mat", has=sidebar.locator(".mat-title", has_text="超长话术"))
-    # The tab's script loads after the swap; a tap before it is a no-op (flaky on a busy machine).
-    _sidebar_frame(page).wait_for_function("window.sidebarMaterials")
 
     card.get_by_role("button", name="发送").click()
     sheet = sidebar.locator("#mat-sheet")
