@@ -299,8 +299,10 @@ def test_shell_page_loads_the_vendored_sdk_and_bootstrap_from_our_static(guide_c
 
     body = guide_client.get(HOME).content.decode()
 
-    # Production: WeCom's own SDK and our bootstrap, both from our static, and no simulated bridge.
+    # Production: WeCom's own SDK and our bootstrap, both from our static, and no simulated bridge
+    # (the material tab's script comes with every sidebar page).
     assert _script_srcs(body) == [
+        "/static/sidebar/materials.js",
         "/static/vendor/htmx-2.0.11.min.js",
         "/static/vendor/wecom-jssdk-2.4.4.global.prod.js",
         "/static/sidebar/bootstrap.js",
