@@ -4,14 +4,17 @@ PYTHON ?= python3
 PYTEST_ARGS ?= -n 2
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+# Development installs the dev lock file (runtime + tests, lint, browser tests); production images install
+# requirements.txt only. Both are compiled with hashes from pyproject.toml: `make lock`.
+STAMP := $(VENV)/.installed-$(shell cksum requirements-dev.txt | cut -d' ' -f1)
+COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --no-emit-index-url --no-emit-find-links --strip-extras
 
-.PHONY: run test lint format worker beat messages
+.PHONY: run test lint format worker worker-welcome beat messages lock
 
-$(STAMP): requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+$(STAMP): requirements-dev.txt
+	@# Only when missing: a venv may be shared (a symlink), and `python -m venv` refuses symlinks.
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --require-hashes -r requirements-dev.txt
 	rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)
@@ -19,6 +22,12 @@ run: $(STAMP)
 	$(PY) manage.py seed_demo
 	$(PY) manage.py wecom_sim_seed
 	@echo "打开 http://127.0.0.1:8000/dev/chat/ (模拟企业微信聊天窗口)"
+	@# Periodic jobs run beside the dev server: without Redis, beat runs each task inline itself
+	@# (CELERY_TASK_ALWAYS_EAGER); with REDIS_URL, a worker with beat embedded consumes the queue.
+	@mkdir -p var; \
+	if [ -n "$$REDIS_URL" ]; then jobs="worker -B"; else jobs="beat"; fi; \
+	$(VENV)/bin/celery -A scrm $$jobs -l warning -s var/celerybeat-schedule & jobs_pid=$$!; \
+	trap 'kill $$jobs_pid 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: $(STAMP)
@@ -32,8 +41,17 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# The fast and slow queues; run worker-welcome beside it so a welcome (valid 20 s) never waits behind other work.
 worker: $(STAMP)
-	$(VENV)/bin/celery -A scrm worker -l info
+	$(VENV)/bin/celery -A scrm worker -Q fast,slow -l info
+
+worker-welcome: $(STAMP)
+	$(VENV)/bin/celery -A scrm worker -Q welcome -P threads -c 16 -n welcome@%h -l info
+
+# After editing dependencies in pyproject.toml: recompile both lock files (existing pins are kept).
+lock: $(STAMP)
+	$(COMPILE) -o requirements.txt pyproject.toml
+	$(COMPILE) --extra dev -o requirements-dev.txt pyproject.toml
 
 beat: $(STAMP)
 	$(VENV)/bin/celery -A scrm beat -l info

@@ -19,7 +19,7 @@ def check(label, response, *expected):
 
 check("/healthz", requests.get(f"{base}/healthz", timeout=10), 200)
 for path in ["/dev/chat/", "/console/login/", "/admin/login/", "/api/v1/schema/"]:
-    check(path, requests.get(base + path, timeout=10), 200, 403)
+    check(path, requests.get(base + path, timeout=10), 200, 401, 403)
 
 # A guide signs in through the simulated OAuth and opens one of their customers.
 session = requests.Session()

@@ -2,6 +2,12 @@
 
 Benchmarks print figures; they never assert. Each one measures a trivial baseline view in the
 same run so ratios stay meaningful on a busy or slow machine.
+
+Wall-clock p95 on a shared 2-core box swings 2x with load; the CPU the gunicorn workers themselves
+spend per request does not (#17). So `measure` also reads the workers' utime + stime from
+/proc/<pid>/stat before and after its timed rounds and reports worker CPU ms per request, and
+`report` prints the load average. `floors()` times a bare Django view (no middleware, see
+bench/bench_wsgi.py) and `/sidebar/ping/` for the same run.
 """
 
 import os
@@ -32,6 +38,15 @@ def manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
 
 
+def seed_demo(*, customers: int, events: int, env: dict[str, str]) -> None:
+    """The seed_demo brand without console rollups (the sidebar benchmarks time the sidebar only).
+    Demo data is a dev tool: seed_demo runs only with DEBUG on, whatever the served settings."""
+    started = time.monotonic()
+    args = ["--customers", str(customers), "--events", str(events), "--rollup-days", "0"]
+    manage("seed_demo", *args, env={**env, "DEBUG": "true"})
+    print(f"seeded demo customers in {time.monotonic() - started:.0f} s")
+
+
 def django_setup(env: dict[str, str]) -> None:
     """Use the ORM in this process (to seed or pick ids) with the same settings as the server."""
     os.environ.update(env)
@@ -42,17 +57,48 @@ def django_setup(env: dict[str, str]) -> None:
     django.setup()
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class Server(str):
+    """The base URL of a running gunicorn, which also knows its master's pid."""
+
+    pid: int
+
+    def worker_pids(self) -> list[int]:
+        pids = []
+        for task in Path(f"/proc/{self.pid}/task").iterdir():
+            pids += [int(p) for p in (task / "children").read_text().split()]
+        return pids
+
+    def worker_cpu_seconds(self) -> dict[int, float]:
+        """utime + stime of each worker (fields 14 and 15 of /proc/<pid>/stat, after the comm field)."""
+        times = {}
+        for pid in self.worker_pids():
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            times[pid] = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        return times
+
+
+_server: Server | None = None  # the gunicorn being timed; measure() reads its workers' CPU
+
+
 @contextmanager
 def gunicorn(env: dict[str, str], port: int = 8899, workers: int = 2):
+    global _server
+    # Pages name static files through collectstatic's manifest, as in production.
+    manage("collectstatic", "--noinput", "-v", "0", env=env)
     proc = subprocess.Popen(
         [
-            sys.executable, "-m", "gunicorn", "scrm.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-            "--log-level", "warning",
+            sys.executable, "-m", "gunicorn", "bench_wsgi:application", "--pythonpath", str(ROOT / "bench"),
+            "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
         ],
         env=env,
         cwd=ROOT,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
+    base = Server(f"http://127.0.0.1:{port}")
+    base.pid = proc.pid
+    _server = base
     try:
         for _ in range(100):
             try:
@@ -62,17 +108,26 @@ def gunicorn(env: dict[str, str], port: int = 8899, workers: int = 2):
                 time.sleep(0.1)
         yield base
     finally:
+        _server = None
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
+
+
+def _cpu_ms_per_request(before: dict[int, float], after: dict[int, float], requests_made: int) -> float | None:
+    if set(before) != set(after):  # a worker was restarted mid-run: its CPU cannot be attributed
+        return None
+    return sum(after[pid] - before[pid] for pid in after) * 1000 / requests_made
 
 
 def measure(
     session: requests.Session, urls: list[str], *, rounds: int, warmup: int = 20, headers: dict | None = None
 ) -> dict[str, float]:
-    """Time GETs cycling over urls (with extra headers, e.g. htmx's); every answer must be 200."""
+    """Time GETs cycling over urls (with extra headers, e.g. htmx's); every answer must be 200.
+    With a server from `gunicorn()` running, also the workers' CPU ms per request over the timed rounds."""
     for url in urls[:warmup] or urls:
         session.get(url, headers=headers)
     timings = []
+    cpu_before = _server.worker_cpu_seconds() if _server else None
     for i in range(rounds):
         url = urls[i % len(urls)]
         start = time.perf_counter()
@@ -80,16 +135,33 @@ def measure(
         timings.append((time.perf_counter() - start) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"{url} answered {response.status_code}")
+    cpu = _cpu_ms_per_request(cpu_before, _server.worker_cpu_seconds(), rounds) if _server else None
     timings.sort()
     return {
         "p50": statistics.median(timings),
         "p95": timings[int(len(timings) * 0.95) - 1],
         "n": len(timings),
+        "cpu": cpu,
+        "bytes": len(response.content),
     }
+
+
+def floors(session: requests.Session, base: str, *, rounds: int) -> dict[str, dict[str, float]]:
+    """The two floors of a run: Django alone (no middleware) and the product's middleware doing nothing."""
+    return {
+        "bare Django view": measure(session, [f"{base}/bench/bare/"], rounds=rounds),
+        "ping (sidebar)": measure(session, [f"{base}/sidebar/ping/"], rounds=rounds),
+    }
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def report(rows: dict[str, dict[str, float]], baseline: str) -> None:
     base = rows[baseline]["p95"]
-    print(f"{'view':<28}{'p50 ms':>10}{'p95 ms':>10}{'p95 / baseline':>16}")
+    print(f"load average (1/5/15 min): {load_average()}")
+    print(f"{'view':<28}{'p50 ms':>10}{'p95 ms':>10}{'CPU ms/req':>12}{'p95 / baseline':>16}")
     for name, row in rows.items():
-        print(f"{name:<28}{row['p50']:>10.2f}{row['p95']:>10.2f}{row['p95'] / base:>15.1f}x")
+        cpu = "-" if row.get("cpu") is None else f"{row['cpu']:.2f}"
+        print(f"{name:<28}{row['p50']:>10.2f}{row['p95']:>10.2f}{cpu:>12}{row['p95'] / base:>15.1f}x")

@@ -20,7 +20,7 @@ import statistics
 import time
 
 import requests
-from harness import bench_env, django_setup, gunicorn, manage, measure, report
+from harness import bench_env, django_setup, gunicorn, manage, measure, report, seed_demo
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--materials", type=int, default=10_000)
@@ -153,10 +153,7 @@ def measure_posts(session: requests.Session, make, *, rounds: int, warmup: int =
 
 
 if not Customer.objects.exists():
-    started = time.monotonic()
-    # No console rollups: this benchmark times the sidebar only.
-    manage("seed_demo", "--customers", str(args.customers), "--events", str(args.events), "--rollup-days", "0", env=env)
-    print(f"seeded demo customers in {time.monotonic() - started:.0f} s")
+    seed_demo(customers=args.customers, events=args.events, env=env)
 started = time.monotonic()
 seed_materials(args.materials)
 seed_sends(args.sends)

@@ -18,8 +18,9 @@ from django.views.decorators.http import require_GET, require_POST
 from scrm.materials import guide_selectors as selectors
 from scrm.materials import sending
 from scrm.materials.models import Material
-from scrm.org.auth import staff_required
-from sidebar.views import NOT_YOURS, _customer_or_404, _swaps_main
+from scrm.text import storable
+from sidebar.lookup import NOT_YOURS, customer_or_404, swaps_main
+from sidebar.signin import sidebar_staff_required
 
 MAX_QUERY = 50
 MAX_OFFSET = 10_000
@@ -99,16 +100,16 @@ def _context(request: HttpRequest, customer, external_userid: str) -> dict:
 
 
 @require_GET
-@staff_required
+@sidebar_staff_required
 def materials(request: HttpRequest, external_userid: str) -> HttpResponse:
-    customer = _customer_or_404(request, external_userid)
+    customer = customer_or_404(request, external_userid)
     context = _context(request, customer, external_userid)
     target = request.htmx.target if request.htmx else None
     if target == "mat-results":
         template = "sidebar/materials.html#results"
     elif request.htmx and target and target.startswith("mat-more"):
         template = "sidebar/materials.html#cards"
-    elif _swaps_main(request):
+    elif swaps_main(request):
         template = "sidebar/materials.html#screen"
     else:
         template = "sidebar/materials.html"
@@ -133,11 +134,11 @@ def _json_not_found(view):
 
 
 @require_POST
-@staff_required
+@sidebar_staff_required
 @_json_not_found
 def material_prepare(request: HttpRequest, external_userid: str, material_id: int) -> JsonResponse:
     """The sendChatMessage payload for one tap, with the request_id to report its outcome under."""
-    customer = _customer_or_404(request, external_userid)
+    customer = customer_or_404(request, external_userid)
     material = Material.objects.filter(pk=material_id).first()
     if material is None:
         return _error(_("素材不存在或已被删除。"), status=404)
@@ -166,25 +167,27 @@ def _report_fields(request: HttpRequest) -> dict | None:
 
 
 @require_POST
-@staff_required
+@sidebar_staff_required
 @_json_not_found
 def material_send_report(request: HttpRequest, external_userid: str, request_id: str) -> JsonResponse:
     """How a tap ended (sent / failed / cancelled, with WeCom's errMsg); recorded once per request_id."""
-    customer = _customer_or_404(request, external_userid)
+    customer = customer_or_404(request, external_userid)
     fields = _report_fields(request)
     if fields is None:
         return _error(_("请求格式不正确。"))
-    error = str(fields.get("errMsg") or fields.get("error") or "")
+    # From the page (WeCom's errMsg): stored, so nothing PostgreSQL cannot hold.
+    error = storable(str(fields.get("errMsg") or fields.get("error") or ""))
     if fields.get("status") == "failed" and NO_SDK_ERROR in error:
         # The page had no WeCom bridge (an older materials.js still reports it): nothing reached WeCom,
         # so nothing is recorded and the material's statistics stay clean.
+        sending.material_send_discard(request_id=request_id, customer=customer, staff=request.staff)
         return _error(_("请在企业微信的聊天侧边栏中发送（当前页面没有连接企业微信）。"), status=409)
     try:
         outcome = sending.material_send_record(
             request_id=request_id,
             customer=customer,
             staff=request.staff,
-            status=str(fields.get("status", "")),
+            status=storable(str(fields.get("status", ""))),
             error=error,
         )
     except sending.MaterialSendError as exc:
@@ -204,10 +207,10 @@ def material_send_report(request: HttpRequest, external_userid: str, request_id:
 
 
 @require_POST
-@staff_required
+@sidebar_staff_required
 @_json_not_found
 def material_favourite(request: HttpRequest, external_userid: str, material_id: int) -> HttpResponse:
-    _customer_or_404(request, external_userid)
+    customer_or_404(request, external_userid)
     material = Material.objects.filter(pk=material_id).first()
     if material is None:
         return _error(_("素材不存在或已被删除。"), status=404)

@@ -2,33 +2,21 @@
 
 import uuid
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from scrm.customers import selectors, services
 from scrm.customers.events import EventGroup
-from scrm.customers.models import Customer
-from scrm.org.auth import staff_required
+from scrm.customers.models import Customer, Note
+from scrm.privacy.models import AccessLog
+from scrm.privacy.services import access_record
+from scrm.today.services import note_follow_up_close
 from sidebar.forms import NoteForm, TagForm
-
-# Same answer for unknown and not-yours (and handed over), so ids cannot be probed.
-NOT_YOURS = gettext_lazy("客户不存在、已转接给其他导购，或你无权查看")
-
-
-def _customer_or_404(request: HttpRequest, external_userid: str) -> Customer:
-    customer = selectors.customer_get_for_staff(staff=request.staff, external_userid=external_userid)
-    if customer is None:
-        raise Http404(NOT_YOURS)
-    return customer
-
-
-def _swaps_main(request: HttpRequest) -> bool:
-    """An htmx load of the whole screen into the shell's #main (tabs, shell) gets the screen only."""
-    return bool(request.htmx) and request.htmx.target in (None, "main")
-
+from sidebar.lookup import customer_or_404, swaps_main
+from sidebar.signin import sidebar_staff_required
+from sidebar.task_views import task_items_for_chat
 
 # --- portrait -----------------------------------------------------------------------------------
 
@@ -43,23 +31,25 @@ def _portrait_context(request: HttpRequest, customer: Customer, external_userid:
 
 
 @require_GET
-@staff_required
+@sidebar_staff_required
 def ping(request: HttpRequest) -> HttpResponse:
     """Keeps the session alive and tells the shell it is still signed in; the benchmarks' baseline."""
     return HttpResponse("ok", content_type="text/plain")
 
 
 @require_GET
-@staff_required
+@sidebar_staff_required
 def portrait(request: HttpRequest, external_userid: str) -> HttpResponse:
-    customer = _customer_or_404(request, external_userid)
+    customer = customer_or_404(request, external_userid)
+    access_record(staff=request.staff, action=AccessLog.Action.VIEW, customer_id=customer.pk, request=request)
     context = _portrait_context(request, customer, external_userid)
-    template = "sidebar/portrait.html#screen" if _swaps_main(request) else "sidebar/portrait.html"
+    context["task_items"] = task_items_for_chat(request, customer, external_userid)
+    template = "sidebar/portrait.html#screen" if swaps_main(request) else "sidebar/portrait.html"
     return render(request, template, context)
 
 
 def _tag_edit(request: HttpRequest, external_userid: str, *, add: bool) -> HttpResponse:
-    customer = _customer_or_404(request, external_userid)
+    customer = customer_or_404(request, external_userid)
     form = TagForm(request.POST)
     if not form.is_valid():
         if request.htmx:
@@ -78,13 +68,13 @@ def _tag_edit(request: HttpRequest, external_userid: str, *, add: bool) -> HttpR
 
 
 @require_POST
-@staff_required
+@sidebar_staff_required
 def tag_add(request: HttpRequest, external_userid: str) -> HttpResponse:
     return _tag_edit(request, external_userid, add=True)
 
 
 @require_POST
-@staff_required
+@sidebar_staff_required
 def tag_remove(request: HttpRequest, external_userid: str) -> HttpResponse:
     return _tag_edit(request, external_userid, add=False)
 
@@ -118,15 +108,15 @@ def _timeline_context(request: HttpRequest, customer: Customer, external_userid:
 
 
 @require_GET
-@staff_required
+@sidebar_staff_required
 def timeline(request: HttpRequest, external_userid: str) -> HttpResponse:
-    customer = _customer_or_404(request, external_userid)
+    customer = customer_or_404(request, external_userid)
     context = _timeline_context(request, customer, external_userid)
     if request.htmx and context["after"]:
         template = "sidebar/timeline.html#rows"
     elif request.htmx and request.htmx.target == "feed":
         template = "sidebar/timeline.html#feed"
-    elif _swaps_main(request):
+    elif swaps_main(request):
         template = "sidebar/timeline.html#screen"
     else:
         template = "sidebar/timeline.html"
@@ -134,9 +124,21 @@ def timeline(request: HttpRequest, external_userid: str) -> HttpResponse:
 
 
 @require_POST
-@staff_required
+@sidebar_staff_required
+def note_close(request: HttpRequest, external_userid: str, note_id: int) -> HttpResponse:
+    """The guide got in touch another way: the note's 下次联系 is closed without writing another note."""
+    customer = customer_or_404(request, external_userid)
+    note = get_object_or_404(Note, pk=note_id, customer=customer, staff=request.staff)
+    note_follow_up_close(note=note, staff=request.staff)
+    if not request.htmx:
+        return redirect(reverse("sidebar:portrait", args=[external_userid]) + "#notes")
+    return render(request, "sidebar/portrait.html#notes", _portrait_context(request, customer, external_userid))
+
+
+@require_POST
+@sidebar_staff_required
 def note_add(request: HttpRequest, external_userid: str) -> HttpResponse:
-    customer = _customer_or_404(request, external_userid)
+    customer = customer_or_404(request, external_userid)
     form = NoteForm(request.POST)
     if not form.is_valid():
         if request.htmx:

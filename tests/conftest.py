@@ -6,6 +6,15 @@ from tests.factories import CustomerFactory, FollowRelationFactory, StaffFactory
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _urls_loaded():
+    # scrm.urls mounts the simulator when settings.WECOM_SIMULATOR is on at import: import it with the
+    # test settings before a test flips that setting, whatever the order tests run in.
+    from django.urls import get_resolver
+
+    assert get_resolver().url_patterns
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _celery_inline():
     # Tasks run inline in tests even when REDIS_URL is set (CI); .ci/run smoke-tests a real worker.
     celery_app.conf.task_always_eager = True
@@ -28,6 +37,18 @@ def _cache_per_worker(worker_id):
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_without_manifest():
+    """Production serves hashed names from collectstatic's manifest; tests render {% static %} without
+    running collectstatic first (tests/browser/conftest.py's production_static_server does run it)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    storages = {**settings.STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"}}
+    with override_settings(STORAGES=storages):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated(settings, tmp_path, monkeypatch):
     # Uploaded files and cached tokens never leak between tests.
@@ -35,9 +56,18 @@ def _isolated(settings, tmp_path, monkeypatch):
     from django.core.cache import cache
 
     from scrm.materials.ranking import library_forget
+    from scrm.today import hooks
 
     cache.clear()
     library_forget()  # the 推荐 snapshot is per process, like the cache
+    # A test's rolled-back transaction leaves its pending recomputes behind (by design they ride along
+    # with the next commit); the next test must not see them.
+    hooks._local.__dict__.clear()
+    # A test that runs a task the way a worker process does leaves Celery's "inside a worker" flag set
+    # for the rest of this xdist process; eager .get() would then refuse to wait.
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
     # Factories write materials without the services that mark the snapshot stale: read the stamp on
     # every ranking (tests/materials/test_ranking.py covers the once-a-second check itself).
     monkeypatch.setattr("scrm.materials.ranking.STAMP_EVERY", 0.0)

@@ -155,29 +155,94 @@ class Figure:
     compute: Callable[[dict], object]
     higher_is_better: bool = True
     uses_facts: bool = False
+    # One line saying exactly what is counted, shown with the figure.
+    definition: str = ""
 
 
 FIGURES: list[Figure] = [
-    Figure("adds", _("新增客户"), "count", lambda p: p["adds"]),
-    Figure("losses", _("流失客户"), "count", lambda p: p["losses"], higher_is_better=False),
-    Figure("net", _("净增长"), "count", lambda p: p["adds"] - p["losses"]),
-    Figure("converted", _("成交客户"), "count", lambda p: p["converted"], uses_facts=True),
-    Figure("conversion", _("转化率"), "pct", lambda p: _ratio(p["converted"], p["adds"]), uses_facts=True),
-    Figure("gmv", _("GMV"), "money", lambda p: Decimal(p["gmv"] or 0)),
-    Figure("orders", _("订单数"), "count", lambda p: p["orders"]),
+    Figure("adds", _("新增客户"), "count", lambda p: p["adds"], definition=_("期间新加为企业微信好友的客户数")),
+    Figure(
+        "losses",
+        _("流失客户"),
+        "count",
+        lambda p: p["losses"],
+        higher_is_better=False,
+        definition=_("期间删除了导购的客户数"),
+    ),
+    Figure("net", _("净增长"), "count", lambda p: p["adds"] - p["losses"], definition=_("新增客户减流失客户")),
+    Figure(
+        "buyers",
+        _("购买客户"),
+        "count",
+        lambda p: p["buyers"],
+        uses_facts=True,
+        definition=_("期间有有效订单的客户数（不论何时添加）"),
+    ),
+    Figure(
+        "converted",
+        _("新客成交"),
+        "count",
+        lambda p: p["converted"],
+        uses_facts=True,
+        definition=_("期间新增、且在期间内下单的客户数"),
+    ),
+    Figure(
+        "conversion",
+        _("新客转化率"),
+        "pct",
+        lambda p: _ratio(p["converted"], p["adds"]),
+        uses_facts=True,
+        definition=_("新客成交 ÷ 新增客户"),
+    ),
+    Figure("gmv", _("GMV"), "money", lambda p: Decimal(p["gmv"] or 0), definition=_("期间有效订单金额，扣除退款")),
+    Figure("orders", _("订单数"), "count", lambda p: p["orders"], definition=_("期间支付且未全额退款的订单数")),
     Figure(
         "aov",
         _("客单价"),
         "money",
         lambda p: (Decimal(p["gmv"]) / p["orders"]).quantize(Decimal("0.01")) if p["orders"] else None,
     ),
-    Figure("repurchase", _("复购率"), "pct", lambda p: _ratio(p["repeaters"], p["buyers"]), uses_facts=True),
-    Figure("sends", _("素材发送"), "count", lambda p: p["sends"]),
-    Figure("reach", _("素材触达客户"), "count", lambda p: p["reach"], uses_facts=True),
-    Figure("notes", _("跟进记录"), "count", lambda p: p["notes"]),
-    Figure("overdue", _("逾期跟进"), "count", lambda p: p["overdue_followups"], higher_is_better=False),
-    Figure("tag_coverage", _("标签覆盖率"), "pct", lambda p: _ratio(p["tagged_customers"], p["active_customers"])),
-    Figure("response", _("首次响应中位数"), "seconds", response_median, higher_is_better=False),
+    Figure(
+        "repurchase",
+        _("复购率"),
+        "pct",
+        lambda p: _ratio(p["repeaters"], p["buyers"]),
+        uses_facts=True,
+        definition=_("购买客户中期间下单 2 次及以上的比例"),
+    ),
+    Figure("sends", _("素材发送"), "count", lambda p: p["sends"], definition=_("导购发给客户的素材次数")),
+    Figure(
+        "reach",
+        _("素材触达客户"),
+        "count",
+        lambda p: p["reach"],
+        uses_facts=True,
+        definition=_("收到过素材的不同客户数"),
+    ),
+    Figure("notes", _("跟进记录"), "count", lambda p: p["notes"], definition=_("导购写下的跟进记录条数")),
+    Figure(
+        "overdue",
+        _("逾期跟进"),
+        "count",
+        lambda p: p["overdue_followups"],
+        higher_is_better=False,
+        definition=_("期末已过下次联系日期、之后没有新跟进的客户数"),
+    ),
+    Figure(
+        "tag_coverage",
+        _("标签覆盖率"),
+        "pct",
+        lambda p: _ratio(p["tagged_customers"], p["active_customers"]),
+        definition=_("期末好友客户中有标签的比例"),
+    ),
+    Figure(
+        "response",
+        _("首次响应中位数"),
+        "seconds",
+        response_median,
+        higher_is_better=False,
+        definition=_("客户消息到导购首次回复的时间，取中位数"),
+    ),
 ]
 FIGURES_BY_KEY = {figure.key: figure for figure in FIGURES}
 
@@ -287,10 +352,13 @@ def _period_parts(*, scope: Scope, period: Period) -> dict[tuple[int | None, int
     result: dict = defaultdict(lambda: {"current": Parts.empty(), "previous": Parts.empty()})
 
     spans = scope.filter(GuideStoreSpan.objects.filter(first_day__lte=b, last_day__gte=pa))
+    # Each period is its own difference: month to date compares with the same days of last month,
+    # so the previous period need not end the day before this one starts.
     latest = latest_values(
         spans,
         end=(b, "running"),
         end_day=(b, "day"),
+        before=(a - dt.timedelta(days=1), "running"),
         middle=(pb, "running"),
         start=(pa - dt.timedelta(days=1), "running"),
     )
@@ -298,11 +366,12 @@ def _period_parts(*, scope: Scope, period: Period) -> dict[tuple[int | None, int
         if totals["end_day"] is None or totals["end_day"] < pa:
             continue  # the series has no row in either period
         target = result[(store_id, staff_id)]
-        target["current"].update(totals_parts(totals_sub(totals["end"], totals["middle"])))
+        target["current"].update(totals_parts(totals_sub(totals["end"], totals["before"])))
         target["previous"].update(totals_parts(totals_sub(totals["middle"], totals["start"])))
 
     # Range ends: snapshots, and the stored trailing windows when the range has a stored length.
-    stored = period.days in WINDOWS
+    # A stored trailing window fits both ends only when both periods have its length.
+    stored = period.days in WINDOWS and prev.days == period.days
     snapshots = (
         scope.filter(GuideDay.objects.filter(day__in=[b, pb]))
         .annotate(counts=WindowCounts(period.days) if stored else Value(None, output_field=JSONField()))
@@ -430,8 +499,12 @@ def _did_something(row: Row) -> bool:
     return any(row.current[name] for name in GUIDE_ACTIVITY)
 
 
+# Below this many guides a quarter is one or two people: the comparison uses halves.
+QUARTILE_MIN_GUIDES = 8
+
+
 def quartiles(rows: list[Row], period: Period) -> tuple[QuartileSide, QuartileSide] | None:
-    """Top and bottom quarter of guides by GMV (at least one guide each; needs two guides).
+    """Top and bottom quarter of guides by GMV; halves below QUARTILE_MIN_GUIDES (needs two guides).
 
     A departed guide with nothing done in the period is no one to compare with: their zeros would
     only drag the bottom quarter down.
@@ -440,11 +513,14 @@ def quartiles(rows: list[Row], period: Period) -> tuple[QuartileSide, QuartileSi
     if len(rows) < 2:
         return None
     ranked = rows_sorted(rows, key="gmv")
-    size = max(1, len(ranked) // 4)
-    return (
-        quartile_side(str(_("GMV 前 25%")), ranked[:size], period),
-        quartile_side(str(_("GMV 后 25%")), ranked[-size:], period),
-    )
+    if len(ranked) < QUARTILE_MIN_GUIDES:
+        # A quarter of 5 guides is one guide: compare halves instead (the page says so).
+        size = len(ranked) // 2
+        top, bottom = _("GMV 前一半"), _("GMV 后一半")
+    else:
+        size = len(ranked) // 4
+        top, bottom = _("GMV 前 25%"), _("GMV 后 25%")
+    return quartile_side(str(top), ranked[:size], period), quartile_side(str(bottom), ranked[-size:], period)
 
 
 def performance_trend(*, scope: Scope, period: Period, figure: str) -> list[tuple[dt.date, object]]:

@@ -4,9 +4,10 @@ Brand systems send `Authorization: Api-Key <key>`. Django admins keep using thei
 (or Basic auth) and may do everything.
 """
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions, permissions, throttling
 
 from scrm.api.models import ApiKey
 from scrm.api.services import api_key_check
@@ -66,11 +67,39 @@ class ApiKeyScope(permissions.BasePermission):
         return key.can_write
 
 
-# Every ingestion view uses these; admins' session and Basic auth keep working.
+class DevBasicAuthentication(authentication.BasicAuthentication):
+    """Basic auth only where settings.API_BASIC_AUTH allows it (dev): in production a stolen staff
+    password must not open the API, and API keys have scopes."""
+
+    def authenticate(self, request):
+        if not settings.API_BASIC_AUTH:
+            return None
+        return super().authenticate(request)
+
+    def authenticate_header(self, request):
+        return super().authenticate_header(request) if settings.API_BASIC_AUTH else None
+
+
+class ApiKeyRateThrottle(throttling.SimpleRateThrottle):
+    """API_RATE_LIMIT requests per API key (staff: per person); 429 with Retry-After beyond it."""
+
+    scope = "api_key"
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiKey):
+            ident = f"key:{request.auth.prefix}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+# Every ingestion view uses these; admins' session (and, in dev, Basic auth) keep working.
 AUTHENTICATION_CLASSES = [
     ApiKeyAuthentication,
     authentication.SessionAuthentication,
-    authentication.BasicAuthentication,
+    DevBasicAuthentication,
 ]
 PERMISSION_CLASSES = [ApiKeyScope]
 
@@ -86,3 +115,11 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "Authorization: Api-Key <key>（用 manage.py api_key_create 生成）",
         }
+
+
+class DevBasicScheme(OpenApiAuthenticationExtension):
+    target_class = "scrm.api.auth.DevBasicAuthentication"
+    name = "basicAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "basic", "description": _("仅开发环境（API_BASIC_AUTH）")}

@@ -12,6 +12,10 @@ from rest_framework.pagination import CursorPagination
 from scrm.customers.models import Tag
 from scrm.materials import selectors
 from scrm.materials.models import Material, MaterialCategory
+from scrm.materials.sending import absolute_url
+
+MAX_ID = 2**31 - 1
+URL_OR_NULL = {"type": "string", "format": "uri", "nullable": True}
 
 
 class MaterialCursorPagination(CursorPagination):
@@ -21,6 +25,22 @@ class MaterialCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
     invalid_cursor_message = gettext_lazy("分页游标无效，请从第一页重新获取。")
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        # DRF quietly falls back to the default on a bad value; a client would never learn its mistake.
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError({"page_size": [_("每页条数应为 1–200 的整数。")]})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
 
     def decode_cursor(self, request):
         cursor = super().decode_cursor(request)
@@ -48,7 +68,8 @@ class TagSerializer(serializers.ModelSerializer):
 
 
 class MaterialSerializer(serializers.ModelSerializer):
-    category = CategorySerializer(read_only=True)
+    category = CategorySerializer(read_only=True, allow_null=True)
+    link_url = serializers.CharField(read_only=True, help_text="链接素材的地址；其他类型为空字符串")
     audience_tags = TagSerializer(many=True, read_only=True)
     file_url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
@@ -90,18 +111,19 @@ class MaterialSerializer(serializers.ModelSerializer):
     def _url(self, field) -> str | None:
         if not field:
             return None
-        request = self.context.get("request")
-        return request.build_absolute_uri(field.url) if request else field.url
+        # SITE_URL's address (object storage gives absolute URLs already): behind a load balancer the
+        # request's own scheme and host are the internal ones.
+        return absolute_url(field.url)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(URL_OR_NULL)
     def get_file_url(self, obj: Material) -> str | None:
         return self._url(obj.file)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(URL_OR_NULL)
     def get_thumbnail_url(self, obj: Material) -> str | None:
         return self._url(obj.thumbnail)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(URL_OR_NULL)
     def get_cover_url(self, obj: Material) -> str | None:
         return self._url(obj.cover)
 
@@ -118,20 +140,21 @@ STATUS_VALUES = [*Material.Status.values, selectors.STATUS_SENDABLE, selectors.S
 def _filters(params) -> dict:
     """Selector kwargs from query parameters; a bad value is a 400 naming the parameter."""
     errors = {}
-    kind = params.get("kind", "")
-    if kind and kind not in Material.Kind.values:
+    kind = params.get("kind")
+    if kind is not None and kind not in Material.Kind.values:
         errors["kind"] = _("类型只能是：%(values)s") % {"values": ", ".join(Material.Kind.values)}
-    status = params.get("status", "")
-    if status and status not in STATUS_VALUES:
+    status = params.get("status")
+    if status is not None and status not in STATUS_VALUES:
         errors["status"] = _("状态只能是：%(values)s") % {"values": ", ".join(STATUS_VALUES)}
     category_id = None
-    if params.get("category"):
-        try:
-            category_id = int(params["category"])
-        except ValueError:
+    if "category" in params:
+        raw = params["category"]
+        if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ID:
+            category_id = int(raw)
+        else:
             errors["category"] = _("分类必须是数字 id。")
     updated_since = None
-    if params.get("updated_since"):
+    if "updated_since" in params:
         try:
             updated_since = parse_datetime(params["updated_since"])
         except ValueError:
@@ -141,9 +164,9 @@ def _filters(params) -> dict:
     if errors:
         raise ValidationError(errors)
     return {
-        "q": params.get("q", "").strip()[:100],
-        "kind": kind,
-        "status": status,
+        "q": params.get("q", "").replace("\x00", "").strip()[:100],
+        "kind": kind or "",
+        "status": status or "",
         "category_id": category_id,
         "updated_since": updated_since,
     }
@@ -151,10 +174,13 @@ def _filters(params) -> dict:
 
 @extend_schema_view(
     get=extend_schema(
+        tags=["素材"],
         summary="素材列表",
         parameters=[
             OpenApiParameter("kind", enum=Material.Kind.values, description="素材类型"),
-            OpenApiParameter("category", int, description="分类 id（含子分类）"),
+            OpenApiParameter(
+                "category", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, description="分类 id（含子分类）"
+            ),
             OpenApiParameter("status", enum=STATUS_VALUES, description="状态；sendable=导购当前可发送，expired=已过期"),
             OpenApiParameter("q", str, description="搜索标题、内容、关键词"),
             OpenApiParameter(
@@ -171,7 +197,7 @@ class MaterialListView(generics.ListAPIView):
         return selectors.material_list(**_filters(self.request.query_params))
 
 
-@extend_schema_view(get=extend_schema(summary="素材详情"))
+@extend_schema_view(get=extend_schema(tags=["素材"], summary="素材详情"))
 class MaterialDetailView(generics.RetrieveAPIView):
     serializer_class = MaterialSerializer
     queryset = Material.objects.select_related("category").prefetch_related("audience_tags")

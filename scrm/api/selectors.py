@@ -3,6 +3,7 @@
 from django.db.models import Prefetch
 
 from scrm.customers.models import Customer, CustomerTag, FollowRelation, Identity
+from scrm.privacy.models import Erasure
 
 # A merge chain longer than this would be a bug; stop rather than loop.
 _MAX_MERGE_HOPS = 10
@@ -31,4 +32,6 @@ def customer_api_get(*, customer_id: int) -> Customer | None:
         if merged_into is None:
             break
         pk = merged_into
-    return customers.filter(pk=pk, merged_into__isnull=True).first()
+    # A customer erased on request (PIPL) keeps an empty row for the figures; to the API it is gone.
+    erased = Erasure.objects.filter(customer_id=pk).exists()
+    return None if erased else customers.filter(pk=pk, merged_into__isnull=True).first()

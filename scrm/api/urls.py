@@ -1,10 +1,12 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from scrm.api import ingest, materials
+from scrm.api import coupons, docs, ingest, materials, products
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Swagger UI from our own static files (drf-spectacular-sidecar); its script is a file, not inline (CSP).
+    path("docs/", docs.ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("materials/", materials.material_list, name="api-material-list"),
     path("materials/<int:pk>/", materials.material_detail, name="api-material-detail"),
     # Ingestion from the brand's systems (scrm.api.ingest).
@@ -12,4 +14,7 @@ urlpatterns = [
     path("customers/<int:customer_id>", ingest.customer_detail, name="api-customer-detail"),
     path("events", ingest.event_batch, name="api-event-batch"),
     path("orders/<str:channel>/<str:order_no>", ingest.order_upsert, name="api-order-upsert"),
+    path("products/<str:sku>", products.product_upsert_view, name="api-product-upsert"),
+    # 任务卡 coupons used at the till or online (scrm.api.coupons).
+    path("coupons/redeem", coupons.coupon_redeem_view, name="api-coupon-redeem"),
 ]

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator, ModelChoiceIteratorValue
 from django.utils.translation import gettext_lazy as _
 
@@ -9,6 +10,15 @@ from scrm.materials.models import Material, MaterialCategory
 from scrm.materials.selectors import SORTS, STATUS_EXPIRED, STATUS_SENDABLE, category_tree
 from scrm.materials.services import PLACEHOLDERS, mp_appid_error, mp_page_error
 from scrm.materials.validation import check_image, check_upload
+
+
+def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the form, field by field where the form has the field."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
 class ConsoleLoginForm(AuthenticationForm):

@@ -4,7 +4,6 @@ Figures come from scrm.analytics.selectors (daily rollups only); these views par
 check who may see what, format numbers and lay out the trend chart.
 """
 
-import csv
 import datetime as dt
 import functools
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from scrm.analytics.selectors import (
     FIGURES_BY_KEY,
     MAX_RANGE_DAYS,
     PRESETS,
+    QUARTILE_MIN_GUIDES,
     Period,
     Row,
     Scope,
@@ -37,9 +37,16 @@ from scrm.analytics.selectors import (
     rows_sorted,
 )
 from scrm.analytics.services import local_day
+from scrm.console.charts import nice_scale
 from scrm.console.permissions import MANAGER_ROLES, console_required
+from scrm.csv_export import csv_response
+from scrm.customers.models import FollowRelation
+from scrm.customers.selectors import customer_portrait, timeline_page
 from scrm.org.auth import store_in_reach
 from scrm.org.models import Staff, Store
+from scrm.privacy.decorators import exports_logged
+from scrm.privacy.models import AccessLog
+from scrm.privacy.services import access_record
 
 GUIDES_PER_PAGE = 50
 # Figures exist from the brand's launch on; anything earlier or far ahead is a typo.
@@ -108,6 +115,16 @@ def _one_year_after(day: dt.date) -> dt.date:
 # --- formatting --------------------------------------------------------------------------------
 
 
+def tick_label(unit: str, value: float) -> str:
+    """An axis value short enough for a 42 px gutter: 1.2万, ¥5,000, 30%, 2分."""
+    if unit == "pct":
+        return f"{value * 100:.0f}%"
+    if unit == "seconds":
+        return _("%(n)g分") % {"n": value / 60} if value >= 60 else _("%(n)g秒") % {"n": value}
+    short = _("%(n)g万") % {"n": round(value / 10000, 1)} if value >= 10000 else f"{value:,.0f}"
+    return f"¥{short}" if unit == "money" else short
+
+
 def format_value(unit: str, value) -> str:
     if value is None:
         return "—"
@@ -161,39 +178,68 @@ def row_cells(row: Row) -> list[Cell]:
 
 
 @dataclass(frozen=True)
+class Dot:
+    left: float  # percent of the plot's width
+    top: float  # percent of the plot's height
+    title: str
+    end: bool  # near the right edge: its value box opens leftwards
+
+
+@dataclass(frozen=True)
 class LineChart:
+    """The line is an SVG stretched to the card (preserveAspectRatio="none": one chart for 390 and 1280
+    px); everything with text or a round shape is HTML placed in percent, so nothing is distorted."""
+
     width: int
     height: int
     points: str
-    dots: list[tuple[float, float, str]]
-    y_max: str
+    dots: list[Dot]
+    y_ticks: list[tuple[float, float, str]]  # (svg y, percent from the top, label)
     x_first: str
+    x_middle: str
     x_last: str
     empty: bool
 
 
 def line_chart(points: list[tuple[dt.date, object]], unit: str, *, width: int = 720, height: int = 200) -> LineChart:
-    left, right, top, bottom = 8, 8, 16, 24
+    top, bottom = 10, 4
     values = [float(v) if v is not None else None for _, v in points]
     known = [v for v in values if v is not None]
-    peak = max(known, default=0) or 1
-    step = (width - left - right) / max(len(points) - 1, 1)
+    # Counts can go below zero (净增长): the scale spans both sides of the axis.
+    scale = nice_scale(max(known, default=0), low=min(known, default=0), whole=unit == "count")
+    low, peak = scale[0], scale[-1]
+    span = (peak - low) or 1
+    step = width / max(len(points) - 1, 1)
+    plot = height - top - bottom
     coords, dots = [], []
     for i, ((day, raw), value) in enumerate(zip(points, values, strict=True)):
         if value is None:
             continue
-        x = left + i * step
-        y = top + (height - top - bottom) * (1 - value / peak)
+        x, y = i * step, top + plot * (peak - value) / span
         coords.append(f"{x:.1f},{y:.1f}")
-        dots.append((round(x, 1), round(y, 1), f"{day:%m-%d} {format_value(unit, raw)}"))
+        dots.append(
+            Dot(
+                round(100 * x / width, 2),
+                round(100 * y / height, 2),
+                f"{day:%m-%d} {format_value(unit, raw)}",
+                x > width * 0.7,
+            )
+        )
+    ticks = [
+        (round(y, 1), round(100 * y / height, 2), tick_label(unit, tick))
+        for tick in scale
+        for y in [top + plot * (peak - tick) / span]
+    ]
+    middle = points[len(points) // 2][0] if len(points) > 2 else None
     return LineChart(
         width=width,
         height=height,
         points=" ".join(coords),
-        # A dot (with a hover title) per day while they stay readable.
+        # A tappable point per day while they stay apart on a phone.
         dots=dots if len(points) <= 62 else [],
-        y_max=format_value(unit, max(known) if known else None) if unit != "pct" else f"{peak * 100:.1f}%",
+        y_ticks=ticks,
         x_first=f"{points[0][0]:%Y-%m-%d}" if points else "",
+        x_middle=f"{middle:%m-%d}" if middle else "",
         x_last=f"{points[-1][0]:%Y-%m-%d}" if points else "",
         empty=not known or not any(known),
     )
@@ -202,37 +248,38 @@ def line_chart(points: list[tuple[dt.date, object]], unit: str, *, width: int = 
 # --- CSV ---------------------------------------------------------------------------------------
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
-    """UTF-8 with a BOM so Excel shows the Chinese headers and names correctly."""
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield "\ufeff" + writer.writerow(header)
-        for row in rows:
-            yield writer.writerow(row)
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-    return response
+UNIT_SUFFIX = {"money": gettext_lazy("（元）"), "pct": gettext_lazy("（%）"), "seconds": gettext_lazy("（秒）")}
 
 
 def figure_header() -> list[str]:
+    """Column names with their unit: the cells below are plain numbers Excel can sum."""
     header = []
     for figure in FIGURES:
-        header += [str(figure.label), _("%(label)s环比") % {"label": figure.label}]
+        label = f"{figure.label}{UNIT_SUFFIX.get(figure.unit, '')}"
+        header += [label, _("%(label)s环比（%%）") % {"label": figure.label}]
     return header
 
 
-def figure_csv_cells(row: Row) -> list[str]:
+def csv_number(unit: str, value):
+    """A figure as a number for a spreadsheet (ratios in percent), "" when there is none."""
+    if value is None:
+        return ""
+    if unit == "pct":
+        return round(value * 100, 1)
+    return value
+
+
+def figure_csv_cells(row: Row) -> list:
     result = []
-    for c in row_cells(row):
-        result += [c.text, c.change]
+    for figure in FIGURES:
+        change = row.change(figure.key)
+        result += [csv_number(figure.unit, row.values[figure.key]), "" if change is None else round(change, 1)]
     return result
+
+
+def csv_name(kind: str, scope_name: str, period: Period) -> str:
+    """performance-上海南京西路店-2026-12-01_2026-12-05: what, whose, when."""
+    return f"{kind}-{scope_name}-{period.first.isoformat()}_{period.last.isoformat()}"
 
 
 # --- views -------------------------------------------------------------------------------------
@@ -288,12 +335,12 @@ def _trend_context(request, scope: Scope, period: Period, figure_key: str) -> di
     }
 
 
-def _trend_csv(figure_key: str, points) -> StreamingHttpResponse:
+def _trend_csv(figure_key: str, points, *, scope_name: str, period: Period) -> StreamingHttpResponse:
     figure = FIGURES_BY_KEY[figure_key]
     return csv_response(
-        f"trend-{figure_key}",
-        [_("日期"), str(figure.label)],
-        ((day.isoformat(), format_value(figure.unit, value)) for day, value in points),
+        csv_name(f"trend-{figure_key}", scope_name, period),
+        [_("日期"), f"{figure.label}{UNIT_SUFFIX.get(figure.unit, '')}"],
+        ((day.isoformat(), csv_number(figure.unit, value)) for day, value in points),
     )
 
 
@@ -307,8 +354,10 @@ def _dashboard(request, *, store: Store | None):
     trend_key = data["trend"] or sort
     scope = Scope(store_id=store.pk if store else None)
 
+    scope_name = store.name if store else str(_("全品牌"))
     if data["table"] == "trend":
-        return _trend_csv(trend_key, performance_trend(scope=scope, period=period, figure=trend_key))
+        points = performance_trend(scope=scope, period=period, figure=trend_key)
+        return _trend_csv(trend_key, points, scope_name=scope_name, period=period)
     if request.htmx and request.GET.get("partial") == "trend":
         return render(request, "console/_performance_trend.html", _trend_context(request, scope, period, trend_key))
 
@@ -321,12 +370,14 @@ def _dashboard(request, *, store: Store | None):
         table = data["table"] or "guides"
         if table == "stores":
             return csv_response(
-                "stores", [_("门店"), *figure_header()], ([r.name, *figure_csv_cells(r)] for r in stores)
+                csv_name("stores", scope_name, period),
+                [_("门店"), *figure_header()],
+                ([r.name, *figure_csv_cells(r)] for r in stores),
             )
         if table == "quartiles":
-            return csv_response("quartiles", *quartile_table(sides))
+            return csv_response(csv_name("quartiles", scope_name, period), *quartile_table(sides))
         return csv_response(
-            "guides",
+            csv_name("guides", scope_name, period),
             [_("导购"), _("门店"), *figure_header()],
             ([r.name, r.store_name, *figure_csv_cells(r)] for r in guides),
         )
@@ -370,6 +421,8 @@ def _dashboard(request, *, store: Store | None):
         "csv_links": {t: _query(request, format="csv", table=t) for t in ("guides", "stores", "quartiles", "trend")},
         "quartiles": sides,
         "quartile_rows": quartile_table(sides)[1] if sides else [],
+        "quartile_halves": bool(sides) and sides[0].label == str(_("GMV 前一半")),
+        "min_guides": QUARTILE_MIN_GUIDES,
         "query": _query(request),
     }
     context |= _trend_context(request, scope, period, trend_key)
@@ -392,6 +445,7 @@ def quartile_table(sides) -> tuple[list[str], list[list[str]]]:
 
 
 @console_required(roles=MANAGER_ROLES)
+@exports_logged
 def dashboard(request):
     """Admins: the brand; managers: their own store."""
     if request.staff.role == Staff.Role.MANAGER:
@@ -402,6 +456,7 @@ def dashboard(request):
 
 
 @console_required(roles=MANAGER_ROLES)
+@exports_logged
 def store_detail(request, store_id: int):
     store = get_object_or_404(Store, pk=store_id)
     if not store_in_reach(request.staff, store.pk):
@@ -410,6 +465,7 @@ def store_detail(request, store_id: int):
 
 
 @console_required(roles=MANAGER_ROLES)
+@exports_logged
 def guide_detail(request, staff_id: int):
     guide = get_object_or_404(Staff.objects.select_related("store"), pk=staff_id)
     if not store_in_reach(request.staff, guide.store_id):
@@ -424,18 +480,19 @@ def guide_detail(request, staff_id: int):
     table = data["table"]
 
     if data["format"] == "csv" and table == "trend":
-        return _trend_csv(trend_key, performance_trend(scope=scope, period=period, figure=trend_key))
+        points = performance_trend(scope=scope, period=period, figure=trend_key)
+        return _trend_csv(trend_key, points, scope_name=guide.name, period=period)
     if data["format"] == "csv" and table == "materials":
         return csv_response(
-            f"materials-{guide.userid}",
+            csv_name("materials", guide.name, period),
             [_("素材"), _("发送次数"), _("触达客户")],
             ((m["material__title"], m["sends"], m["reach"]) for m in guide_top_materials(staff=guide, period=period)),
         )
     if data["format"] == "csv":
         relations = guide_relations(staff=guide)
         return csv_response(
-            f"customers-{guide.userid}",
-            [_("客户"), _("添加时间"), _("状态"), _("订单数"), _("累计消费")],
+            f"customers-{guide.name}",
+            [_("客户"), _("添加时间"), _("状态"), _("订单数"), _("累计消费（元）")],
             (
                 (
                     r.customer.name,
@@ -476,3 +533,36 @@ def guide_detail(request, staff_id: int):
     }
     context |= _trend_context(request, scope, period, trend_key)
     return render(request, "console/performance_guide.html", context)
+
+
+@console_required(roles=MANAGER_ROLES)
+def guide_customer(request, staff_id: int, customer_id: int):
+    """A guide's customer as that guide sees them, read-only: the drill-down below a guide's figures.
+
+    Same masking as the sidebar (identities and phone masked); only customers this guide serves or
+    served, and only guides in the manager's reach.
+    """
+    guide = get_object_or_404(Staff.objects.select_related("store"), pk=staff_id)
+    if not store_in_reach(request.staff, guide.store_id):
+        raise Http404(_("没有这个导购"))
+    relation = (
+        FollowRelation.objects.filter(staff=guide, customer_id=customer_id, customer__merged_into__isnull=True)
+        .select_related("customer")
+        .first()
+    )
+    if relation is None:
+        raise Http404(_("这位导购没有服务过这位客户"))
+    access_record(
+        staff=request.staff,
+        action=AccessLog.Action.VIEW,
+        customer_id=customer_id,
+        subject=_("管理后台"),
+        request=request,
+    )
+    context = {
+        "guide": guide,
+        "relation": relation,
+        "p": customer_portrait(staff=guide, customer=relation.customer),
+        "page": timeline_page(customer=relation.customer),
+    }
+    return render(request, "console/guide_customer.html", context)

@@ -8,4 +8,9 @@ urlpatterns = [
     path("", performance.dashboard, name="performance"),
     path("stores/<int:store_id>/", performance.store_detail, name="performance_store"),
     path("guides/<int:staff_id>/", performance.guide_detail, name="performance_guide"),
+    path(
+        "guides/<int:staff_id>/customers/<int:customer_id>/",
+        performance.guide_customer,
+        name="performance_guide_customer",
+    ),
 ]

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from scrm.console.views import auth, materials
+from scrm.console.views import auth, customers, materials, privacy, today
 
 app_name = "console"
 
@@ -12,10 +12,26 @@ urlpatterns = [
     path("performance/", include("scrm.console.performance_urls")),
     # Customer hand-over, 离职继承 / 在职转接 (managers, admins): scrm/console/handover_urls.py.
     path("handover/", include("scrm.console.handover_urls")),
+    # 渠道活码 (managers for their store, admins): scrm/console/livecodes_urls.py.
+    path("livecodes/", include("scrm.console.livecodes_urls")),
+    # 客户 and saved segments (managers: their store; admins: all).
+    path("customers/", customers.customer_list, name="customers"),
+    path("customers/segments/", customers.segment_create, name="segment_create"),
+    path("customers/segments/<int:segment_id>/", customers.segment_detail, name="segment_detail"),
+    path("customers/segments/<int:segment_id>/tags/", customers.segment_tag, name="segment_tag"),
+    # 任务卡 (managers, admins): scrm/console/tasks_urls.py.
+    path("tasks/", include("scrm.console.tasks_urls")),
+    # 今日 reminders: worked and selling? (managers, admins)
+    path("today/", today.today_report, name="today"),
+    # 个人信息 (admins): the access log, a customer's data export and erasure on request.
+    path("privacy/", privacy.privacy_home, name="privacy"),
+    path("privacy/customers/<int:customer_id>/export/", privacy.customer_export, name="privacy_export"),
+    path("privacy/customers/<int:customer_id>/erase/", privacy.customer_erase_view, name="privacy_erase"),
     # Material library (content staff, managers, admins).
     path("materials/", materials.material_list, name="materials"),
     path("materials/new/<str:kind>/", materials.material_create, name="material_create"),
     path("materials/bulk/", materials.material_bulk_upload, name="material_bulk_upload"),
+    path("materials/bulk/<int:batch_id>/", materials.material_bulk_status, name="material_bulk_status"),
     path("materials/categories/", materials.category_list, name="material_categories"),
     path("materials/categories/<int:pk>/rename/", materials.category_rename, name="material_category_rename"),
     path("materials/categories/move/", materials.category_move, name="material_category_move"),

@@ -1,17 +1,23 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from scrm.customers.ingest import phone_valid
 from scrm.customers.models import (
     Customer,
+    CustomerMerge,
     CustomerTag,
     Event,
     FollowRelation,
     Identity,
+    IdentityConflict,
+    MergeSuggestion,
     Note,
     Order,
     OrderLine,
     Tag,
     TagGroup,
 )
+from scrm.customers.services import phone_hash
 
 
 class IdentityInline(admin.TabularInline):
@@ -28,11 +34,42 @@ class FollowRelationInline(admin.TabularInline):
     raw_id_fields = ["staff"]
 
 
+class MergesKeptInline(admin.TabularInline):
+    """The survivor's page lists who was merged into it, why and when (undo is a service, not an edit)."""
+
+    model = CustomerMerge
+    fk_name = "keep"
+    extra = 0
+    can_delete = False
+    fields = ["drop", "reason", "created_at", "undone_at"]
+    readonly_fields = fields
+    verbose_name = _("并入本客户的记录")
+    verbose_name_plural = _("并入本客户的记录")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class MergedFilter(admin.SimpleListFilter):
+    title = _("合并状态")
+    parameter_name = "merged"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("有效客户")), ("yes", _("已并入其他客户"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(merged_into__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(merged_into__isnull=False)
+        return queryset
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "store", "lifecycle_stage", "order_count", "total_spend", "churn_risk"]
+    list_display = ["id", "name", "store", "lifecycle_stage", "order_count", "total_spend", "churn_risk", "merged_into"]
     search_fields = ["name", "phone_masked", "identities__value"]
-    list_filter = ["lifecycle_stage", "churn_risk", "store", "source", "gender"]
+    list_filter = [MergedFilter, "lifecycle_stage", "churn_risk", "store", "source", "gender"]
     list_select_related = ["store"]
     raw_id_fields = ["merged_into"]
     readonly_fields = [
@@ -50,14 +87,25 @@ class CustomerAdmin(admin.ModelAdmin):
         "churn_reason",
         "figures_updated_at",
     ]
-    inlines = [IdentityInline, FollowRelationInline]
+    inlines = [IdentityInline, FollowRelationInline, MergesKeptInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        # Phones are stored only as a keyed hash: a full number typed in the search box is hashed
+        # and matched (on the customer and its phone identities); the mask alone cannot tell people apart.
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if phone_valid(term):
+            digest = phone_hash(term)
+            results |= queryset.filter(phone_hash=digest) | queryset.filter(identities__value=digest)
+            duplicates = True
+        return results, duplicates
 
 
 @admin.register(Identity)
 class IdentityAdmin(admin.ModelAdmin):
-    list_display = ["kind", "display", "value", "customer"]
+    list_display = ["kind", "display", "value", "customer", "verified", "shared"]
     search_fields = ["value", "display"]
-    list_filter = ["kind"]
+    list_filter = ["kind", "verified", "shared"]
     raw_id_fields = ["customer"]
 
 
@@ -79,9 +127,10 @@ class TagInline(admin.TabularInline):
 
 @admin.register(TagGroup)
 class TagGroupAdmin(admin.ModelAdmin):
-    list_display = ["name", "order", "source", "wecom_group_id", "deleted"]
+    list_display = ["name", "single_choice", "order", "source", "wecom_group_id", "deleted"]
+    list_editable = ["single_choice"]
     search_fields = ["name"]
-    list_filter = ["source", "deleted"]
+    list_filter = ["source", "deleted", "single_choice"]
     inlines = [TagInline]
 
 
@@ -138,3 +187,21 @@ class NoteAdmin(admin.ModelAdmin):
     search_fields = ["body", "customer__name", "staff__name"]
     list_filter = ["done", "staff__store"]
     raw_id_fields = ["customer", "staff"]
+
+
+@admin.register(IdentityConflict)
+class IdentityConflictAdmin(admin.ModelAdmin):
+    """Joins resolution refused: both people and both values, for an admin to review."""
+
+    list_display = ["created_at", "kind", "customer", "value", "other", "other_value", "resolved_at"]
+    list_filter = ["kind", "resolved_at"]
+    search_fields = ["value", "other_value"]
+    raw_id_fields = ["customer", "other"]
+
+
+@admin.register(MergeSuggestion)
+class MergeSuggestionAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "customer", "other", "kind", "evidence", "status", "decided_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["evidence"]
+    raw_id_fields = ["customer", "other"]

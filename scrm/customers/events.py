@@ -116,3 +116,38 @@ STATE_LABELS = {
     "oa_menu_vip": "公众号菜单",
     "tmall_card": "天猫包裹卡",
 }
+
+
+# --- recorders: one per kind written outside the ingest paths ------------------------------------
+
+
+def task_done_record(*, customer, staff, task_id: int, task_name: str, item_id: int, occurred_at) -> None:
+    """A guide sent a headquarters task card (任务卡) to the customer; once per task item."""
+    from scrm.customers.services import event_record  # late: services reads this module
+
+    event_record(
+        customer=customer,
+        kind=EventKind.TASK_DONE,
+        occurred_at=occurred_at,
+        channel=Channel.WECOM,
+        title=_("%(staff)s完成任务「%(task)s」") % {"staff": staff.name, "task": task_name},
+        dedupe_key=f"task_done:{item_id}",
+        staff=staff,
+        payload={"task_id": task_id, "task": task_name, "item_id": item_id},
+    )
+
+
+def coupon_sent_record(*, customer, staff, task_id: int, item_id: int, code: str, occurred_at) -> None:
+    """A coupon code went to the customer with a task card; once per task item (one code per item)."""
+    from scrm.customers.services import event_record
+
+    event_record(
+        customer=customer,
+        kind=EventKind.COUPON_SENT,
+        occurred_at=occurred_at,
+        channel=Channel.WECOM,
+        title=_("%(staff)s发送了优惠券 %(code)s") % {"staff": staff.name, "code": code},
+        dedupe_key=f"coupon_sent:{item_id}",
+        staff=staff,
+        payload={"task_id": task_id, "item_id": item_id, "code": code},
+    )

@@ -1,41 +1,65 @@
 """Identity resolution: one Customer per real person, however many channels know them.
 
 Every inbound record (WeCom contact, mini-program user, shop member…) names the person by
-(kind, value) identities. `customer_resolve` finds the customer behind any of them, attaches
-the missing ones, and when they prove two customers are one person merges the newer into the
-older. `customer_merge` moves every related row and writes a CustomerMerge audit row from
-which `customer_merge_undo` can put things back.
+(kind, value) identities. `customer_resolve` finds the customer behind any of them and attaches
+the missing ones. Records join along exclusive and account keys unless the join would give one
+person two values of an exclusive kind (then an IdentityConflict is recorded and they stay apart);
+a phone joins them only as IDENTITY_PHONE_POLICY allows, else it suggests (see identity_keys).
+Merges and their undo live in identity_merge.
 """
 
-import logging
+from dataclasses import dataclass, field
 
-from django.apps import apps
-from django.db import IntegrityError, OperationalError, models, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scrm.customers.events import Channel, EventKind
-from scrm.customers.models import Customer, CustomerMerge, CustomerTag, Gender, Identity
-from scrm.customers.services import customer_figures_refresh_later, event_record
+from scrm.customers.identity_keys import (
+    EXCLUSIVE_KINDS,
+    SHARED_KINDS,
+    exclusive_conflict,
+    known_apart,
+    phone_may_merge,
+    phone_policy,
+)
+from scrm.customers.identity_merge import (
+    FILLABLE,
+    blank_value,
+    customer_members,
+    customer_merge,
+    customer_merge_undo,
+)
+from scrm.customers.identity_values import PlaceholderValue, identity_value_normalise
+from scrm.customers.models import Customer, Identity, IdentityConflict, IdentityKind, MergeSuggestion
 
-logger = logging.getLogger(__name__)
+__all__ = ["customer_merge", "customer_merge_undo", "customer_resolve", "customer_resolve_or_create"]
 
 # (kind, value, display); display may be "" (phones: value is the keyed hash, display the mask).
 IdentityTuple = tuple[str, str, str]
 
-# keep's blank fields take drop's value on merge; the old values are kept for undo.
-_FILLABLE = ["name", "avatar", "gender", "birthday", "phone_hash", "phone_masked", "store_id"]
-_RESOLVE_ATTEMPTS = 3
+_RESOLVE_ATTEMPTS = 5
 DEADLOCK = "40P01"  # PostgreSQL's SQLSTATE for deadlock_detected
 
 
-def _blank_value(field: str, value) -> bool:
-    return value in (None, "") or (field == "gender" and value == Gender.UNKNOWN)
+@dataclass
+class Resolution:
+    """What one observation did: the customer it names and how it got there."""
 
+    customer: Customer
+    created: bool = False
+    merged: list[int] = field(default_factory=list)  # ids merged into customer by this call
+    suggested: list[int] = field(default_factory=list)  # ids that may be the same person
+    conflicts: list[str] = field(default_factory=list)  # exclusive kinds a join was refused on
 
-def _blank(customer: Customer, field: str) -> bool:
-    return _blank_value(field, getattr(customer, field))
+    @property
+    def outcome(self) -> str:
+        if self.conflicts:
+            return "conflict"
+        if self.suggested:
+            return "suggested"
+        if self.merged:
+            return "merged"
+        return "created" if self.created else "matched"
 
 
 def _root(customer: Customer) -> Customer:
@@ -47,32 +71,38 @@ def _root(customer: Customer) -> Customer:
     return customer
 
 
-def customer_resolve(*, identities: list[IdentityTuple], defaults: dict) -> Customer:
-    """The customer known by any of `identities`, created from `defaults` when none is.
-
-    Missing identities are attached; if they point at several customers those are merged
-    into the oldest. Safe against a concurrent resolve of the same new identity.
-    """
-    return customer_resolve_or_create(identities=identities, defaults=defaults)[0]
+def customer_resolve(*, identities: list[IdentityTuple], defaults: dict, verified=frozenset()) -> Customer:
+    """The customer known by any of `identities`, created from `defaults` when none is."""
+    return customer_resolve_detail(identities=identities, defaults=defaults, verified=verified).customer
 
 
-def customer_resolve_or_create(*, identities: list[IdentityTuple], defaults: dict) -> tuple[Customer, bool]:
+def customer_resolve_or_create(
+    *, identities: list[IdentityTuple], defaults: dict, verified=frozenset()
+) -> tuple[Customer, bool]:
     """customer_resolve, and whether this very call created the customer (of concurrent calls for the
     same new person exactly one says so)."""
+    result = customer_resolve_detail(identities=identities, defaults=defaults, verified=verified)
+    return result.customer, result.created
+
+
+def customer_resolve_detail(*, identities: list[IdentityTuple], defaults: dict, verified=frozenset()) -> Resolution:
+    """Resolve an observation; `verified` names the kinds whose values were verified (e.g. {"phone"})."""
     wanted: dict[tuple[str, str], str] = {}
     for kind, value, display in identities:
-        value = (value or "").strip()
-        if value:
-            wanted.setdefault((kind, value), display or "")
+        try:
+            value = identity_value_normalise(value or "")
+        except PlaceholderValue:
+            continue  # a placeholder names nobody: it must never become a merge key
+        wanted.setdefault((kind, value), display or "")
     if not wanted:
         raise ValueError("customer_resolve needs at least one non-empty identity")
     for attempt in range(_RESOLVE_ATTEMPTS):
         try:
             with transaction.atomic():
-                return _resolve_once(wanted, defaults)
+                return _Resolver(wanted, defaults, frozenset(verified)).run()
         except (IntegrityError, OperationalError) as exc:
-            # Another transaction created one of these identities first, or two resolutions of
-            # overlapping identities deadlocked (PostgreSQL picked this one): look again.
+            # Another transaction created one of these identities first, or
+            # deadlocked with this one (PostgreSQL picked this one): look again.
             if isinstance(exc, OperationalError) and getattr(exc.__cause__, "sqlstate", None) != DEADLOCK:
                 raise
             if attempt == _RESOLVE_ATTEMPTS - 1:
@@ -80,165 +110,167 @@ def customer_resolve_or_create(*, identities: list[IdentityTuple], defaults: dic
     raise AssertionError("unreachable")
 
 
-def _resolve_once(wanted: dict[tuple[str, str], str], defaults: dict) -> tuple[Customer, bool]:
-    query = Q()
-    for kind, value in wanted:
-        query |= Q(kind=kind, value=value)
-    # Locked in id order, so resolutions of overlapping identities queue instead of deadlocking.
-    found = list(Identity.objects.select_for_update().filter(query).select_related("customer").order_by("pk"))
-    customers: dict[int, Customer] = {}
-    for identity in found:
-        root = _root(identity.customer)
-        customers[root.pk] = root
+def _keys(customer: Customer) -> dict[str, set[str]]:
+    keys: dict[str, set[str]] = {}
+    for kind, value in Identity.objects.filter(customer=customer).values_list("kind", "value"):
+        keys.setdefault(kind, set()).add(value)
+    return keys
 
-    created = not customers
-    if created:
-        keep = Customer.objects.create(**defaults)
-    else:
+
+def _mask(text: str) -> str:
+    return f"{text[:3]}***{text[-3:]}" if len(text) > 6 else f"{text[:1]}***"
+
+
+def _evidence(customer: Customer) -> str:
+    """The other record, masked, by its strongest non-phone key: "天猫账号 tb_***123"."""
+    identity = customer.identities.exclude(kind__in=SHARED_KINDS).order_by("pk").first()
+    if identity is None:
+        return _("另一条记录")
+    return _("%(kind)s账号 %(value)s") % {
+        "kind": IdentityKind(identity.kind).label,
+        "value": _mask(identity.display or identity.value),
+    }
+
+
+class _Resolver:
+    def __init__(self, wanted: dict[tuple[str, str], str], defaults: dict, verified: frozenset):
+        self.wanted, self.defaults, self.verified = wanted, defaults, verified
+        self.result: Resolution | None = None
+
+    def run(self) -> Resolution:
+        query = Q()
+        for kind, value in self.wanted:
+            query |= Q(kind=kind, value=value)
+        # Locked in id order, so resolutions of overlapping identities queue instead of deadlocking.
+        # No join in the locking query: PostgreSQL re-checks a join after the lock wait and would drop
+        # rows a concurrent merge moved; customer_id read here is the committed, current one.
+        found = list(Identity.objects.select_for_update().filter(query).order_by("pk"))
+        roots = {i.pk: _root(Customer.objects.get(pk=i.customer_id)) for i in found}
+        strong = [i for i in found if i.kind not in SHARED_KINDS]
+        phone = next((i for i in found if i.kind in SHARED_KINDS), None)
+
+        keep = self._join_strong(strong, roots)
+        known = {(i.kind, i.value) for i in found}
+        new_strong = [kv for kv in self.wanted if kv not in known and kv[0] not in SHARED_KINDS]
+        if keep is None and (new_strong or phone is None):
+            keep = Customer.objects.create(**self.defaults)
+            self.result = Resolution(customer=keep, created=True)
+        elif keep is None:
+            keep = roots[phone.pk]  # only a phone: whoever has it
+            self.result = Resolution(customer=keep)
+        self._attach(keep, new_strong)
+        if phone is not None:
+            # Re-rooted: the strong join above may have merged the phone's holder into keep already.
+            holder = _root(Customer.objects.get(pk=roots[phone.pk].pk))
+            if holder.pk != keep.pk:
+                keep = self._join_by_phone(keep, holder, phone)
+        keep = self._attach_phone(keep, known, phone)
+        self._fill(keep)
+        self.result.customer = keep
+        return self.result
+
+    def _join_strong(self, strong: list[Identity], roots: dict[int, Customer]) -> Customer | None:
+        customers = {roots[i.pk].pk: roots[i.pk] for i in strong}
+        if not customers:
+            return None
         ordered = sorted(customers.values(), key=lambda c: (c.created_at, c.pk))
         keep = ordered[0]
-        if len(ordered) > 1:
-            shared = ", ".join(f"{i.kind}:{i.value}" for i in found if i.customer_id != keep.pk)
-            for drop in ordered[1:]:
-                customer_merge(keep=keep, drop=drop, reason=_("身份标识指向同一个人：%(ids)s") % {"ids": shared})
+        self.result = Resolution(customer=keep)
+        for drop in ordered[1:]:
+            key = next(i.kind for i in strong if roots[i.pk].pk == drop.pk)
+            if not self._may_join(keep, drop):
+                continue
+            ids = ", ".join(f"{i.kind}:{i.display or i.value}" for i in strong if roots[i.pk].pk == drop.pk)
+            customer_merge(keep=keep, drop=drop, reason=_("身份标识指向同一个人：%(ids)s") % {"ids": ids}, key=key)
+            self.result.merged.append(drop.pk)
             keep.refresh_from_db()
-        fields = _defaults_fields(defaults)
+        return keep
+
+    def _may_join(self, keep: Customer, other: Customer) -> bool:
+        kind = exclusive_conflict(_keys(keep), _keys(other))
+        if kind:
+            self._conflict(kind, keep, other, sorted(_keys(keep)[kind])[0], sorted(_keys(other)[kind])[0])
+            return False
+        return not known_apart(
+            a_ids=customer_members(customer_id=keep.pk), b_ids=customer_members(customer_id=other.pk)
+        )
+
+    def _conflict(self, kind: str, customer: Customer, other: Customer | None, value: str, other_value: str):
+        IdentityConflict.objects.get_or_create(
+            kind=kind,
+            customer=customer,
+            other=other,
+            value=value[:128],
+            other_value=other_value[:128],
+            resolved_at=None,
+        )
+        self.result.conflicts.append(kind)
+
+    def _attach(self, keep: Customer, new: list[tuple[str, str]]) -> None:
+        held = _keys(keep)
+        for kind, value in new:
+            if kind in EXCLUSIVE_KINDS and held.get(kind) and value not in held[kind]:
+                # A second unionid (or openid of the same app) for one person: refused, not stored.
+                self._conflict(kind, keep, None, sorted(held[kind])[0], value)
+                continue
+            Identity.objects.create(
+                customer=keep, kind=kind, value=value, display=self.wanted[(kind, value)][:64],
+                verified=kind in self.verified,
+            )  # fmt: skip
+            held.setdefault(kind, set()).add(value)
+
+    def _join_by_phone(self, keep: Customer, holder: Customer, phone: Identity) -> Customer:
+        """keep (named by strong keys) and holder (has the phone) are different records."""
+        if phone.shared:
+            return keep
+        kind = exclusive_conflict(_keys(keep), _keys(holder))
+        if kind:
+            # Two people with different exclusive keys share this phone: it stops merging anyone.
+            phone.shared = True
+            phone.save(update_fields=["shared"])
+            return keep
+        if known_apart(a_ids=customer_members(customer_id=keep.pk), b_ids=customer_members(customer_id=holder.pk)):
+            return keep
+        older, newer = sorted([keep, holder], key=lambda c: (c.created_at, c.pk))
+        if phone_may_merge(policy=phone_policy(), verified=phone.verified or "phone" in self.verified):
+            reason = _("手机号 %(phone)s 相同") % {"phone": phone.display}
+            customer_merge(keep=older, drop=newer, reason=reason, key=IdentityKind.PHONE)
+            self.result.merged.append(newer.pk)
+            older.refresh_from_db()
+            return older
+        MergeSuggestion.objects.get_or_create(
+            customer=older, other=newer, defaults={"kind": IdentityKind.PHONE, "evidence": _evidence(newer)}
+        )
+        self.result.suggested.append(holder.pk)
+        return keep
+
+    def _attach_phone(self, keep: Customer, known: set, phone: Identity | None) -> Customer:
+        for (kind, value), display in self.wanted.items():
+            if kind not in SHARED_KINDS:
+                continue
+            if (kind, value) not in known:
+                Identity.objects.create(
+                    customer=keep, kind=kind, value=value, display=display[:64], verified=kind in self.verified
+                )
+            elif phone is not None and kind in self.verified and not phone.verified and phone.customer_id == keep.pk:
+                phone.verified = True
+                phone.save(update_fields=["verified"])
+        return keep
+
+    def _fill(self, keep: Customer) -> None:
+        fields = dict(self.defaults)
+        if "store" in fields:  # accept both store=<Store> and store_id=<pk>
+            store = fields.pop("store")
+            fields["store_id"] = store.pk if store is not None else None
+        # The portrait and admin search show the phone the observation carried.
+        for (kind, value), display in self.wanted.items():
+            if kind == IdentityKind.PHONE:
+                fields.setdefault("phone_hash", value)
+                fields.setdefault("phone_masked", display[:20])
         changed = []
-        for field in _FILLABLE:
-            if field in fields and not _blank_value(field, fields[field]) and _blank(keep, field):
-                setattr(keep, field, fields[field])
-                changed.append(field)
+        for name in FILLABLE:
+            if name in fields and not blank_value(name, fields[name]) and blank_value(name, getattr(keep, name)):
+                setattr(keep, name, fields[name])
+                changed.append(name)
         if changed:
             keep.save(update_fields=[*changed, "updated_at"])
-
-    known = {(i.kind, i.value) for i in found}
-    for (kind, value), display in wanted.items():
-        if (kind, value) not in known:
-            Identity.objects.create(customer=keep, kind=kind, value=value, display=display[:64])
-    return keep, created
-
-
-def _defaults_fields(defaults: dict) -> dict:
-    # Accept both store=<Store> and store_id=<pk> in defaults.
-    fields = dict(defaults)
-    if "store" in fields:
-        store = fields.pop("store")
-        fields["store_id"] = store.pk if store is not None else None
-    return fields
-
-
-def _customer_relations():
-    """Every one-to-many relation to Customer, including ones other apps add later."""
-    for rel in Customer._meta.related_objects:
-        if rel.one_to_many and rel.related_model is not CustomerMerge:
-            yield rel.related_model, rel.field.name
-
-
-def customer_merge(*, keep: Customer, drop: Customer, reason: str) -> CustomerMerge:
-    """Merge `drop` into `keep`: every related row moves, drop.merged_into is set, audited."""
-    if keep.pk == drop.pk:
-        raise ValueError("cannot merge a customer into itself")
-    with transaction.atomic():
-        locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[keep.pk, drop.pk])}
-        keep, drop = locked[keep.pk], locked[drop.pk]
-        if keep.merged_into_id or drop.merged_into_id:
-            raise ValueError("cannot merge a customer that was already merged")
-
-        dropped_tags = []
-        keep_tag_ids = set(CustomerTag.objects.filter(customer=keep).values_list("tag_id", flat=True))
-        for ct in CustomerTag.objects.filter(customer=drop, tag_id__in=keep_tag_ids):
-            dropped_tags.append(
-                {
-                    "tag_id": ct.tag_id,
-                    "added_by_id": ct.added_by_id,
-                    "source": ct.source,
-                    "created_at": ct.created_at.isoformat(),
-                }
-            )
-            ct.delete()
-
-        moved: dict[str, list] = {}
-        for model, field in _customer_relations():
-            ids = list(model._default_manager.filter(**{field: drop}).values_list("pk", flat=True))
-            if not ids:
-                continue
-            key = f"{model._meta.label_lower}#{field}"
-            try:
-                with transaction.atomic():
-                    model._default_manager.filter(pk__in=ids).update(**{field: keep})
-                moved[key] = ids
-            except IntegrityError:
-                # A unique constraint of some other app's model: move what fits, leave the rest.
-                moved[key] = []
-                for pk in ids:
-                    try:
-                        with transaction.atomic():
-                            model._default_manager.filter(pk=pk).update(**{field: keep})
-                        moved[key].append(pk)
-                    except IntegrityError:
-                        logger.warning("merge %s→%s left %s %s on drop", drop.pk, keep.pk, key, pk)
-
-        filled = {}
-        for field in _FILLABLE:
-            if _blank(keep, field) and not _blank(drop, field):
-                filled[field] = _json_value(getattr(keep, field))
-                setattr(keep, field, getattr(drop, field))
-        if filled:
-            keep.save(update_fields=[*filled, "updated_at"])
-        drop.merged_into = keep
-        drop.save(update_fields=["merged_into", "updated_at"])
-
-        merge = CustomerMerge.objects.create(
-            keep=keep, drop=drop, reason=reason[:200], moved=moved, dropped_tags=dropped_tags, filled_fields=filled
-        )
-        event_record(
-            customer=keep,
-            kind=EventKind.CUSTOMER_MERGED,
-            occurred_at=merge.created_at,
-            channel=Channel.SYSTEM,
-            title=_("合并了客户 %(name)s") % {"name": str(drop)},
-            dedupe_key=f"customer_merged:{merge.pk}",
-            payload={"merge_id": merge.pk, "drop_id": drop.pk, "reason": merge.reason},
-        )
-        customer_figures_refresh_later(customer_ids=[keep.pk])
-    return merge
-
-
-def _json_value(value):
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
-
-
-def customer_merge_undo(*, merge: CustomerMerge) -> CustomerMerge:
-    """Put back what `customer_merge` moved. Rows added to keep after the merge stay with keep."""
-    with transaction.atomic():
-        merge = CustomerMerge.objects.select_for_update().get(pk=merge.pk)
-        if merge.undone_at:
-            return merge
-        keep = Customer.objects.select_for_update().get(pk=merge.keep_id)
-        drop = Customer.objects.select_for_update().get(pk=merge.drop_id)
-        for key, ids in merge.moved.items():
-            label, field = key.split("#")
-            model = apps.get_model(label)
-            model._default_manager.filter(pk__in=ids, **{field: keep}).update(**{field: drop})
-        for row in merge.dropped_tags:
-            CustomerTag.objects.get_or_create(
-                customer=drop,
-                tag_id=row["tag_id"],
-                defaults={"added_by_id": row["added_by_id"], "source": row["source"]},
-            )
-        for field, old in merge.filled_fields.items():
-            model_field = Customer._meta.get_field(field)
-            if isinstance(model_field, models.DateField) and old:
-                old = model_field.to_python(old)
-            setattr(keep, field, old)
-        # Only the restored fields: figures may have been recomputed since the merge.
-        keep.save(update_fields=[*merge.filled_fields, "updated_at"])
-        drop.merged_into = None
-        drop.save(update_fields=["merged_into", "updated_at"])
-        keep.events.filter(dedupe_key=f"customer_merged:{merge.pk}").delete()
-        merge.undone_at = timezone.now()
-        merge.save(update_fields=["undone_at"])
-        customer_figures_refresh_later(customer_ids=[keep.pk, drop.pk])
-    return merge

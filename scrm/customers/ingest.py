@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scrm.customers.events import Channel, EventKind
-from scrm.customers.identity import IdentityTuple, customer_resolve, customer_resolve_or_create
+from scrm.customers.identity import IdentityTuple, Resolution, customer_resolve, customer_resolve_detail
 from scrm.customers.models import Customer, Event, FollowRelation, IdentityKind, Order, OrderLine, OrderStatus
 from scrm.customers.services import (
     customer_figures_refresh_later,
@@ -132,6 +132,7 @@ def _clean_payload(payload):
 class IdentifyResult:
     customer: Customer
     created: bool
+    resolution: Resolution | None = None
 
 
 def customer_upsert_from_api(
@@ -142,6 +143,7 @@ def customer_upsert_from_api(
     birthday: dt.date | None = None,
     store_code: str = "",
     channel: str = "",
+    verified: set[str] | None = None,
 ) -> IdentifyResult:
     """Find (or create) the one customer behind `identities`, merging customers they prove are one.
 
@@ -158,8 +160,12 @@ def customer_upsert_from_api(
         defaults["birthday"] = birthday
     if store is not None:
         defaults["store"] = store
-    customer, created = customer_resolve_or_create(identities=rows, defaults=defaults)
-    return IdentifyResult(customer=customer, created=created)
+    phone = next(((value, display) for kind, value, display in rows if kind == IdentityKind.PHONE), None)
+    if phone:
+        defaults["phone_hash"], defaults["phone_masked"] = phone
+    # customer_resolve also fills a known customer's blank phone: the portrait and admin search need it.
+    resolution = customer_resolve_detail(identities=rows, defaults=defaults, verified=verified or set())
+    return IdentifyResult(customer=resolution.customer, created=resolution.created, resolution=resolution)
 
 
 # --- events -------------------------------------------------------------------------------------
@@ -217,6 +223,7 @@ def event_ingest(
     payload: dict | None = None,
     staff_userid: str = "",
     resolved: Resolved | None = None,
+    verified: set[str] | None = None,
 ) -> tuple[Event, bool]:
     """Store one event from another system once per (source, source_id); (event, created).
 
@@ -243,7 +250,7 @@ def event_ingest(
     known_as = tuple(sorted(rows))
     customer = resolved.get(known_as) if resolved is not None else None
     if customer is None:
-        customer = customer_resolve(identities=rows, defaults={"source": channel})
+        customer = customer_resolve(identities=rows, defaults={"source": channel}, verified=verified or set())
         if resolved:
             # This resolution may have merged a customer resolved earlier into another one.
             earlier = {c.pk for c in resolved.values()}
@@ -340,17 +347,22 @@ class OrderData:
     refund_reason: str = ""
 
 
-def order_upsert(*, channel: str, order_no: str, identities: dict[str, str], data: OrderData) -> OrderUpsertResult:
-    """Create or update one order and append its timeline events once each.
+def _refund_error(status: str, amount: Decimal, refund_amount: Decimal) -> tuple[str, str] | None:
+    """(field, message) when the refund and the status disagree, else None."""
+    if refund_amount < 0 or refund_amount > amount:
+        return "refund_amount", _("退款金额必须在 0 和实付金额之间。")
+    if status == OrderStatus.REFUNDED and refund_amount != amount:
+        # The figures drop a refunded order whole: its refund must be the whole amount.
+        return "refund_amount", _("全额退款（refunded）时退款金额应等于实付金额；部分退款请用 partially_refunded。")
+    if status == OrderStatus.PARTIALLY_REFUNDED and not 0 < refund_amount < amount:
+        return "refund_amount", _("部分退款（partially_refunded）时退款金额应大于 0 且小于实付金额。")
+    if refund_amount > 0 and status not in (OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED):
+        return "status", _("有退款金额时，状态应为 partially_refunded 或 refunded。")
+    return None
 
-    - order_paid once; order_shipped once when it ships; order_refunded once per refunded total.
-    - Status never moves back (paid → shipped → completed → refunded), refunds never shrink:
-      a late redelivery of an older state changes nothing.
-    - Attribution: the given staff userid, else the customer's guide at paid_at; a resend without
-      a userid keeps it (a later hand-over never takes an order away).
-    - Identities are required to create an order; an update without them keeps the buyer.
-    - The customer's figures are recomputed after commit.
-    """
+
+def _order_checked(*, channel: str, order_no: str, data: OrderData) -> tuple[Decimal, Decimal, list]:
+    """The order's domain rules, all errors at once: (amount, refund_amount, line rows) or ValidationError."""
     errors = {}
     if channel not in Channel.values or channel in (Channel.WECOM, Channel.SYSTEM):
         errors["channel"] = _("未知的订单渠道 %(channel)s。") % {"channel": channel}
@@ -371,21 +383,30 @@ def order_upsert(*, channel: str, order_no: str, identities: dict[str, str], dat
     if refund_amount is None:
         refund_amount = amount if data.status == OrderStatus.REFUNDED else Decimal("0.00")
     refund_amount = _money(refund_amount)
-    if refund_amount < 0 or refund_amount > amount:
-        errors["refund_amount"] = _("退款金额必须在 0 和实付金额之间。")
-    elif data.status == OrderStatus.REFUNDED and refund_amount != amount:
-        # The figures drop a refunded order whole: its refund must be the whole amount.
-        errors["refund_amount"] = _("全额退款（refunded）时退款金额应等于实付金额；部分退款请用 partially_refunded。")
-    elif data.status == OrderStatus.PARTIALLY_REFUNDED and not 0 < refund_amount < amount:
-        errors["refund_amount"] = _("部分退款（partially_refunded）时退款金额应大于 0 且小于实付金额。")
-    elif refund_amount > 0 and data.status not in (OrderStatus.REFUNDED, OrderStatus.PARTIALLY_REFUNDED):
-        errors["status"] = _("有退款金额时，状态应为 partially_refunded 或 refunded。")
+    refund_error = _refund_error(data.status, amount, refund_amount)
+    if refund_error:
+        errors[refund_error[0]] = refund_error[1]
     line_rows = [line.row() for line in data.lines]
     if any(not 0 <= row[4] < MAX_MONEY for row in line_rows):
         # 单价×数量 can exceed the column (12 digits): PostgreSQL would refuse it with a 500.
         errors["lines"] = _("商品小计必须在 0 到 9999999999.99 之间。")
     if errors:
         raise ValidationError(errors)
+    return amount, refund_amount, line_rows
+
+
+def order_upsert(*, channel: str, order_no: str, identities: dict[str, str], data: OrderData) -> OrderUpsertResult:
+    """Create or update one order and append its timeline events once each.
+
+    - order_paid once; order_shipped once when it ships; order_refunded once per refunded total.
+    - Status never moves back (paid → shipped → completed → refunded), refunds never shrink:
+      a late redelivery of an older state changes nothing.
+    - Attribution: the given staff userid, else the customer's guide at paid_at; a resend without
+      a userid keeps it (a later hand-over never takes an order away).
+    - Identities are required to create an order; an update without them keeps the buyer.
+    - The customer's figures are recomputed after commit.
+    """
+    amount, refund_amount, line_rows = _order_checked(channel=channel, order_no=order_no, data=data)
     store = _store_by_code(data.store_code)
     staff = _staff_by_userid(data.staff_userid)
     rows = identity_tuples(identities=identities) if any((v or "").strip() for v in identities.values()) else []
@@ -494,9 +515,13 @@ def _order_key_base(order: Order) -> str:
 
 def _order_events_of(order: Order):
     """This order's timeline events. Order numbers may hold ':', so the prefix alone would also
-    match order 'A:1' for order 'A'; the anchored suffix rules that out."""
+    match order 'A:1' for order 'A'; the anchored suffix rules that out. An order's events always
+    belong to the order's customer (they move together), so the (customer, kind) index finds them
+    without a LIKE index on dedupe_key."""
     base = _order_key_base(order)
-    return Event.objects.filter(dedupe_key__startswith=base).filter(
+    kinds = [EventKind.ORDER_PAID, EventKind.ORDER_SHIPPED, EventKind.ORDER_REFUNDED]
+    events = Event.objects.filter(customer_id=order.customer_id, kind__in=kinds)
+    return events.filter(dedupe_key__startswith=base).filter(
         dedupe_key__regex=rf"^{re.escape(base)}(paid|shipped|refunded:[0-9]+\.[0-9]+)$"
     )
 

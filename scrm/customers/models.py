@@ -37,7 +37,12 @@ class Customer(models.Model):
     )
     source = models.CharField(_("来源渠道"), max_length=16, choices=Channel.choices, default=Channel.WECOM)
     merged_into = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="merged_from"
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_from",
+        verbose_name=_("已并入客户"),
     )
 
     # Derived by scrm.customers.services.customer_refresh_figures, never typed by hand.
@@ -54,10 +59,10 @@ class Customer(models.Model):
     next_expected_on = models.DateField(_("预计下次购买"), null=True, blank=True)
     churn_risk = models.BooleanField(_("流失风险"), default=False)
     churn_reason = models.CharField(_("流失原因"), max_length=100, blank=True)
-    figures_updated_at = models.DateTimeField(null=True, blank=True)
+    figures_updated_at = models.DateTimeField(_("指标更新时间"), null=True, blank=True)
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
         verbose_name = _("客户")
@@ -88,6 +93,10 @@ class Identity(models.Model):
     # For phones this is the keyed hash, never the number.
     value = models.CharField(_("标识"), max_length=128)
     display = models.CharField(_("显示值"), max_length=64, blank=True)
+    # Verified: the value came from WeChat's phone authorization or an SMS code, so it is this person's own.
+    verified = models.BooleanField(_("已验证"), default=False, db_default=False)
+    # A phone seen on people with conflicting exclusive keys (a family phone): it no longer merges anyone.
+    shared = models.BooleanField(_("多人共用"), default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -107,9 +116,11 @@ class FollowRelation(models.Model):
         STAFF = "staff", _("导购删除")
         TRANSFER = "transfer", _("转接")
 
-    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="follow_relations")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="follow_relations")
-    external_userid = models.CharField(max_length=64, db_index=True)
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="follow_relations", verbose_name=_("导购"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="follow_relations", verbose_name=_("客户")
+    )
+    external_userid = models.CharField(_("外部联系人 ID"), max_length=64, db_index=True)
     remark = models.CharField(_("备注名"), max_length=100, blank=True)
     description = models.CharField(_("描述"), max_length=255, blank=True)
     remark_mobiles = models.JSONField(default=list, blank=True)
@@ -148,6 +159,9 @@ class TagGroup(models.Model):
     order = models.IntegerField(_("排序"), default=0)
     source = models.CharField(max_length=8, choices=TagSource.choices, default=TagSource.WECOM)
     deleted = models.BooleanField(default=False)
+    # A local setting WeCom does not have (sync never touches it): a customer holds at most one tag
+    # of the group (age bands, skin type), so picking one replaces the other.
+    single_choice = models.BooleanField(_("单选"), default=False, help_text=_("客户在本组最多只有一个标签"))
 
     class Meta:
         verbose_name = _("标签组")
@@ -195,25 +209,34 @@ class CustomerTag(models.Model):
 class Event(models.Model):
     """One entry in a customer's timeline, from any channel. See scrm.customers.events."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
+    # No single-column indexes on customer/staff: the composite indexes below lead with them, and
+    # every extra index is paid on each of the millions of event writes (#17).
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(_("类型"), max_length=32, choices=EventKind.choices)
     occurred_at = models.DateTimeField(_("发生时间"))
     channel = models.CharField(_("渠道"), max_length=16, choices=Channel.choices)
-    staff = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    staff = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False)
     title = models.CharField(_("描述"), max_length=200)
     payload = models.JSONField(default=dict, blank=True)
     schema = models.PositiveSmallIntegerField(default=SCHEMA_VERSION)
     # Natural key of the source message (callback id, order no, API item id): redelivery is a no-op.
-    dedupe_key = models.CharField(max_length=200, unique=True)
+    # A Meta constraint rather than unique=True: on PostgreSQL the field option also builds a
+    # varchar_pattern_ops LIKE index that nothing needs once prefix lookups go by customer (#17).
+    dedupe_key = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("客户轨迹")
         verbose_name_plural = _("客户轨迹")
+        constraints = [models.UniqueConstraint(fields=["dedupe_key"], name="event_dedupe_key_unique")]
         indexes = [
+            # The timeline's order (newest first, id breaking ties): a keyset page is one range scan.
             models.Index(fields=["customer", "-occurred_at", "-id"], name="event_customer_newest"),
             models.Index(fields=["customer", "kind", "-occurred_at", "-id"], name="event_customer_kind_newest"),
             models.Index(fields=["staff", "kind", "occurred_at"], name="event_staff_kind_time"),
+            # Segments' event recency ("add_to_cart in the last 48 h"): a range of one kind, not every event.
+            # Covering customer_id: an index-only scan, no visit of millions of heap pages.
+            models.Index(fields=["kind", "occurred_at"], include=["customer"], name="event_kind_time"),
         ]
 
     def __str__(self) -> str:
@@ -304,6 +327,8 @@ class CustomerMerge(models.Model):
         Customer, on_delete=models.CASCADE, related_name="merges_dropped", verbose_name=_("并入客户")
     )
     reason = models.CharField(_("合并原因"), max_length=200)
+    # The identity kind whose value joined the two (phone merges can be undone by a guide: "不是同一人").
+    key = models.CharField(_("合并依据"), max_length=32, blank=True, db_default="")
     # {"app_label.model": [pk, …]} of rows moved from drop to keep.
     moved = models.JSONField(default=dict)
     # CustomerTag rows of drop deleted because keep already had the tag.
@@ -320,3 +345,54 @@ class CustomerMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.drop_id}→{self.keep_id}"
+
+
+class IdentityConflict(models.Model):
+    """Resolution refused a join: it would give one person two values of an exclusive kind."""
+
+    kind = models.CharField(_("渠道"), max_length=32, choices=IdentityKind.choices)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="conflicts", verbose_name=_("已有客户")
+    )
+    other = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("另一客户")
+    )
+    # Displays (masked for phones) of both sides, as shown to an admin.
+    value = models.CharField(_("已有标识"), max_length=128)
+    other_value = models.CharField(_("冲突标识"), max_length=128)
+    created_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("身份冲突")
+        verbose_name_plural = _("身份冲突")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.value} ≠ {self.other_value}"
+
+
+class MergeSuggestion(models.Model):
+    """Two records a weak key (an unverified phone) links: "可能是同一人", for a person to decide."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待确认")
+        CONFIRMED = "confirmed", _("已合并")
+        REJECTED = "rejected", _("不是同一人")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="merge_suggestions")
+    other = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("依据"), max_length=32, choices=IdentityKind.choices)
+    # What the other record is known by, masked: "天猫账号 tb_***123".
+    evidence = models.CharField(_("证据"), max_length=200)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("合并建议")
+        verbose_name_plural = _("合并建议")
+        constraints = [models.UniqueConstraint(fields=["customer", "other"], name="mergesuggestion_pair_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}?{self.other_id}"

@@ -3,7 +3,6 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -62,16 +61,20 @@ def add_way_label(add_way: int) -> str:
 
 
 def state_label(state: str) -> str:
-    """The readable name of a 活码 state, as the timeline names it: 'store_sh001_event' → '门店活动'.
+    """The readable source of a 活码 state: '门店柜台 · 静安店收银台' for a code made in the console.
 
-    Store codes are named by their last part (one name for every store's poster code), online codes
-    whole. Names come from settings.WECOM_STATE_LABELS, then scrm.customers.events.STATE_LABELS; an
-    unknown code is shown as is rather than hidden.
+    A state no console code has (made in WeCom's admin before this product, or the demo's) is named
+    like the timeline names it: store codes by their last part ('store_sh001_event' → '门店活动'),
+    others whole, from scrm.customers.events.STATE_LABELS; an unknown one is shown as is.
     """
     if not state:
         return ""
-    labels = {**STATE_LABELS, **settings.WECOM_STATE_LABELS}
-    return labels.get(state) or labels.get(state.rsplit("_", 1)[-1]) or state
+    from scrm.livecodes.selectors import livecode_source_label  # late: livecodes builds on customers
+
+    named = livecode_source_label(state=state)
+    if named:
+        return named
+    return STATE_LABELS.get(state) or STATE_LABELS.get(state.rsplit("_", 1)[-1]) or state
 
 
 def identity_mask(value: str) -> str:

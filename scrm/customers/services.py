@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -68,7 +69,7 @@ def event_record(
 ) -> tuple[Event, bool]:
     """Append a timeline event once per dedupe_key; a redelivery returns the stored one."""
     payload = {"schema": SCHEMA_VERSION, **(payload or {})}
-    return Event.objects.get_or_create(
+    event, created = Event.objects.get_or_create(
         dedupe_key=dedupe_key,
         defaults={
             "customer": customer,
@@ -80,6 +81,11 @@ def event_record(
             "payload": payload,
         },
     )
+    if created:
+        from scrm.today.hooks import event_recorded  # late: 今日 reads this module
+
+        event_recorded(event)
+    return event, created
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,10 @@ def customer_figures_refresh_later(*, customer_ids) -> None:
     A dispatch lost to a broker outage is not an error: the nightly sweep recomputes everyone.
     """
     ids = list(dict.fromkeys(customer_ids))
+    # The same facts feed 今日's reminders (gathered into one task per transaction).
+    from scrm.today.hooks import facts_changed  # late: 今日 reads this module
+
+    facts_changed(customer_ids=ids)
 
     def dispatch():
         # Imported late: tasks import this module.
@@ -218,24 +228,9 @@ def customer_figures_refresh_later(*, customer_ids) -> None:
 # --- tags and notes from the sidebar ------------------------------------------------------------
 
 
-def _tag_push_enqueue(*, customer: Customer, staff: Staff, tag: Tag, added: bool) -> None:
-    """Queue the WeCom mark_tag for a tag edit made here, inside the edit's transaction."""
-    # Imported late: scrm.wecom may import this module.
-    from scrm.wecom.services import tag_outbox_enqueue
-
-    if not tag.wecom_tag_id:
-        return  # A local-only tag has nothing to push.
-    # mark_tag acts through a member who has the contact: this guide's relation, else any active one.
-    relations = FollowRelation.objects.filter(customer=customer, ended_at__isnull=True).select_related("staff")
-    relation = relations.filter(staff=staff).first() or relations.order_by("added_at", "id").first()
-    if relation is None:
-        return
-    tag_outbox_enqueue(
-        userid=relation.staff.userid,
-        external_userid=relation.external_userid,
-        add=[tag.pk] if added else [],
-        remove=[] if added else [tag.pk],
-    )
+# Sent inside the edit's transaction when a guide adds or removes a tag here. The WeCom app listens
+# (its tag outbox pushes mark_tag after commit); customers itself never imports scrm.wecom.
+customer_tag_changed = Signal()  # kwargs: customer, staff, tag, added
 
 
 @transaction.atomic
@@ -256,7 +251,14 @@ def customer_tag_add(*, customer: Customer, tag: Tag, staff: Staff) -> bool:
         staff=staff,
         payload={"tag_id": tag.pk, "tag": tag.name, "group": tag.group.name},
     )
-    _tag_push_enqueue(customer=customer, staff=staff, tag=tag, added=True)
+    customer_tag_changed.send(sender=Customer, customer=customer, staff=staff, tag=tag, added=True)
+    if tag.group.single_choice:
+        # One tag per customer in this group: the new one replaces the others (each removal recorded).
+        others = Tag.objects.filter(group_id=tag.group_id, customer_tags__customer=customer, deleted=False).exclude(
+            pk=tag.pk
+        )
+        for other in others.select_related("group"):
+            customer_tag_remove(customer=customer, tag=other, staff=staff)
     return True
 
 
@@ -279,7 +281,7 @@ def customer_tag_remove(*, customer: Customer, tag: Tag, staff: Staff) -> bool:
         staff=staff,
         payload={"tag_id": tag.pk, "tag": tag.name, "group": tag.group.name},
     )
-    _tag_push_enqueue(customer=customer, staff=staff, tag=tag, added=False)
+    customer_tag_changed.send(sender=Customer, customer=customer, staff=staff, tag=tag, added=False)
     return True
 
 
@@ -306,7 +308,8 @@ def note_create(
         title=first_line[:80],
         dedupe_key=key,
         staff=staff,
-        payload={"next_contact_on": next_contact_on.isoformat() if next_contact_on else None},
+        # The whole note, so the timeline shows every line of it (the title is its first line).
+        payload={"body": body, "next_contact_on": next_contact_on.isoformat() if next_contact_on else None},
     )
     if not created:
         return Note.objects.get(pk=event.payload["note_id"])

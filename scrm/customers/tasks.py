@@ -11,7 +11,7 @@ def refresh_figures(customer_id: int) -> None:
     customer_refresh_figures(customer_id=customer_id)
 
 
-@shared_task
+@shared_task(soft_time_limit=3600, time_limit=3900)  # the nightly sweep over every customer
 def refresh_all_figures() -> int:
     """Nightly sweep: days pass, so churn and lifecycle change even without new writes."""
     ids = Customer.objects.filter(merged_into__isnull=True).order_by("pk").values_list("pk", flat=True)

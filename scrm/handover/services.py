@@ -45,6 +45,7 @@ ERRCODE_REASONS = {
     60011: gettext_lazy("应用没有该成员或客户的权限"),
     84074: gettext_lazy("接替导购没有客户联系权限"),
     84076: gettext_lazy("接替导购的客户数已达上限"),
+    errors.TRUSTED_IP: errors.ADMIN_ACTIONS[errors.TRUSTED_IP],
 }
 # transfer_result status codes.
 RESULT_SUCCESS, RESULT_WAITING, RESULT_REFUSED, RESULT_LIMIT, RESULT_NONE = 1, 2, 3, 4, 5

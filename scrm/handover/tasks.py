@@ -1,6 +1,7 @@
 """Celery entry points for customer hand-over. Thin: the logic lives in scrm.handover.services."""
 
 from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
 
 from scrm.handover import services
 from scrm.wecom.errors import WeComError
@@ -9,7 +10,9 @@ SEND_MAX_RETRIES = 5
 
 
 def _backoff(retries: int) -> int:
-    return min(600, 10 * 2**retries)
+    # Celery's own exponential backoff with full jitter (what retry_backoff/retry_jitter use): after a
+    # WeCom rate limit, many waiting tasks must not all come back in the same second.
+    return get_exponential_backoff_interval(factor=10, retries=retries, maximum=600, full_jitter=True)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=SEND_MAX_RETRIES)

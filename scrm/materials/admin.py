@@ -1,7 +1,14 @@
 from django.contrib import admin
 from django.db import models
 
-from scrm.materials.models import Material, MaterialCategory, MaterialFavourite, MaterialSend
+from scrm.materials.models import (
+    BulkUpload,
+    BulkUploadItem,
+    Material,
+    MaterialCategory,
+    MaterialFavourite,
+    MaterialSend,
+)
 
 
 @admin.register(MaterialCategory)
@@ -49,3 +56,30 @@ class MaterialFavouriteAdmin(admin.ModelAdmin):
     search_fields = ["staff__name", "material__title"]
     list_filter = ["material__kind"]
     raw_id_fields = ["staff", "material"]
+
+
+class BulkUploadItemInline(admin.TabularInline):
+    model = BulkUploadItem
+    fields = ["position", "name", "status", "error", "material"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(BulkUpload)
+class BulkUploadAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "created_by", "category", "created_at", "finished_at"]
+    search_fields = ["created_by__name", "items__name"]
+    list_filter = ["finished_at"]
+    raw_id_fields = ["created_by", "category"]
+    inlines = [BulkUploadItemInline]
+
+
+@admin.register(BulkUploadItem)
+class BulkUploadItemAdmin(admin.ModelAdmin):
+    list_display = ["name", "batch", "status", "error", "material"]
+    search_fields = ["name", "error"]
+    list_filter = ["status"]
+    # The staged file is the worker's; the admin must not swap it for an unchecked one.
+    readonly_fields = ["staged"]
+    raw_id_fields = ["batch", "material"]

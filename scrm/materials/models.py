@@ -118,6 +118,8 @@ class MaterialSend(models.Model):
         SENT = "sent", _("已发送")
         FAILED = "failed", _("发送失败")
         CANCELLED = "cancelled", _("已取消")
+        # Handed to the JS-SDK, outcome not yet reported by the page.
+        PENDING = "pending", _("发送中")
 
     material = models.ForeignKey(Material, on_delete=models.CASCADE, related_name="sends")
     staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="material_sends")
@@ -156,3 +158,43 @@ class MaterialFavourite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff_id}★{self.material_id}"
+
+
+class BulkUpload(models.Model):
+    """Images posted together without the page's script: checked and saved by a worker, one by one,
+    while the page shows progress (a 6,000-pixel PNG takes seconds and hundreds of MB to re-encode)."""
+
+    created_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    category = models.ForeignKey(MaterialCategory, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("批量上传")
+        verbose_name_plural = _("批量上传")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class BulkUploadItem(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("处理中")
+        SAVED = "saved", _("已保存")
+        DUPLICATE = "duplicate", _("与已有素材相同")
+        FAILED = "failed", _("未通过")
+
+    batch = models.ForeignKey(BulkUpload, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=255)
+    # The file as posted, until the worker has checked it; deleted afterwards.
+    staged = models.FileField(upload_to="bulk-staging/%Y/%m/", max_length=255, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    error = models.CharField(max_length=300, blank=True)
+    material = models.ForeignKey(Material, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.status})"

@@ -3,7 +3,12 @@
 A send is two requests around the JS-SDK: `material_send_prepare` builds the sendChatMessage
 payload (uploading media only when the cached media_id is missing or about to expire) and hands out
 a signed request_id; the page sends, then `material_send_record` stores the outcome once per
-request_id. Nothing is written at prepare time, so an abandoned tap leaves no trace.
+request_id.
+
+Prepare already stores the send as pending, because WeCom delivers what the page handed to the JS-SDK
+even when the page is gone a moment later (the guide switched customer): a pending send whose page
+never reported is settled as sent by `material_sends_settle`. A long script waits for the guide's
+confirm, so its pending row is written by the page's "pending" report after the confirm instead.
 """
 
 import datetime as dt
@@ -29,10 +34,10 @@ from scrm.customers.models import Customer
 from scrm.customers.services import event_record
 from scrm.materials.models import Material, MaterialFavourite, MaterialSend
 from scrm.materials.selectors import material_list
-from scrm.materials.services import material_render_text, placeholder_values
+from scrm.materials.services import material_render_text, material_unknown_placeholders, placeholder_values
 from scrm.org.models import Staff
 from scrm.wecom import api
-from scrm.wecom.errors import WeComError
+from scrm.wecom.errors import WeComError, admin_action
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +58,8 @@ MEDIA_KEEP_WARM = dt.timedelta(days=14)
 # Scripts longer than this open a confirm sheet before they go out.
 LONG_SCRIPT = 120
 ERROR_MAX = 200
+# A page reports within seconds; a pending send older than this lost its page and is settled as sent.
+SEND_REPORT_WAIT = dt.timedelta(minutes=2)
 
 _REQUEST_ID = re.compile(r"^(\d{1,18})-([0-9a-f]{16})-([0-9a-f]{20})$")
 _SIGN_SALT = "scrm.materials.send"
@@ -88,6 +95,21 @@ def media_is_fresh(material: Material, *, now: dt.datetime | None = None) -> boo
     return bool(material.wecom_media_id) and uploaded is not None and now - uploaded < MEDIA_REUSE_MAX_AGE
 
 
+# Characters a file name cannot carry on the phones and PCs that open it.
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def media_filename(material: Material) -> str:
+    """The name the customer sees in the chat: the material's title with the stored file's extension
+    (the uploader's own name, say real.mp4, means nothing to a customer)."""
+    stored = material.file_name or material.file.name.rsplit("/", 1)[-1]
+    ext = stored.rsplit(".", 1)[-1] if "." in stored else ""
+    title = " ".join(_UNSAFE_NAME.sub(" ", material.title).split())[:60]
+    if not title:
+        return stored
+    return f"{title}.{ext}" if ext and not title.lower().endswith(f".{ext.lower()}") else title
+
+
 def material_media_upload(*, material: Material, now: dt.datetime | None = None) -> str:
     """Upload the material's file as WeCom temporary media and cache the media_id on the row."""
     if material.kind not in MEDIA_KINDS:
@@ -95,7 +117,7 @@ def material_media_upload(*, material: Material, now: dt.datetime | None = None)
     if not material.file:
         raise MaterialSendError(_("素材文件缺失，请联系内容运营重新上传。"), status=409)
     now = now or timezone.now()
-    filename = material.file_name or material.file.name.rsplit("/", 1)[-1]
+    filename = media_filename(material)
     try:
         with material.file.open("rb") as fileobj:
             media_id, created_at = api.media_upload(material.kind, filename, fileobj)
@@ -216,6 +238,8 @@ def _image_url(material: Material) -> str:
     for field in (material.cover, material.thumbnail):
         if field:
             return absolute_url(field.url)
+    if material.kind == Material.Kind.MINIPROGRAM and material.link_url:
+        return material.link_url  # a catalogue product's card: the product image's address
     return ""
 
 
@@ -256,19 +280,44 @@ def material_send_prepare(
     now = now or timezone.now()
     if not material.is_sendable(now):
         raise MaterialSendError(_("该素材已下架或不在有效期内，不能发送。"), status=409)
+    if material.kind in (Material.Kind.TEXT, Material.Kind.LINK):
+        unknown = material_unknown_placeholders(content=material.content)
+        if unknown:
+            # The customer would read the literal braces: refuse, and say whom to ask.
+            raise MaterialSendError(
+                _("素材含有无法自动填写的占位符（%(names)s），请联系内容运营修改后再发送。")
+                % {"names": "、".join(f"{{{name}}}" for name in unknown)},
+                status=409,
+            )
     media_id = ""
     if material.kind in MEDIA_KINDS:
         try:
             media_id = material_media_ensure(material=material, now=now)
         except WeComError as exc:
-            raise MaterialSendError(
-                _("上传素材到企业微信失败（错误码 %(code)s），请稍后重试。") % {"code": exc.errcode},
-                status=502,
-            ) from exc
+            message = admin_action(exc.errcode) or _("上传素材到企业微信失败（错误码 %(code)s），请稍后重试。") % {
+                "code": exc.errcode
+            }
+            raise MaterialSendError(message, status=502) from exc
     msg = material_send_message(material=material, customer=customer, staff=staff, media_id=media_id)
     confirm = material.kind == Material.Kind.TEXT and len(msg["text"]["content"]) > LONG_SCRIPT
     request_id = send_request_id(material_id=material.pk, customer_id=customer.pk, staff_id=staff.pk)
+    if not confirm:
+        _pending_create(material=material, customer=customer, staff=staff, request_id=request_id, now=now)
     return PreparedSend(request_id=request_id, msg=msg, confirm=confirm)
+
+
+def _pending_create(*, material: Material, customer: Customer, staff: Staff, request_id: str, now: dt.datetime):
+    send, _created = MaterialSend.objects.get_or_create(
+        request_id=request_id,
+        defaults={
+            "material": material,
+            "staff": staff,
+            "customer": customer,
+            "status": MaterialSend.Status.PENDING,
+            "sent_at": now,
+        },
+    )
+    return send
 
 
 def _looks_like_bad_media(error: str) -> bool:
@@ -278,7 +327,8 @@ def _looks_like_bad_media(error: str) -> bool:
 @dataclass(frozen=True)
 class SendOutcome:
     send: MaterialSend
-    created: bool
+    # This report moved the row (a repeat of a stored report does not).
+    changed: bool
     # The media_id was refused: the cache is dropped and the page may prepare once more.
     retry: bool
 
@@ -294,8 +344,9 @@ def material_send_record(
 ) -> SendOutcome:
     """Store how one tap ended, once per request_id; a sent one counts and enters the timeline.
 
-    Repeats of the same report return the stored row. A failure or cancel followed by a success
-    report of the same request_id becomes sent (the message did reach the chat); a sent row stays sent.
+    A pending row (written at prepare) takes the first outcome reported. Repeats of the same report
+    return the stored row. A failure or cancel followed by a success report of the same request_id
+    becomes sent (the message did reach the chat); a sent row stays sent.
     """
     if status not in MaterialSend.Status.values:
         raise MaterialSendError(_("发送结果不正确。"))
@@ -306,53 +357,92 @@ def material_send_record(
     if material is None:
         raise MaterialSendError(_("素材已被删除。"), status=404)
     now = now or timezone.now()
-    error = "" if status == MaterialSend.Status.SENT else (error or "").strip()[:ERROR_MAX]
+    error = (
+        "" if status in (MaterialSend.Status.SENT, MaterialSend.Status.PENDING) else (error or "").strip()[:ERROR_MAX]
+    )
     with transaction.atomic():
-        send, created = MaterialSend.objects.get_or_create(
-            request_id=request_id,
-            defaults={
-                "material": material,
-                "staff": staff,
-                "customer": customer,
-                "status": status,
-                "error": error,
-                "sent_at": now,
-            },
-        )
-        counts = created and status == MaterialSend.Status.SENT
-        if not created and status == MaterialSend.Status.SENT and send.status != MaterialSend.Status.SENT:
-            # Locked so two concurrent upgrades count once.
-            send = MaterialSend.objects.select_for_update().get(pk=send.pk)
-            if send.status != MaterialSend.Status.SENT:
-                send.status, send.error, send.sent_at = MaterialSend.Status.SENT, "", now
-                send.save(update_fields=["status", "error", "sent_at"])
-                counts = True
-        if counts:
-            Material.objects.filter(pk=material.pk).update(send_count=F("send_count") + 1)
-            event_record(
-                customer=customer,
-                kind=EventKind.MATERIAL_SENT,
-                occurred_at=send.sent_at,
-                channel=Channel.WECOM,
-                title=_("%(staff)s发送了素材「%(title)s」") % {"staff": staff.name, "title": material.title},
-                dedupe_key=f"material_sent:{request_id}",
-                staff=staff,
-                payload={
-                    "material_id": material.pk,
-                    "material_kind": material.kind,
-                    "title": material.title,
-                    "request_id": request_id,
-                },
-            )
+        # Locked so a report racing the settle job (or a second report) moves the row once.
+        send = MaterialSend.objects.select_for_update().filter(request_id=request_id).first()
+        if send is None:
+            send = _pending_create(material=material, customer=customer, staff=staff, request_id=request_id, now=now)
+        # The signed request_id names these three: no need to read them again for the count and event.
+        send.material, send.customer, send.staff = material, customer, staff
+        changed = _send_move(send, status=status, error=error, now=now)
     retry = (
-        created
+        changed
         and status == MaterialSend.Status.FAILED
         and material.kind in MEDIA_KINDS
         and _looks_like_bad_media(error)
     )
     if retry:
         material_media_invalidate(material_id=material.pk)
-    return SendOutcome(send=send, created=created, retry=retry)
+    return SendOutcome(send=send, changed=changed, retry=retry)
+
+
+def material_send_discard(*, request_id: str, customer: Customer, staff: Staff) -> None:
+    """Drop a pending send the page could not hand to WeCom (no JS-SDK): nothing reached the chat."""
+    if send_request_material_id(request_id=request_id, customer_id=customer.pk, staff_id=staff.pk) is None:
+        return
+    MaterialSend.objects.filter(request_id=request_id, status=MaterialSend.Status.PENDING).delete()
+
+
+def _send_move(send: MaterialSend, *, status: str, error: str, now: dt.datetime) -> bool:
+    """Apply a reported outcome to a locked row; True when the row changed. Sent is final."""
+    current = send.status
+    if current == MaterialSend.Status.SENT or status == MaterialSend.Status.PENDING or status == current:
+        return False
+    if current != MaterialSend.Status.PENDING and status != MaterialSend.Status.SENT:
+        return False  # a failed or cancelled row only ever upgrades to sent
+    send.status, send.error, send.sent_at = status, error, now
+    send.save(update_fields=["status", "error", "sent_at"])
+    if status == MaterialSend.Status.SENT:
+        _sent_count(send)
+    return True
+
+
+def _sent_count(send: MaterialSend) -> None:
+    material, staff = send.material, send.staff
+    Material.objects.filter(pk=material.pk).update(send_count=F("send_count") + 1)
+    event_record(
+        customer=send.customer,
+        kind=EventKind.MATERIAL_SENT,
+        occurred_at=send.sent_at,
+        channel=Channel.WECOM,
+        title=_("%(staff)s发送了素材「%(title)s」") % {"staff": staff.name, "title": material.title},
+        dedupe_key=f"material_sent:{send.request_id}",
+        staff=staff,
+        payload={
+            "material_id": material.pk,
+            "material_kind": material.kind,
+            "title": material.title,
+            "request_id": send.request_id,
+        },
+    )
+
+
+def material_sends_settle(*, now: dt.datetime | None = None, batch: int = 500) -> int:
+    """Count as sent the pending sends whose page never reported: WeCom delivered what it was handed."""
+    now = now or timezone.now()
+    settled = 0
+    ids = list(
+        MaterialSend.objects.filter(status=MaterialSend.Status.PENDING, sent_at__lt=now - SEND_REPORT_WAIT)
+        .order_by("id")
+        .values_list("id", flat=True)[:batch]
+    )
+    for send_id in ids:
+        with transaction.atomic():
+            send = (
+                MaterialSend.objects.select_for_update()
+                .select_related("material", "staff", "customer")
+                .filter(pk=send_id, status=MaterialSend.Status.PENDING)
+                .first()
+            )
+            if send is not None:
+                # The tap's time, not the settle's: the message went out when the guide tapped.
+                settled += _send_move(send, status=MaterialSend.Status.SENT, error="", now=send.sent_at)
+    if settled:
+        logger.info("settled %s material sends whose page never reported", settled)
+    return settled
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -384,6 +474,8 @@ def send_outcome_message(send: MaterialSend) -> str:
         return _("已发送")
     if send.status == MaterialSend.Status.CANCELLED:
         return _("已取消")
+    if send.status == MaterialSend.Status.PENDING:
+        return _("发送中…")
     error = send.error.strip()
     if not error:
         return _("发送失败，请稍后重试。")

@@ -262,6 +262,9 @@ def material_update(
         has_file=upload is not None or bool(material.file),
         has_cover=cover is not None or bool(material.cover),
     )
+    if "title" in fields and fields["title"] != material.title:
+        # Files reach the chat under the title: the cached WeCom media carries the old one.
+        material.wecom_media_id, material.wecom_media_uploaded_at = "", None
     for name, value in fields.items():
         setattr(material, name, value)
     if material.kind not in COVER_KINDS:
@@ -280,6 +283,12 @@ def material_publish(*, material: Material, now: dt.datetime | None = None) -> M
     now = now or timezone.now()
     if material.valid_until and material.valid_until <= now:
         raise ValidationError(_("素材已过有效期，请先修改失效时间再发布。"))
+    unknown = material_unknown_placeholders(content=material.content)
+    if unknown and material.kind in (Material.Kind.TEXT, Material.Kind.LINK):
+        raise ValidationError(
+            _("内容中有无法自动填写的占位符：%(names)s。请改成可用的占位符或删掉后再发布。")
+            % {"names": "、".join(f"{{{name}}}" for name in unknown)}
+        )
     material.status = Material.Status.PUBLISHED
     material.published_at = now
     material.save(update_fields=["status", "published_at", "updated_at"])

@@ -24,6 +24,9 @@ SIZE_LIMITS = {"image": 10 * MB, "video": 10 * MB, "file": 20 * MB}
 # Decompression-bomb guard: a 40-megapixel image already needs ~160 MB decoded.
 MAX_PIXELS = 40_000_000
 THUMB_SIZE = (480, 480)
+# Longest side kept: a chat shows nothing finer, and a 40-megapixel original costs seconds and
+# hundreds of MB to re-encode at full size.
+MAX_SIDE = 4096
 MAX_NAME = 200
 
 IMAGE_TYPES = {"jpeg", "png", "gif", "webp"}
@@ -159,6 +162,8 @@ def _check_image(content: bytes, name: str) -> CheckedFile:
                 )
             probe.verify()
             image = Image.open(io.BytesIO(content))
+            # A JPEG decodes straight at 1/2, 1/4… scale when that is still at least MAX_SIDE.
+            image.draft("RGB", (MAX_SIDE, MAX_SIDE))
             image.load()
     except ValidationError:
         raise
@@ -169,6 +174,10 @@ def _check_image(content: bytes, name: str) -> CheckedFile:
     if image.format is None or image.format.lower() != kind:
         raise corrupt
     image = ImageOps.exif_transpose(image)
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
+    # Pillow writes a JPEG's COM segment (and other text) back from image.info: nothing smuggled in
+    # the original's metadata may survive the re-encoding.
+    image.info = {"icc_profile": image.info["icc_profile"]} if "icc_profile" in image.info else {}
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
     icc = image.info.get("icc_profile")
     out = io.BytesIO()

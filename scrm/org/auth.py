@@ -1,5 +1,6 @@
 """Who may do what. Views check roles here, never inline."""
 
+from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
@@ -28,15 +29,28 @@ def _wants_json(request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def _htmx_next(request, login_url_name: str) -> str:
+@dataclass(frozen=True)
+class SignIn:
+    """How an area of the site signs staff in; each area passes its own to staff_required.
+
+    url_name: its login page. restart_url_name: where an htmx request that found the session gone
+    lands after signing in (None: the page the browser shows, which htmx sends as HX-Current-URL).
+    expired: what a JSON caller is told.
+    """
+
+    url_name: str
+    restart_url_name: str | None
+    expired: str
+
+
+def _htmx_next(request, sign_in: SignIn) -> str:
     """Where sign-in should land after an htmx request found the session gone.
 
-    Never the fragment's own URL: it may be POST-only (405 after sign-in) or, in the sidebar, a page
-    outside the shell /sidebar/ that loads the JS-SDK. The sidebar restarts at its shell; the console
-    goes back to the page the browser shows (htmx sends it as HX-Current-URL).
+    Never the fragment's own URL: it may be POST-only (405 after sign-in) or a page outside a shell
+    that loads what the area needs (the sidebar's JS-SDK).
     """
-    if login_url_name == "sidebar:login":
-        return reverse("sidebar:home")
+    if sign_in.restart_url_name:
+        return reverse(sign_in.restart_url_name)
     current = urlsplit(request.headers.get("HX-Current-URL", ""))
     if current.path and url_has_allowed_host_and_scheme(
         current.geturl(), allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -45,21 +59,17 @@ def _htmx_next(request, login_url_name: str) -> str:
     return "/"
 
 
-def _login_redirect(request, login_url_name: str) -> HttpResponse:
+def _login_redirect(request, sign_in: SignIn) -> HttpResponse:
     if getattr(request, "htmx", False):
-        url = f"{reverse(login_url_name)}?{urlencode({'next': _htmx_next(request, login_url_name)})}"
+        url = f"{reverse(sign_in.url_name)}?{urlencode({'next': _htmx_next(request, sign_in)})}"
         # A swapped-in login page would land inside a fragment; ask htmx to reload the whole page instead.
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
         return response
     if _wants_json(request):
         # fetch() would follow a redirect into the OAuth page and fail; say what happened instead.
-        if login_url_name == "sidebar:login":
-            message = _("登录已过期，请关闭侧边栏后重新打开。")
-        else:
-            message = _("登录已过期，请刷新页面后重新登录。")
-        return JsonResponse({"error": message, "login": True}, status=401)
-    url = f"{reverse(login_url_name)}?{urlencode({'next': request.get_full_path()})}"
+        return JsonResponse({"error": str(sign_in.expired), "login": True}, status=401)
+    url = f"{reverse(sign_in.url_name)}?{urlencode({'next': request.get_full_path()})}"
     return redirect(url)
 
 
@@ -70,15 +80,16 @@ def forbidden(request, message: str = "") -> HttpResponse:
     return render(request, "403.html", {"message": message}, status=403)
 
 
-def staff_required(view=None, *, roles: tuple[str, ...] | None = None, login_url_name: str = "sidebar:login"):
-    """Require a signed-in active Staff (optionally of some roles); sets request.staff."""
+def staff_required(*, sign_in: SignIn, roles: tuple[str, ...] | None = None):
+    """Require a signed-in active Staff (optionally of some roles), signing in as `sign_in` says;
+    sets request.staff."""
 
     def decorator(func):
         @wraps(func)
         def wrapper(request, *args, **kwargs):
             staff = current_staff(request)
             if staff is None:
-                return _login_redirect(request, login_url_name)
+                return _login_redirect(request, sign_in)
             if roles and staff.role not in roles:
                 return forbidden(request)
             request.staff = staff
@@ -86,7 +97,7 @@ def staff_required(view=None, *, roles: tuple[str, ...] | None = None, login_url
 
         return wrapper
 
-    return decorator(view) if view else decorator
+    return decorator
 
 
 def store_in_reach(staff: Staff, store_id: int | None) -> bool:

@@ -8,6 +8,9 @@ class Store(models.Model):
     name = models.CharField(_("门店名称"), max_length=100)
     city = models.CharField(_("城市"), max_length=50, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
+    # WGS-84, for the store-code page's nearest-store sort (no map SDK needed).
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -5,7 +5,7 @@ from django.utils.translation import ngettext
 from scrm.customers.identity import customer_merge_undo
 from scrm.customers.models import CustomerMerge
 from scrm.wecom import services
-from scrm.wecom.models import CallbackInbox, CallbackNonce, TagOutbox
+from scrm.wecom.models import CallbackInbox, CallbackNonce, ChatArchiveCursor, TagOutbox
 
 
 @admin.register(TagOutbox)
@@ -95,3 +95,9 @@ class CallbackNonceAdmin(admin.ModelAdmin):
     list_display = ["received_at", "msg_signature", "nonce"]
     search_fields = ["msg_signature", "nonce"]
     date_hierarchy = "received_at"
+
+
+@admin.register(ChatArchiveCursor)
+class ChatArchiveCursorAdmin(admin.ModelAdmin):
+    # Lowering seq re-reads the archive from there; each message is still recorded once (its msgid).
+    list_display = ["seq", "pulled_at"]

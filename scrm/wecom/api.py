@@ -132,6 +132,23 @@ def external_contact_get(external_userid: str) -> dict:
     return {"external_contact": result["external_contact"], "follow_user": result.get("follow_user", [])}
 
 
+# The welcome (its own queue) and the add's processing both need the new contact within seconds of
+# each other: whichever asks first keeps WeCom's answer this long for the other.
+FRESH_CONTACT_TTL = 30
+
+
+def external_contact_get_fresh(external_userid: str) -> dict:
+    """externalcontact/get, shared for FRESH_CONTACT_TTL seconds between the two halves of an add."""
+    from django.core.cache import cache
+
+    key = f"wecom:fresh-contact:{external_userid}"
+    result = cache.get(key)
+    if result is None:
+        result = external_contact_get(external_userid)
+        cache.set(key, result, FRESH_CONTACT_TTL)
+    return result
+
+
 def external_contact_list(userid: str) -> list[str]:
     """external_userids of one member's customers."""
     return _contact().external_contact.list(userid).get("external_userid", [])

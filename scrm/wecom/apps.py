@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class WecomConfig(AppConfig):
     name = "scrm.wecom"
     verbose_name = _("企业微信")
+
+    def ready(self):
+        from scrm.customers.services import customer_tag_changed
+        from scrm.wecom.services import tag_push_for_local_edit
+
+        # A guide's tag edit reaches WeCom through our tag outbox.
+        customer_tag_changed.connect(tag_push_for_local_edit, dispatch_uid="wecom-tag-outbox")

@@ -19,6 +19,7 @@ from wechatpy.enterprise import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
+from scrm.observe.metrics import wecom_call_record
 from scrm.wecom import errors
 from scrm.wecom.errors import TOKEN_ERRCODES, WeComError
 
@@ -88,19 +89,21 @@ class WeComClient(WeChatClient):
         return result["access_token"], int(result.get("expires_in", 7200))
 
     def _raw_get(self, endpoint: str, params: dict) -> dict:
+        started = time.monotonic()
         try:
             res = self._http.get(self.API_BASE_URL + endpoint, params=params, timeout=self.timeout)
             res.raise_for_status()
             result = res.json()
         except requests.RequestException as exc:
-            raise _transport_error(exc, endpoint) from exc
+            raise _transport_error(exc, endpoint, started) from exc
         except ValueError as exc:
-            raise _logged(WeComError(errors.BAD_RESPONSE, "response is not JSON", path=endpoint)) from exc
+            raise _logged(WeComError(errors.BAD_RESPONSE, "response is not JSON", path=endpoint), started) from exc
         errcode = int(result.get("errcode", 0))
         if errcode != 0:
             # A rejected corpid/secret stays rejected; only busy/rate-limit answers are worth retrying.
             retryable = errcode in errors.RETRYABLE_ERRCODES - TOKEN_ERRCODES
-            raise _logged(WeComError(errcode, result.get("errmsg", ""), retryable, path=endpoint))
+            raise _logged(WeComError(errcode, result.get("errmsg", ""), retryable, path=endpoint), started)
+        _call_done(endpoint, 0, started)
         return result
 
     def cached_value(self, key: str, fetch: Callable[[], tuple[str, int]]) -> str:
@@ -138,23 +141,26 @@ class WeComClient(WeChatClient):
             call_kwargs = {**kwargs, "params": dict(params)}
             if own_token:
                 call_kwargs["params"]["access_token"] = self.access_token
+            started = time.monotonic()
             try:
                 result = super()._request(method, url_or_endpoint, **call_kwargs)
             except WeChatClientException as exc:
                 if exc.errcode is None:  # non-2xx HTTP status
                     status = getattr(exc.response, "status_code", 0) or 0
                     error = WeComError(errors.HTTP_STATUS, f"HTTP {status}", retryable=status >= 500, path=path)
-                    raise _logged(error) from exc
+                    raise _logged(error, started) from exc
                 if own_token and attempt == 1 and int(exc.errcode) in TOKEN_ERRCODES:
+                    _call_done(path, int(exc.errcode), started)
                     logger.info("wecom %s: token rejected (%s), refreshing once", path, exc.errcode)
                     self.drop_access_token(call_kwargs["params"]["access_token"])
                     _rewind_files(kwargs)
                     continue
-                raise _logged(WeComError(exc.errcode, exc.errmsg, path=path)) from exc
+                raise _logged(WeComError(exc.errcode, exc.errmsg, path=path), started) from exc
             except requests.RequestException as exc:
-                raise _transport_error(exc, path) from exc
+                raise _transport_error(exc, path, started) from exc
             if isinstance(result, requests.Response):
-                raise _logged(WeComError(errors.BAD_RESPONSE, "response is not JSON", path=path))
+                raise _logged(WeComError(errors.BAD_RESPONSE, "response is not JSON", path=path), started)
+            _call_done(path, 0, started)
             return result
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -166,16 +172,25 @@ def _rewind_files(kwargs: dict) -> None:
             target.seek(0)
 
 
-def _transport_error(exc: requests.RequestException, path: str) -> WeComError:
+def _transport_error(exc: requests.RequestException, path: str, started: float | None = None) -> WeComError:
     code = errors.TIMEOUT if isinstance(exc, requests.Timeout) else errors.CONNECTION
     status = getattr(getattr(exc, "response", None), "status_code", None)
     if status is not None:
-        return _logged(WeComError(errors.HTTP_STATUS, f"HTTP {status}", retryable=status >= 500, path=path))
+        return _logged(WeComError(errors.HTTP_STATUS, f"HTTP {status}", retryable=status >= 500, path=path), started)
     message = _SECRET_PARAMS.sub(r"\1***", f"{type(exc).__name__}: {exc}")
-    return _logged(WeComError(code, message, retryable=True, path=path))
+    return _logged(WeComError(code, message, retryable=True, path=path), started)
 
 
-def _logged(error: WeComError) -> WeComError:
+def _call_done(path: str, errcode: int, started: float) -> None:
+    # One line and one sample per WeCom call; the log line carries the request id that caused it.
+    seconds = time.monotonic() - started
+    wecom_call_record(endpoint=path, errcode=errcode, seconds=seconds)
+    logger.info("wecom %s errcode=%s in %.0f ms", path, errcode, seconds * 1000)
+
+
+def _logged(error: WeComError, started: float | None = None) -> WeComError:
+    if started is not None:
+        _call_done(error.path, error.errcode, started)
     errors.log_error(error)
     return error
 

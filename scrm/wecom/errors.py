@@ -2,6 +2,8 @@
 
 import logging
 
+from django.utils.translation import gettext_lazy
+
 logger = logging.getLogger(__name__)
 
 # Token problems are handled inside the client (drop, refresh once, retry once); if they
@@ -31,6 +33,23 @@ PERMANENT_REASONS = {
     45001: "media too large",
     40007: "invalid media_id",
 }
+
+
+# Errors only an admin can fix, in the words shown wherever a WeCom failure reaches a person, instead of
+# "please retry": retrying cannot help. 60020: WeCom only answers servers whose egress IP is in the
+# app's 企业可信IP list (every self-built app created after 2022 needs one).
+TRUSTED_IP = 60020
+ADMIN_ACTIONS = {
+    TRUSTED_IP: gettext_lazy(
+        "企业微信拒绝了本系统服务器的访问（错误码 60020，IP 不在可信列表）。请管理员在企业微信管理后台"
+        "「应用管理 → 本应用 → 企业可信IP」中添加服务器的出口 IP。"
+    ),
+}
+
+
+def admin_action(errcode: int) -> str:
+    """What an admin must do about `errcode`, or "" when retrying later is the right advice."""
+    return str(ADMIN_ACTIONS.get(errcode, ""))
 
 
 class WeComError(Exception):

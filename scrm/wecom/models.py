@@ -82,3 +82,17 @@ class CallbackNonce(models.Model):
 
     def __str__(self) -> str:
         return self.nonce
+
+
+class ChatArchiveCursor(models.Model):
+    """How far the chat archive (会话内容存档) has been read: WeCom's seq of the last record taken."""
+
+    seq = models.BigIntegerField(default=0)
+    pulled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("会话存档进度")
+        verbose_name_plural = _("会话存档进度")
+
+    def __str__(self) -> str:
+        return f"seq {self.seq}"

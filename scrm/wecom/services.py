@@ -35,8 +35,11 @@ from scrm.customers.models import (
     TagSource,
 )
 from scrm.customers.services import customer_figures_refresh_later, event_record, phone_mask
+from scrm.handover.services import handover_item_fail_from_callback
+from scrm.livecodes.services import livecode_on_added, welcome_dispatch
 from scrm.org.models import Staff
 from scrm.wecom import api
+from scrm.wecom.chat_archive import chat_archive_pull
 from scrm.wecom.errors import WeComError
 from scrm.wecom.models import CallbackInbox, CallbackNonce, TagOutbox
 
@@ -45,6 +48,23 @@ logger = logging.getLogger(__name__)
 # --- tag outbox -------------------------------------------------------------------------------
 
 TAG_PUSH_MAX_ATTEMPTS = 5
+
+
+def tag_push_for_local_edit(*, customer: Customer, staff: Staff, tag: Tag, added: bool, **_signal) -> None:
+    """Receiver of customers' customer_tag_changed: queue WeCom's mark_tag for a tag edit made here."""
+    if not tag.wecom_tag_id:
+        return  # A local-only tag has nothing to push.
+    # mark_tag acts through a member who has the contact: this guide's relation, else any active one.
+    relations = FollowRelation.objects.filter(customer=customer, ended_at__isnull=True).select_related("staff")
+    relation = relations.filter(staff=staff).first() or relations.order_by("added_at", "id").first()
+    if relation is None:
+        return
+    tag_outbox_enqueue(
+        userid=relation.staff.userid,
+        external_userid=relation.external_userid,
+        add=[tag.pk] if added else [],
+        remove=[] if added else [tag.pk],
+    )
 
 
 def tag_outbox_enqueue(*, userid: str, external_userid: str, add: list[int], remove: list[int]) -> TagOutbox:
@@ -211,6 +231,20 @@ def _parse_xml(text: str | bytes) -> dict:
     return root
 
 
+CALLBACK_MAX_DEPTH = 10
+
+
+def _deeper_than(value, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def callback_verify_url(*, msg_signature: str, timestamp: str, nonce: str, echostr: str) -> str:
     """WeCom's URL check: verify the signature over echostr and answer it decrypted."""
     _check_query(msg_signature, timestamp, nonce)
@@ -238,6 +272,9 @@ def callback_accept(*, msg_signature: str, timestamp: str, nonce: str, body: byt
     if not _signature_ok(msg_signature, timestamp, nonce, encrypted):
         raise CallbackRejected(_("签名校验失败"))
     event = _parse_xml(_decrypt(encrypted))
+    if _deeper_than(event, CALLBACK_MAX_DEPTH):
+        # WeCom's events nest a few levels at most; a deep one would only exhaust the JSON encoder.
+        raise CallbackRejected(_("消息格式错误"))
     # Nested elements (rare, e.g. UpdateDetail lists) are kept as parsed; ids are plain strings.
     flat = {k: v for k, v in event.items() if v is not None}
 
@@ -263,6 +300,10 @@ def callback_accept(*, msg_signature: str, timestamp: str, nonce: str, body: byt
             },
         )
         if created:
+            if row.change_type == "add_external_contact":
+                # First, on its own queue: WeCom's WelcomeCode is valid for 20 seconds only.
+                received_at = row.received_at
+                transaction.on_commit(lambda: welcome_dispatch(payload=flat, received_at=received_at))
             transaction.on_commit(lambda: inbox_dispatch(row.pk))
     return row, created
 
@@ -561,7 +602,11 @@ def inbox_fetch(*, payload: dict) -> Fetched:
                 raise
             # A member who already left cannot be fetched; a delete still goes on the timeline.
     if change in ("add_external_contact", "add_half_external_contact", "edit_external_contact"):
-        fetched.contact = api.external_contact_get(payload.get("ExternalUserID") or "")
+        ext = payload.get("ExternalUserID") or ""
+        # An add's welcome has usually just fetched the contact; an edit always asks WeCom afresh.
+        fetched.contact = (
+            api.external_contact_get_fresh(ext) if change == "add_external_contact" else (api.external_contact_get(ext))
+        )
         follow = _follow_of(fetched.contact, userid)
         if follow and unknown_tag_ids(follow_tag_ids(follow)):
             fetched.corp_tags = api.corp_tag_list()
@@ -583,21 +628,31 @@ def _apply_contact_added(row: CallbackInbox, payload: dict, fetched: Fetched) ->
     result = contact_upsert(
         staff=staff, external_contact=fetched.contact["external_contact"], follow=follow, state=payload.get("State", "")
     )
+    state = payload.get("State") or follow.get("state") or ""
+    occurred_at = _ts(payload.get("CreateTime"))
+    # A 渠道活码's add: counted against the guide's cap, tagged with the code's tags, its source kept.
+    code = livecode_on_added(
+        relation=result.relation, customer=result.customer, staff=staff, state=state, added_at=occurred_at
+    )
+    title = _("添加导购 %(staff)s 为好友") % {"staff": staff.name}
+    if code is not None:
+        title = _("通过「%(source)s」添加导购 %(staff)s 为好友") % {"source": code.source_label, "staff": staff.name}
     event_record(
         customer=result.customer,
         kind=EventKind.FRIEND_ADDED,
-        occurred_at=_ts(payload.get("CreateTime")),
+        occurred_at=occurred_at,
         channel=Channel.WECOM,
         staff=staff,
-        title=_("添加导购 %(staff)s 为好友") % {"staff": staff.name},
+        title=title,
         dedupe_key=f"wecom:cb:{row.key}",
         payload={
             "userid": staff.userid,
             "external_userid": row.external_userid,
-            "state": payload.get("State") or follow.get("state") or "",
+            "state": state,
             "welcome_code": payload.get("WelcomeCode") or "",
             "add_way": result.relation.add_way,
             "half": row.change_type == "add_half_external_contact",
+            **({"live_code_id": code.pk, "live_code": code.name, "channel_group": code.channel_group} if code else {}),
         },
     )
 
@@ -673,8 +728,6 @@ def _apply_transfer_fail(row: CallbackInbox, payload: dict, fetched: Fetched) ->
     reason = payload.get("FailReason") or ""
     # UserID is the takeover. A hand-over item waiting on this settles now; its key is shared with
     # the transfer_result poll, so the timeline gets one event whichever comes first.
-    from scrm.handover.services import handover_item_fail_from_callback
-
     item = handover_item_fail_from_callback(
         takeover_userid=row.userid,
         external_userid=row.external_userid,
@@ -697,6 +750,8 @@ def _apply(row: CallbackInbox, fetched: Fetched) -> None:
     payload, change = row.payload, row.change_type
     if row.event == "change_external_tag":
         corp_tags_apply(groups=fetched.corp_tags or [])
+    elif row.event == "msgaudit_notify":
+        chat_archive_pull()
     elif row.event != "change_external_contact":
         raise Skip(_("不处理的事件类型 %(event)s") % {"event": row.event or payload.get("MsgType", "")})
     elif not row.userid or not row.external_userid:

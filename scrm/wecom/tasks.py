@@ -1,13 +1,21 @@
 """Celery entry points for WeCom work. Thin: the logic lives in services and sync."""
 
-from celery import shared_task
+import logging
 
-from scrm.wecom import services, sync
+from celery import shared_task
+from celery.utils.time import get_exponential_backoff_interval
+from django.core.cache import cache
+
+from scrm.wecom import chat_archive, services, sync
 from scrm.wecom.errors import WeComError
+
+logger = logging.getLogger(__name__)
 
 
 def _backoff(retries: int) -> int:
-    return min(600, 10 * 2**retries)
+    # Celery's own exponential backoff with full jitter (what retry_backoff/retry_jitter use): after a
+    # WeCom rate limit, many waiting tasks must not all come back in the same second.
+    return get_exponential_backoff_interval(factor=10, retries=retries, maximum=600, full_jitter=True)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=services.TAG_PUSH_MAX_ATTEMPTS)
@@ -36,7 +44,10 @@ def sweep_tag_outbox() -> int:
 @shared_task(acks_late=True)
 def process_callback(row_id: int) -> str:
     """Apply one stored WeCom callback; failures are recorded on the row, never raised."""
-    return services.inbox_process(row_id=row_id)
+    status = services.inbox_process(row_id=row_id)
+    # With the request id of the callback that stored it (scrm.observe.requestid): one grep follows both.
+    logger.info("callback inbox %s: %s", row_id, status)
+    return status
 
 
 @shared_task
@@ -50,6 +61,22 @@ def sweep_callback_inbox() -> int:
 
 
 @shared_task
+def pull_chat_archive() -> int:
+    """Beat: read archived chat messages into the timeline (a lost msgaudit_notify only delays them)."""
+    return chat_archive.chat_archive_pull()
+
+
+SYNC_LOCK = "wecom-sync-running"
+SYNC_TIME_LIMIT = 3 * 3600
+
+
+@shared_task(soft_time_limit=SYNC_TIME_LIMIT, time_limit=SYNC_TIME_LIMIT + 300)
 def wecom_sync() -> dict:
-    """Nightly full pull of members, corp tags and every member's customers."""
-    return sync.wecom_sync_all().as_dict()
+    """Nightly full pull of members, corp tags and every member's customers; never two at once (a slow
+    night's run would otherwise overlap the next one, doubling WeCom calls against the same limits)."""
+    if not cache.add(SYNC_LOCK, "1", timeout=SYNC_TIME_LIMIT + 300):
+        return {"skipped": "already running"}
+    try:
+        return sync.wecom_sync_all().as_dict()
+    finally:
+        cache.delete(SYNC_LOCK)

@@ -1,9 +1,12 @@
 """WeCom's callback endpoint (接收消息服务器): verify, store, answer `success`; work happens later."""
 
 import logging
+from pathlib import Path
 
-from django.http import HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed
+from django.conf import settings
+from django.http import Http404, HttpResponse, HttpResponseForbidden, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
 
 from scrm.wecom import services
 
@@ -29,3 +32,20 @@ def callback(request):
         logger.warning("wecom callback rejected: %s", exc.reason)
         return HttpResponseForbidden(exc.reason, content_type="text/plain; charset=utf-8")
     return HttpResponseNotAllowed(["GET", "POST"])
+
+
+@require_GET
+def domain_verify(request, name: str):
+    """WeCom's domain check (可信域名): `WW_verify_<code>.txt` at our root, its content the code.
+
+    The admin downloads the file in WeCom's admin and drops it into WECOM_VERIFY_DIR, or sets
+    WECOM_VERIFY_FILES=WW_verify_<code>.txt:<content> — no code change, no web-server rule.
+    """
+    content = settings.WECOM_VERIFY_FILES.get(name)
+    if content is None and settings.WECOM_VERIFY_DIR:
+        path = Path(settings.WECOM_VERIFY_DIR) / name  # name is [A-Za-z0-9]-only by the URL pattern
+        if path.is_file():
+            content = path.read_text(encoding="utf-8").strip()
+    if content is None:
+        raise Http404
+    return HttpResponse(content, content_type="text/plain; charset=utf-8")

@@ -1,4 +1,5 @@
 /* Sidebar shell: sign the JS-SDK, find the customer of the open chat, load their portrait.
+ * With data-mode="workbench" (今日, opened from WeCom's 工作台) it only signs the SDK, for openChat.
  * Plain ES2017, no build step. Needs window.ww (the vendored @wecom/jssdk) and htmx. The SDK talks
  * to WeCom's native bridge; in dev, static/wecom/sim-jssdk.js stands in for that bridge. */
 (function () {
@@ -7,14 +8,16 @@
   var script = document.currentScript;
   var opts = script.dataset;
   var ww = window.ww;
-  var JS_API_LIST = ["getContext", "getCurExternalContact", "sendChatMessage"];
+  var JS_API_LIST = ["getContext", "getCurExternalContact", "sendChatMessage", "openEnterpriseChat"];
+  var workbench = opts.mode === "workbench";
   var ready = null; // Promise of a signed JS-SDK, shared by run() and sidebarSDK.send()
   var signing = null; // {url, promise} of the config fetch both SDK callbacks share
-  var loadingText = document.querySelector("#shell-status [data-role=message]").textContent;
+  var loadingText = workbench ? "" : document.querySelector("#shell-status [data-role=message]").textContent;
 
   function show(message, canRetry) {
     var box = document.getElementById("shell-status");
     if (!box) return;
+    box.hidden = !message;
     box.querySelector("[data-role=message]").textContent = message;
     box.querySelector("[data-role=retry]").hidden = !canRetry;
   }
@@ -27,10 +30,14 @@
     return Object.assign(new Error(msg), { res: err });
   }
 
+  var resign = false; // set after WeCom rejected a (possibly browser-cached) signature
+
   async function fetchConfig(pageUrl) {
     var resp = await fetch(opts.configUrl + "?url=" + encodeURIComponent(pageUrl), {
       credentials: "same-origin",
       headers: { Accept: "application/json" },
+      // The config is cacheable for a few minutes; a re-sign must reach the server.
+      cache: resign ? "reload" : "default",
     });
     if (resp.status === 401) {
       // The session expired: reloading the page runs OAuth again.
@@ -65,6 +72,7 @@
       if (err && err.message === "session expired") throw err;
       // A ticket may have rotated between signing and checking: sign once more with a fresh config.
       signing = null;
+      resign = true;
       try {
         await ww.ensureConfigReady();
       } catch (again) {
@@ -81,7 +89,7 @@
     }
     // Outside WeCom's webview no native bridge will ever answer: say so instead of waiting.
     if (!/wxwork\//i.test(navigator.userAgent)) {
-      show(opts.msgNotWecom, false);
+      if (!workbench) show(opts.msgNotWecom, false); // the workbench list still works; 去聊天 says why not
       return;
     }
     ready = setup();
@@ -91,6 +99,7 @@
       if (err.message !== "session expired") show(opts.msgConfigFailed + "（" + err.message + "）", true);
       return;
     }
+    if (workbench) return;
     try {
       var ctx = await ww.getContext();
       if (ctx.entry !== "single_chat_tools") {
@@ -122,6 +131,16 @@
         throw asError(err);
       }
     },
+    /* Open the one-to-one chat with a customer (from 今日). Rejects like send(). */
+    openChat: async function (externalUserId) {
+      if (!ready) throw Object.assign(new Error("openEnterpriseChat:fail sdk not ready"), { noSdk: true });
+      await ready;
+      try {
+        return await ww.openEnterpriseChat({ userIds: "", externalUserIds: externalUserId, groupName: "" });
+      } catch (err) {
+        throw asError(err);
+      }
+    },
     /* False outside WeCom (no bridge was ever set up): a send could not even be attempted. */
     connected: function () {
       return Boolean(ready);
@@ -137,7 +156,38 @@
     }
   });
 
+  // 今日: 去聊天 opens the chat with that customer (the workbench page, or the 今日 tab in the sidebar).
+  function todayStatus(text) {
+    var box = document.querySelector("[data-role=today-status]");
+    if (!box) return;
+    box.textContent = text || "";
+    box.hidden = !text;
+  }
+
+  async function openChat(button) {
+    var msgs = (document.getElementById("today") || {}).dataset || {};
+    if (!ready) {
+      todayStatus(msgs.msgNoSdk);
+      return;
+    }
+    button.disabled = true;
+    todayStatus("");
+    try {
+      await window.sidebarSDK.openChat(button.dataset.openChat);
+    } catch (err) {
+      todayStatus((msgs.msgOpenFailed || "") + err.message);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   document.addEventListener("click", function (ev) {
+    var chatButton = ev.target.closest("[data-open-chat]");
+    if (chatButton) {
+      ev.preventDefault();
+      openChat(chatButton);
+      return;
+    }
     if (!ev.target.closest("[data-role=retry]")) return;
     signing = null; // sign afresh: the ticket or the session may have changed meanwhile
     run();

@@ -5,9 +5,15 @@
 (function () {
   "use strict";
   if (window.sidebarMaterials) return;
+  // The server's marker for "this page had no WeCom bridge" (sidebar.material_views.NO_SDK_ERROR).
+  var NO_SDK = "sendChatMessage:fail sdk not ready";
 
   function messages() {
-    var box = document.getElementById("materials");
+    // The material tab, the 今日 banner on top of the portrait (its recommended material), or a 任务卡.
+    var box =
+      document.getElementById("materials") ||
+      document.getElementById("today-banner") ||
+      document.getElementById("task-card");
     return box ? box.dataset : {};
   }
 
@@ -140,15 +146,23 @@
     if (prep.confirm && !(await confirmSheet(prep.msg.text.content))) {
       outcome = { status: "cancelled", errMsg: "cancelled in the confirm sheet" };
     } else {
+      // A long script's pending row: WeCom delivers it even if this page is gone before it can report.
+      if (prep.confirm) await report(prep.report_url, { status: "pending" });
       setStatus(card, msgs.msgSending, "busy");
       outcome = await deliver(prep.msg);
-      if (outcome.status === "nosdk") return showNoSdk(card);
+      if (outcome.status === "nosdk") {
+        // Nothing reached WeCom: drop the pending send, or it would be counted as sent later.
+        report(prep.report_url, { status: "failed", errMsg: NO_SDK }).catch(function () {});
+        return showNoSdk(card);
+      }
     }
     var answer = await report(prep.report_url, outcome);
     if (answer.retry && !retried) return sendOnce(card, url, true);
     // The guide's own cancel is no error: neutral, and nothing to copy.
     var kind = answer.status === "sent" ? "ok" : answer.status === "cancelled" ? "" : "error";
     setStatus(card, answer.message, kind, answer.detail);
+    // A send may complete a 今日 reminder: the banner reloads on this.
+    if (answer.status === "sent") document.body.dispatchEvent(new CustomEvent("material-sent"));
     showCopy(card, Boolean(answer.copy) && answer.status === "failed");
   }
 

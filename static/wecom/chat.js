@@ -13,11 +13,37 @@
   document.addEventListener("htmx:configRequest", function (ev) {
     ev.detail.headers["X-CSRFToken"] = csrfToken();
   });
+  // Plain forms (模拟扫码, 成员离职) carry the token rendered with the page: refresh it on submit.
+  document.addEventListener(
+    "submit",
+    function (ev) {
+      var input = ev.target.querySelector && ev.target.querySelector("input[name=csrfmiddlewaretoken]");
+      if (input) input.value = csrfToken();
+    },
+    true
+  );
 
   var picker = document.querySelector("[data-role=guide-picker]");
   if (picker) {
     picker.querySelector("select").addEventListener("change", function () {
       picker.submit();
+    });
+  }
+
+  // Switching customer loads the page anew, as WeCom reopens the sidebar: keep the contact list where the
+  // guide left it instead of jumping back to the top (and, on a first visit, show the open chat's row).
+  var contacts = document.querySelector(".sim-contacts");
+  var SCROLL_KEY = "sim-contacts-scroll";
+  if (contacts) {
+    var saved = window.sessionStorage.getItem(SCROLL_KEY);
+    if (saved !== null) {
+      contacts.scrollTop = parseInt(saved, 10) || 0;
+    } else {
+      var active = contacts.querySelector(".is-active");
+      if (active) active.scrollIntoView({ block: "nearest" });
+    }
+    contacts.addEventListener("click", function (ev) {
+      if (ev.target.closest("a.sim-contact")) window.sessionStorage.setItem(SCROLL_KEY, String(contacts.scrollTop));
     });
   }
 
@@ -51,6 +77,17 @@
     return result;
   }
 
+  // From the 今日 workbench: switch this window to the chat with that customer, as WeCom does.
+  function openEnterpriseChat(params) {
+    var ext = String((params && params.externalUserIds) || "").split(";")[0];
+    var known = document.querySelector('.sim-contact[data-external-userid="' + CSS.escape(ext) + '"]');
+    if (!ext || !known) return { err_msg: "openEnterpriseChat:fail not an external contact of this member" };
+    setTimeout(function () {
+      location.assign(known.getAttribute("href"));
+    }, 0);
+    return { err_msg: "openEnterpriseChat:ok" };
+  }
+
   async function answer(api, params) {
     if (api === "getContext") {
       return { err_msg: "getContext:ok", entry: cfg.externalUserid ? "single_chat_tools" : "normal" };
@@ -60,6 +97,7 @@
       return { err_msg: "getCurExternalContact:ok", userId: cfg.externalUserid };
     }
     if (api === "sendChatMessage") return sendChatMessage(params);
+    if (api === "openEnterpriseChat") return openEnterpriseChat(params);
     return { err_msg: api + ":fail not supported by the simulator" };
   }
 

@@ -140,6 +140,17 @@ def test_quartile_size_is_a_quarter_of_the_guides():
     assert quartiles(rows[:1], RANGE) is None
 
 
+def test_fewer_than_eight_guides_compare_halves():
+    rows = []
+    for i in range(5):
+        row = Row(i, f"导购{i}")
+        row.current["gmv"] = Decimal(i * 100)
+        rows.append(row)
+    top, bottom = quartiles(rows, RANGE)
+    assert [r.key for r in top.guides] == [4, 3] and [r.key for r in bottom.guides] == [1, 0]
+    assert (top.label, bottom.label) == ("GMV 前一半", "GMV 后一半")
+
+
 def test_sorting_puts_missing_values_last(rolled_up):
     rows = performance_dashboard(scope=Scope(), period=RANGE).guides
     names = [r.name for r in rows_sorted(rows, key="response", descending=False)]
@@ -226,11 +237,11 @@ def test_departed_guide_without_activity_is_left_out_of_the_quartiles():
         rows.append(row)
     gone = Row(99, "已离职", active=False)  # all zeros
     top, bottom = quartiles([*rows, gone], RANGE)
-    assert [r.key for r in bottom.guides] == [0]
-    assert [r.key for r in top.guides] == [3]
+    assert [r.key for r in bottom.guides] == [1, 0]  # four guides compared, by halves
+    assert [r.key for r in top.guides] == [3, 2]
     # One who left but still sold in the period is compared like everyone else.
     gone.current["gmv"] = Decimal(50)
-    assert [r.key for r in quartiles([*rows, gone], RANGE)[1].guides] == [99]
+    assert [r.key for r in quartiles([*rows, gone], RANGE)[1].guides] == [0, 99]
 
 
 def test_departed_guide_on_the_board_is_not_the_bottom_quarter(rolled_up):

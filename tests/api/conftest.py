@@ -40,3 +40,14 @@ def writer(client, write_key):
 @pytest.fixture
 def reader(client, read_key):
     return KeyClient(client, read_key[1])
+
+
+def error_fields(response) -> dict[str, list[str]]:
+    """{field: [messages]} of an API error answer; a nested field also counts for its top-level name."""
+    body = response.json()
+    assert set(body) >= {"code", "message", "errors"}, body  # the one error shape
+    fields: dict[str, list[str]] = {}
+    for error in body["errors"]:
+        for name in {error["field"], error["field"].split(".")[0]}:
+            fields.setdefault(name, []).append(error["message"])
+    return fields

@@ -50,7 +50,7 @@ def test_wrong_key_is_401(client, write_key):
     for bad in (f"{key.prefix}.wrong-secret", "nodot", f"deadbeef.{raw.partition('.')[2]}", ""):
         for response in calls(KeyClient(client, bad or " "), customer.pk):
             assert response.status_code == 401, bad
-    assert "API 密钥无效" in KeyClient(client, "x.y").post(IDENTIFY, BODY).json()["detail"]
+    assert "API 密钥无效" in KeyClient(client, "x.y").post(IDENTIFY, BODY).json()["message"]
 
 
 def test_inactive_key_is_401(client, write_key):
@@ -63,7 +63,7 @@ def test_read_key_may_read_but_not_write(reader):
     customer = CustomerFactory()
     identify, events, order, detail = calls(reader, customer.pk)
     assert identify.status_code == events.status_code == order.status_code == 403
-    assert "只读" in identify.json()["detail"]
+    assert "只读" in identify.json()["message"]
     assert detail.status_code == 200
 
 

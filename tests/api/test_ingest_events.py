@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from scrm.customers.models import Customer, Event, Identity
+from tests.api.conftest import error_fields
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,14 @@ def post(writer, events, source="mp"):
     return writer.post(URL, {"source": source, "events": events})
 
 
+def item_errors(result) -> dict[str, list[str]]:
+    """{field: [messages]} of one item's result."""
+    fields: dict[str, list[str]] = {}
+    for error in result["errors"]:
+        fields.setdefault(error["field"].split(".")[0], []).append(error["message"])
+    return fields
+
+
 def test_batch_stores_valid_items_and_reports_each(writer):
     events = [
         item(1),
@@ -42,8 +51,8 @@ def test_batch_stores_valid_items_and_reports_each(writer):
     assert body["summary"] == {"created": 2, "duplicate": 0, "error": 3}
     by_index = {row["index"]: row for row in body["results"]}
     assert by_index[0]["status"] == "created" and by_index[2]["status"] == "created"
-    assert "kind" in by_index[1]["errors"] and "teleport" in by_index[1]["errors"]["kind"][0]
-    assert "时区" in by_index[3]["errors"]["occurred_at"][0]
+    assert "teleport" in item_errors(by_index[1])["kind"][0]
+    assert "时区" in item_errors(by_index[3])["occurred_at"][0]
     assert by_index[4]["status"] == "error"
 
     stored = Event.objects.order_by("id")
@@ -78,14 +87,23 @@ def test_all_invalid_is_a_400_with_results(writer):
     response = post(writer, [item(1, kind="nope"), item(2, channel="fax")])
     assert response.status_code == 400
     assert response.json()["summary"] == {"created": 0, "duplicate": 0, "error": 2}
-    assert "channel" in response.json()["results"][1]["errors"]
+    assert "channel" in item_errors(response.json()["results"][1])
+    # The one error shape too, each item's errors named by its place in the batch.
+    assert {"events.0.kind", "events.1.channel"} <= set(error_fields(response))
     assert Event.objects.count() == 0
 
 
 def test_order_kinds_go_through_the_order_endpoint(writer):
     response = post(writer, [item(1, kind="order_paid")])
     assert response.status_code == 400
-    assert "/api/v1/orders/" in response.json()["results"][0]["errors"]["kind"][0]
+    assert "/api/v1/orders/" in item_errors(response.json()["results"][0])["kind"][0]
+
+
+def test_a_batch_refused_only_by_rules_is_a_422(writer):
+    response = post(writer, [item(1, staff_userid="ghost"), item(2, identities={"mp_openid": "null"})])
+    assert response.status_code == 422 and response.json()["code"] == "unprocessable"
+    assert set(error_fields(response)) >= {"events.0.staff_userid", "events.1.identities.mp_openid"}
+    assert Event.objects.count() == 0
 
 
 @pytest.mark.parametrize(
@@ -101,7 +119,7 @@ def test_order_kinds_go_through_the_order_endpoint(writer):
 def test_bad_envelope_is_a_400(writer, body, field):
     response = writer.post(URL, body)
     assert response.status_code == 400
-    assert field in response.json()
+    assert field in error_fields(response)
     assert Event.objects.count() == 0
 
 
@@ -157,7 +175,7 @@ def test_staff_userid_links_the_guide(writer):
     response = post(writer, [item(1, staff_userid="zhangsan"), item(2, staff_userid="ghost")])
     results = response.json()["results"]
     assert results[0]["status"] == "created"
-    assert "ghost" in results[1]["errors"]["staff_userid"][0]
+    assert "ghost" in item_errors(results[1])["staff_userid"][0]
     assert Event.objects.get().staff == guide
 
 
@@ -171,4 +189,4 @@ def test_phone_in_identities_or_payload_is_never_stored_in_clear(writer):
 
 def test_payload_must_be_an_object_and_small(writer):
     response = post(writer, [item(1, payload=["a"]), item(2, payload={"x": "长" * 6000})])
-    assert [list(r["errors"]) for r in response.json()["results"]] == [["payload"], ["payload"]]
+    assert [list(item_errors(r)) for r in response.json()["results"]] == [["payload"], ["payload"]]

@@ -3,6 +3,7 @@
 import pytest
 
 from scrm.customers.models import Customer, CustomerMerge, Identity, IdentityKind
+from tests.api.conftest import error_fields
 from tests.factories import CustomerFactory, IdentityFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -78,22 +79,25 @@ def test_new_customer_gets_source_channel_from_identity(writer):
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "field", "status"),
     [
-        ({"identities": {}}, "identities"),
-        ({"identities": {"weibo": "x"}}, "identities"),
-        ({"identities": {"phone": "12345"}}, "identities"),
-        ({"identities": {"unionid": "x" * 129}}, "identities"),
-        ({"identities": {"unionid": "oU"}, "profile": {"store_code": "NOPE"}}, "store_code"),
-        ({"identities": {"unionid": "oU"}, "profile": {"gender": 7}}, "profile"),
-        ({"identities": "oU"}, "identities"),
-        ({}, "identities"),
+        ({"identities": {}}, "identities", 400),
+        ({"identities": {"weibo": "x"}}, "identities", 400),
+        ({"identities": {"phone": "12345"}}, "identities", 400),
+        ({"identities": {"unionid": "x" * 129}}, "identities", 400),
+        ({"identities": {"unionid": ""}}, "identities", 400),
+        ({"identities": {"unionid": 123}}, "identities", 400),
+        ({"identities": {"unionid": "oU"}, "profile": {"store_code": "NOPE"}}, "store_code", 422),
+        ({"identities": {"unionid": "oU"}, "profile": {"gender": 7}}, "profile", 400),
+        ({"identities": {"unionid": "oU"}, "profile": {"gender": "2"}}, "profile", 400),
+        ({"identities": "oU"}, "identities", 400),
+        ({}, "identities", 400),
     ],
 )
-def test_bad_input_is_a_400_naming_the_field(writer, body, field):
+def test_bad_input_is_refused_naming_the_field(writer, body, field, status):
     response = writer.post(URL, body)
-    assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert response.status_code == status, response.content
+    assert field in error_fields(response)
     assert Customer.objects.count() == 0
 
 
@@ -105,3 +109,28 @@ def test_unknown_identity_kind_is_explained_in_chinese(writer):
 def test_malformed_json_is_a_400(writer):
     response = writer.client.post(URL, data="{not json", content_type="application/json", **writer.headers)
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("junk", ["undefined", "null", "0", "-", "None", "\u200b", "NULL ", "０", "000"])
+def test_placeholder_values_never_merge_strangers(writer, junk):
+    first = identify(writer, {"mp_openid": "A", "unionid": junk})
+    # Refused either way: "0" or "-" breaks the schema's pattern (400), "null" is a placeholder rule (422).
+    assert first.status_code in (400, 422) and "identities.unionid" in error_fields(first)
+    assert identify(writer, {"mp_openid": "A"}).status_code == 201
+    assert identify(writer, {"mp_openid": "B"}).status_code == 201
+    assert Customer.objects.count() == 2
+    assert not Identity.objects.filter(kind=IdentityKind.UNIONID).exists()
+
+
+def test_values_are_trimmed_and_width_folded(writer):
+    first = identify(writer, {"tmall": " ｔｂ_wang\u200b "}).json()["id"]
+    assert identify(writer, {"tmall": "tb_wang"}).json()["id"] == first
+
+
+def test_a_phone_from_the_api_is_on_the_customer_masked_and_hashed(writer):
+    created = identify(writer, {"mp_openid": "oPHONE1", "phone": "13812345678"}).json()["id"]
+    customer = Customer.objects.get(pk=created)
+    assert customer.phone_masked == "138****5678" and customer.phone_hash
+    known = identify(writer, {"mp_openid": "oPHONE2"}).json()["id"]
+    identify(writer, {"mp_openid": "oPHONE2", "phone": "13900001111"})
+    assert Customer.objects.get(pk=known).phone_masked == "139****1111"

@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from scrm.customers.models import Customer, Event, Order
+from tests.api.conftest import error_fields
 from tests.factories import CustomerFactory, FollowRelationFactory, IdentityFactory, StaffFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +116,7 @@ def test_status_update_without_identities_keeps_the_buyer(put):
 
 def test_new_order_needs_identities(put):
     response = put({"paid_at": "2026-11-01T15:30:00+08:00", "amount": "598.00"})
-    assert response.status_code == 400 and "identities" in response.json()
+    assert response.status_code == 422 and "identities" in error_fields(response)
     assert not Order.objects.exists() and not Customer.objects.exists()
 
 
@@ -190,29 +191,31 @@ def test_identities_attach_and_merge_through_orders(put, writer):
 
 
 @pytest.mark.parametrize(
-    ("url", "body", "field"),
+    ("url", "body", "field", "status"),
     [
-        ("/api/v1/orders/fax/1", order_body(), "channel"),
-        ("/api/v1/orders/wecom/1", order_body(), "channel"),
-        (f"/api/v1/orders/mp/{'x' * 65}", order_body(), "order_no"),
-        (URL, order_body(amount="-1"), "amount"),
-        (URL, order_body(amount="abc"), "amount"),
-        (URL, order_body(refund_amount="600.00"), "refund_amount"),
-        (URL, order_body(status="lost"), "status"),
-        (URL, order_body(paid_at="2026-11-01 15:30"), "paid_at"),
-        (URL, order_body(paid_at="yesterday"), "paid_at"),
-        (URL, order_body(store_code="NOPE"), "store_code"),
-        (URL, order_body(staff_userid="ghost"), "staff_userid"),
-        (URL, order_body(lines=[{"name": "x"}]), "lines"),
-        (URL, order_body(amount="12345678901234.00"), "amount"),
+        ("/api/v1/orders/fax/1", order_body(), "channel", 400),
+        ("/api/v1/orders/wecom/1", order_body(), "channel", 400),
+        (f"/api/v1/orders/mp/{'x' * 65}", order_body(), "order_no", 400),
+        (URL, order_body(amount="-1"), "amount", 400),
+        (URL, order_body(amount="abc"), "amount", 400),
+        (URL, order_body(amount=598), "amount", 400),  # money is a string, as the schema says
+        (URL, order_body(refund_amount="600.00"), "refund_amount", 422),
+        (URL, order_body(status="lost"), "status", 400),
+        (URL, order_body(paid_at="2026-11-01 15:30"), "paid_at", 400),
+        (URL, order_body(paid_at="yesterday"), "paid_at", 400),
+        (URL, order_body(paid_at="1999-12-31T23:00:00+08:00"), "paid_at", 422),
+        (URL, order_body(store_code="NOPE"), "store_code", 422),
+        (URL, order_body(staff_userid="ghost"), "staff_userid", 422),
+        (URL, order_body(lines=[{"name": "x"}]), "lines", 400),
+        (URL, order_body(amount="12345678901234.00"), "amount", 400),
         # 单价×数量 past the 12-digit column: PostgreSQL refused it with a 500.
-        (URL, order_body(lines=[{"name": "x", "unit_price": "9999999999.99", "quantity": 100}]), "lines"),
+        (URL, order_body(lines=[{"name": "x", "unit_price": "99999999.99", "quantity": 100000}]), "lines", 422),
     ],
 )
-def test_bad_orders_are_400_and_store_nothing(put, url, body, field):
+def test_bad_orders_are_refused_and_store_nothing(put, url, body, field, status):
     response = put(body, url=url)
-    assert response.status_code == 400, response.content
-    assert field in response.json()
+    assert response.status_code == status, response.content
+    assert field in error_fields(response)
     assert not Order.objects.exists() and not Event.objects.exists()
 
 

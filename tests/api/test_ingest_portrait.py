@@ -57,7 +57,7 @@ def test_merged_id_answers_with_the_kept_customer(reader):
 
 def test_unknown_customer_is_404_in_chinese(reader):
     response = reader.get("/api/v1/customers/999999")
-    assert response.status_code == 404 and response.json()["detail"] == "客户不存在。"
+    assert response.status_code == 404 and response.json()["message"] == "客户不存在。"
 
 
 def test_query_count_does_not_grow_with_data(reader):

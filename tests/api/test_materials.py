@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from scrm.materials.models import Material
+from tests.api.conftest import error_fields
 from tests.factories import MaterialCategoryFactory, MaterialFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +78,9 @@ def test_updated_since_for_incremental_sync(api):
         ({"kind": "exe"}, "kind"),
         ({"status": "deleted"}, "status"),
         ({"category": "abc"}, "category"),
+        ({"kind": ""}, "kind"),  # given, so it must be one of the kinds
+        ({"page_size": "0"}, "page_size"),
+        ({"page_size": "lots"}, "page_size"),
         ({"updated_since": "yesterday"}, "updated_since"),
         ({"updated_since": "2026-11-01T08:00:00"}, "updated_since"),  # no time zone
     ],
@@ -84,7 +88,7 @@ def test_updated_since_for_incremental_sync(api):
 def test_bad_filters_are_400_with_chinese_message(api, params, field):
     response = api.get(URL, params)
     assert response.status_code == 400
-    message = response.json()[field]
+    message = error_fields(response)[field]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in str(message))
 
 

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -39,13 +40,27 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server, settings):
-    """A phone-sized page (375 px wide) against the live server."""
+    """A phone-sized page (375 px wide) against the live server. Every walk doubles as a check of the
+    Content-Security-Policy: a violation the browser reports fails the test."""
     settings.SITE_URL = live_server.url
     context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
     page = context.new_page()
     page.set_default_timeout(10_000)
+    violations = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
     yield page
     context.close()
+    assert not violations, violations
+
+
+def wait_until(page, expression: str, timeout: float = 10.0) -> None:
+    """Poll a JS expression until it is truthy. Playwright's wait_for_function evaluates its predicate
+    with eval(), which our CSP (rightly) forbids; page.evaluate goes through DevTools and is allowed."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout}s: {expression}")
+        page.wait_for_timeout(50)
 
 
 @pytest.fixture
@@ -69,13 +84,20 @@ def production_static_server(live_server, wecom_sim, settings, tmp_path):
     from pytest_django.live_server_helper import LiveServer
 
     settings.STATIC_ROOT = tmp_path / "static"
+    # As in production: hashed names from the manifest, served as cacheable for ever.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
     settings.WHITENOISE_USE_FINDERS = False
     settings.WHITENOISE_AUTOREFRESH = False
     call_command("collectstatic", interactive=False, verbosity=0)
     server = LiveServer("localhost", start=False)
     server.thread.static_handler = lambda app: app  # no test static handler: WhiteNoise answers /static/
     server.start()
-    # The browser signs in through this server's OAuth page, so the session cookie is set for it.
+    # The browser signs in through this server's OAuth page, so the session cookie is set for it; absolute
+    # URLs (the OAuth redirect_uri) are built from SITE_URL, which is this server here.
     settings.WECOM_OAUTH_URL = f"{server.url}/_wecom/connect/oauth2/authorize"
+    settings.SITE_URL = server.url
     yield server
     server.stop()

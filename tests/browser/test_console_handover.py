@@ -49,10 +49,13 @@ def test_manager_walks_the_hand_over_form_to_the_batch_page(manager_page, live_s
     page.wait_for_selector("#handover-preview:has-text('将转接 2 位客户，给李接替')")
     page.fill("textarea[name=transfer_success_msg]", "您好，之后由我为您服务～")
     screenshot("form")
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     page.click("button:has-text('确认转接')")
 
     page.wait_for_selector("#handover-items")
     assert "已提交 2 位客户的转接" in page.inner_text(".messages")
+    assert asked == ["将转接 2 位客户，给李接替。确定转接吗？转接开始后无法撤回。"]  # the count, before moving anyone
     assert page.inner_text("#n-total") == "2" and page.inner_text("#n-waiting") == "2"
     assert page.locator("#handover-items tbody tr:has-text('等待接替')").count() == 2
     screenshot("batch")

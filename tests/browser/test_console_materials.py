@@ -3,6 +3,7 @@
 import pytest
 
 from scrm.materials.models import Material
+from tests.browser.conftest import wait_until
 from tests.factories import MaterialCategoryFactory, StaffFactory
 from tests.materials import samples
 
@@ -63,7 +64,7 @@ def test_list_filters_with_htmx(desktop, screenshot):
     page = desktop
     page.reload()
     page.select_option("select[name=kind]", "link")
-    page.wait_for_function("!document.querySelector('#results').innerText.includes('会员日话术')")
+    wait_until(page, "!document.querySelector('#results').innerText.includes('会员日话术')")
     assert "新品图文" in page.inner_text("#results")
     assert "kind=link" in page.url  # the filter is bookmarkable
     screenshot("list")
@@ -128,13 +129,13 @@ def test_list_filters_follow_back_and_forward(desktop):
     page = desktop
     page.reload()
     page.select_option("select[name=kind]", "link")
-    page.wait_for_function("!document.querySelector('#results').innerText.includes('会员日话术')")
+    wait_until(page, "!document.querySelector('#results').innerText.includes('会员日话术')")
     page.select_option("select[name=kind]", "text")
-    page.wait_for_function("!document.querySelector('#results').innerText.includes('新品图文')")
+    wait_until(page, "!document.querySelector('#results').innerText.includes('新品图文')")
     page.go_back()
-    page.wait_for_function("!document.querySelector('#results').innerText.includes('会员日话术')")
+    wait_until(page, "!document.querySelector('#results').innerText.includes('会员日话术')")
     assert "新品图文" in page.inner_text("#results")
     assert page.eval_on_selector("select[name=kind]", "el => el.value") == "link"
     page.go_back()
-    page.wait_for_function("document.querySelector('#results').innerText.includes('会员日话术')")
+    wait_until(page, "document.querySelector('#results').innerText.includes('会员日话术')")
     assert page.eval_on_selector("select[name=kind]", "el => el.value") == ""

@@ -56,4 +56,10 @@ def test_manager_dashboard_on_a_phone(page, live_server, screenshot):
     # Wide tables scroll inside their card instead of widening the page.
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 380
+    # No hover on a phone: a tap on a point of the trend shows its day and value.
+    dot = page.locator("#trend .perf-dot").nth(2)
+    assert not dot.locator("span").is_visible()
+    dot.click()
+    assert dot.locator("span").is_visible() and dot.locator("span").inner_text().startswith("03-03")
+    assert page.locator("#trend .perf-ytick").count() >= 2  # the axis has values
     screenshot("phone")

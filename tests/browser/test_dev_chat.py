@@ -2,8 +2,10 @@
 loads that customer's portrait, and sends a message back into the conversation."""
 
 import datetime as dt
+import re
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -111,9 +113,9 @@ def test_invalid_messages_and_signatures_fail_like_wecom(desk, live_server, chat
     assert bad_sig == "agentConfig:fail invalid signature"
     # The simulated client, like WeCom, refuses APIs the accepted config did not list.
     unlisted = frame.evaluate(
-        "new Promise(done => WeixinJSBridge.invoke('openEnterpriseChat', {}, r => done(r.err_msg)))"
+        "new Promise(done => WeixinJSBridge.invoke('shareToExternalContact', {}, r => done(r.err_msg)))"
     )
-    assert unlisted == "openEnterpriseChat:fail no permission"
+    assert unlisted == "shareToExternalContact:fail no permission"
     # WeCom's err_msg reaches the caller as is (the SDK's errMsg would read "invalid mediaid").
     bad_media = frame.evaluate(
         "window.sidebarSDK.send({msgtype: 'image', image: {mediaid: 'nope'}}).then(() => 'sent', e => e.message)"
@@ -196,3 +198,68 @@ def test_sidebar_runs_the_vendored_sdk_from_our_static_within_the_cold_load_budg
     total = sum(r["bytes"] for r in resources) + sum(redirects)
     assert len(redirects) >= 3  # OAuth: /sidebar/ → login → authorize → callback
     assert total < COLD_LOAD_BUDGET, sorted(resources, key=lambda r: -r["bytes"])
+
+
+# Requests that went to the network (a cache hit has transferSize 0; same origin, so it is exposed).
+NETWORK_JS = """[...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')]
+  .filter(e => e.transferSize > 0).map(e => e.name)"""
+
+
+def test_a_warm_reopen_of_the_sidebar_asks_the_network_at_most_three_times(desk, production_static_server, chat_scene):
+    page, base = desk, production_static_server.url
+    page.goto(f"{base}/dev/chat/?userid={chat_scene['guide'].userid}")
+    page.get_by_role("link", name="王小姐").click()
+    sidebar = page.frame_locator("#sim-sidebar-frame")
+    expect(sidebar.locator("h1")).to_contain_text("王小姐", timeout=15_000)
+    frame = page.locator("#sim-sidebar-frame").element_handle().content_frame()
+    scripts = frame.evaluate("[...document.scripts].map(s => s.src)")
+    # Hashed names (collectstatic's manifest), which WhiteNoise lets the browser keep for ever.
+    assert all(re.search(r"\.[0-9a-f]{12}\.js$", src) for src in scripts if src), scripts
+    page.wait_for_timeout(300)  # let the first load's own follow-up requests finish
+
+    frame.goto(frame.url)  # the guide opens the sidebar again on the same chat
+    expect(sidebar.locator("h1")).to_contain_text("王小姐", timeout=15_000)
+    page.wait_for_timeout(300)
+    # /dev/chat/api/ is the simulator standing in for WeCom's native bridge: no request in WeCom.
+    fetched = [url for url in frame.evaluate(NETWORK_JS) if "/dev/chat/api/" not in url]
+    assert len(fetched) <= 3, "\n".join(fetched)
+    assert not any("/static/" in url for url in fetched), fetched
+
+
+def test_switching_customer_keeps_the_contact_list_where_it_was(desk, live_server, chat_scene, wecom_sim):
+    guide = chat_scene["guide"]
+    store = guide.store
+    for n in range(40):  # a guide with a long list
+        FollowRelationFactory(staff=guide, customer=CustomerFactory(store=store, name=f"客户{n:02d}"))
+    page = desk
+    page.goto(f"{live_server.url}/dev/chat/?userid={guide.userid}")
+    page.locator(".sim-contacts").evaluate("el => el.scrollTop = el.scrollHeight")
+    before = page.locator(".sim-contacts").evaluate("el => el.scrollTop")
+    assert before > 200
+    page.locator(".sim-contacts a.sim-contact").last.click()
+    page.wait_for_url("**&ext=*")
+    after = page.locator(".sim-contacts").evaluate("el => el.scrollTop")
+    assert abs(after - before) < 5, (before, after)
+
+
+def test_what_the_customer_types_reaches_the_guides_timeline_through_the_chat_archive(
+    desk, live_server, chat_scene, screenshot, settings, tmp_path
+):
+    """The customer writes in the chat; WeCom archives it and calls back (msgaudit_notify); the product
+    pulls the archive, and 轨迹 › 聊天 shows the message."""
+    settings.WECOM_CHAT_ARCHIVE_KEY_FILE = str(tmp_path / "archive.pem")
+    cache.delete("wecom_sim:msgaudit_notify")  # WeCom's 15-second spacing, from an earlier test
+    page, guide = desk, chat_scene["guide"]
+    sidebar = _open_customer(page, live_server, guide, "王小姐")
+    expect(sidebar.locator("h1")).to_contain_text("王小姐", timeout=15_000)
+
+    page.fill("#sim-compose-text", "这款精华有小样吗？")
+    page.get_by_role("button", name="发送").click()
+    expect(page.locator(".sim-msg-in").last).to_contain_text("这款精华有小样吗？")
+
+    sidebar.get_by_role("link", name="轨迹").click()
+    chat_chip = sidebar.locator(".chips").get_by_role("link", name="聊天")
+    chat_chip.click()
+    expect(sidebar.locator(".chips [aria-current=true]")).to_have_text("聊天")
+    expect(sidebar.locator("#feed")).to_contain_text("王小姐：这款精华有小样吗？")
+    screenshot("timeline-chat-from-archive")

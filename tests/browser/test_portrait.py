@@ -10,6 +10,7 @@ from django.utils import timezone
 from scrm.customers.events import Channel, EventKind
 from scrm.customers.models import CustomerTag, Note
 from scrm.customers.services import customer_refresh_figures
+from tests.browser.conftest import wait_until
 from tests.factories import (
     CustomerFactory,
     EventFactory,
@@ -92,6 +93,9 @@ def test_guide_works_the_portrait_and_timeline(page, live_server, signed_in, scr
     page.get_by_role("link", name="轨迹").click()
     page.locator("#events .ev").first.wait_for()
     assert page.evaluate("window.__kept") is True
+    # The timeline comes first; the note form opens with one tap.
+    assert not page.get_by_label("写跟进").is_visible()
+    page.get_by_text("＋ 写跟进记录").click()
     # Blank text comes back as a 400 whose form (with its Chinese error) htmx swaps in.
     page.get_by_label("写跟进").fill("   ")
     page.get_by_role("button", name="保存").click()
@@ -106,12 +110,12 @@ def test_guide_works_the_portrait_and_timeline(page, live_server, signed_in, scr
     # Scrolling to the end reveals the sentinel, which loads page 2.
     assert page.locator("#events .ev").count() == 21
     page.locator("#events .sentinel").scroll_into_view_if_needed()
-    page.wait_for_function("document.querySelectorAll('#events .ev').length > 21")
+    wait_until(page, "document.querySelectorAll('#events .ev').length > 21")
     assert page.locator("#events .ev").count() == 36  # 30 views, 3 orders, 2 tag edits, the note
 
     # The 订单 chip filters in place.
     page.locator(".chips").get_by_role("link", name="订单").click()
-    page.wait_for_function("document.querySelectorAll('#events .ev').length === 3")
+    wait_until(page, "document.querySelectorAll('#events .ev').length === 3")
     assert all("天猫下单" in t for t in page.locator("#events .ev .title").all_inner_texts())
     screenshot("timeline-orders")
 
@@ -154,5 +158,5 @@ def test_the_note_filter_chip_is_scrolled_into_view(page, live_server, signed_in
     page.goto(f"{live_server.url}/sidebar/c/{ext}/")
     page.locator("#notes").get_by_role("link", name="写跟进").click()
     page.locator(".chips .chip.on", has_text="备注").wait_for()
-    page.wait_for_function("document.querySelector('.chips').scrollLeft > 0")
+    wait_until(page, "document.querySelector('.chips').scrollLeft > 0")
     assert _chip_in_view(page, "备注")

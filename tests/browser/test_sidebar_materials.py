@@ -1,10 +1,14 @@
 """The material tab inside /dev/chat/: every kind goes into the simulated conversation in one tap."""
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from scrm.customers.events import EventKind
 from scrm.customers.models import Event
+from scrm.materials import sending
 from scrm.materials.models import Material, MaterialSend
 from scrm.wecom.simulator.models import SimChatMessage
 from tests.factories import CustomerFactory, FollowRelationFactory, MaterialFactory, StaffFactory, StoreFactory
@@ -68,9 +72,10 @@ def test_each_kind_is_sent_from_the_sidebar_into_the_chat(desk, live_server, sce
 
     out = page.locator(".sim-msg-out")
     expect(out.nth(0)).to_contain_text("王姐您好，静安嘉里店新品到店啦～")
-    expect(out.nth(1)).to_contain_text("新品海报")
-    expect(out.nth(2)).to_contain_text("上妆教程.mp4")
-    expect(out.nth(3)).to_contain_text("产品手册.pdf")
+    # Files arrive under the material's title, not the uploader's file name.
+    expect(out.nth(1)).to_contain_text("图片素材.jpg")
+    expect(out.nth(2)).to_contain_text("视频素材.mp4")
+    expect(out.nth(3)).to_contain_text("文件素材.pdf")
     expect(out.nth(4)).to_contain_text("链接素材")
     expect(out.nth(5)).to_contain_text("pages/goods/detail.html?id=42")
     sent = list(SimChatMessage.objects.filter(direction="out").order_by("id"))
@@ -188,3 +193,25 @@ def test_a_send_outside_wecom_is_explained_and_not_recorded(desk, live_server, s
     expect(card.get_by_role("button", name="复制文字")).to_be_visible()
     page.wait_for_timeout(500)
     assert not MaterialSend.objects.exists()
+
+
+def test_a_send_is_kept_when_the_guide_switches_customer_before_the_page_reports(desk, live_server, scene, screenshot):
+    """发送, then at once another customer: WeCom delivered, so the send must be counted even though the
+    page that would have reported it is gone (its report is dropped here to make the race certain)."""
+    page, guide, wang = desk, scene["guide"], scene["wang"]
+    FollowRelationFactory(staff=guide, customer=CustomerFactory(store=guide.store, name="李先生"))
+    sidebar = _open_materials(page, live_server, guide)
+    page.route("**/materials/sends/**", lambda route: route.abort())
+
+    _card(sidebar, "图片素材").get_by_role("button", name="发送").click()
+    expect(page.locator(".sim-msg-out")).to_have_count(1, timeout=15_000)
+    page.get_by_role("link", name="李先生").click()
+    expect(page.frame_locator("#sim-sidebar-frame").locator("h1")).to_contain_text("李先生", timeout=15_000)
+    screenshot("materials-switched-after-send")
+
+    send = MaterialSend.objects.get(customer=wang.customer)
+    assert send.status == "pending"
+    assert sending.material_sends_settle(now=timezone.now() + sending.SEND_REPORT_WAIT + dt.timedelta(seconds=1)) == 1
+    send.refresh_from_db()
+    assert send.status == "sent" and send.material.title == "图片素材"
+    assert Event.objects.filter(kind=EventKind.MATERIAL_SENT, customer=wang.customer).count() == 1

@@ -255,6 +255,7 @@ def test_batch_page_shows_each_outcome_and_counts(manager_client, team):
     for text in ("等待接替", "已接替", "客户拒绝", "失败：不是原导购的客户", "重试失败项", "王离开"):
         assert text in body, text
     assert 'id="n-total">4<' in body and 'id="n-accepted">1<' in body and 'id="n-failed">1<' in body
+    assert 'data-confirm="确定重试 2 位转接失败的客户吗？"' in body  # refused + failed, asked before resending
 
     refused = manager_client.get(reverse("console:handover_batch", args=[batch.pk]), {"state": "refused"})
     assert refused.content.decode().count('data-state="') == 1
@@ -328,8 +329,8 @@ def test_departed_guides_form_says_to_leave_wecom_first(manager_client, team):
 
 def test_mark_departed_confirmation_says_to_leave_wecom_first(manager_client, team):
     body = manager_client.get(reverse("console:handover")).content.decode()
-    confirm = body.split('onsubmit="return confirm(', 1)[1]
-    assert "请先在企业微信管理后台将该成员办理离职，再进行离职继承" in confirm.split(")", 1)[0]
+    confirm = body.split('data-confirm="', 1)[1]
+    assert "请先在企业微信管理后台将该成员办理离职，再进行离职继承" in confirm.split('"', 1)[0]
 
 
 def test_preview_request_carries_only_the_choices(manager_client, team):

@@ -314,10 +314,19 @@ def test_detail_warns_about_unknown_placeholders(content_client):
 # --- bulk upload and categories -----------------------------------------------------------------
 
 
-def test_bulk_upload_reports_each_file(content_client, settings):
+def _bulk_post_without_script(client, data, capture) -> str:
+    """The form posted without the page's script: the files are staged, a worker checks them (run here
+    on commit), and the status page shows each result."""
+    with capture(execute=True):
+        posted = client.post(reverse("console:material_bulk_upload"), data)
+    assert posted.status_code == 302 and "/console/materials/bulk/" in posted["Location"]
+    return client.get(posted["Location"]).content.decode()
+
+
+def test_bulk_upload_reports_each_file(content_client, settings, django_capture_on_commit_callbacks):
     category = MaterialCategoryFactory()
-    response = content_client.post(
-        reverse("console:material_bulk_upload"),
+    body = _bulk_post_without_script(
+        content_client,
         {
             "category": category.pk,
             "files": [
@@ -326,9 +335,9 @@ def test_bulk_upload_reports_each_file(content_client, settings):
                 samples.upload("三.webp", samples.webp()),
             ],
         },
+        django_capture_on_commit_callbacks,
     )
-    body = response.content.decode()
-    assert response.status_code == 200 and "可执行程序" in body and "成功 2 / 3 个" in body
+    assert "可执行程序" in body and "完成：成功 2 个，重复未保存 0 个，失败 1 个" in body
     assert sorted(Material.objects.values_list("title", flat=True)) == ["一", "三"]
     assert set(Material.objects.values_list("category", flat=True)) == {category.pk}
     assert media_count(settings) == 4  # two images, two thumbnails
@@ -430,10 +439,10 @@ def test_category_tree_counts_include_sub_categories(content_client):
     assert listed.context["page"].paginator.count == 3
 
 
-def test_bulk_upload_counts_duplicates_apart_from_saved_images(content_client):
+def test_bulk_upload_counts_duplicates_apart_from_saved_images(content_client, django_capture_on_commit_callbacks):
     image = samples.png()
-    response = content_client.post(
-        reverse("console:material_bulk_upload"),
+    body = _bulk_post_without_script(
+        content_client,
         {
             "files": [
                 samples.upload("一.png", image),
@@ -441,9 +450,9 @@ def test_bulk_upload_counts_duplicates_apart_from_saved_images(content_client):
                 samples.upload("三.webp", samples.webp()),
             ]
         },
+        django_capture_on_commit_callbacks,
     )
-    body = response.content.decode()
-    assert "成功 2 / 3 个" in body and "另有 1 个与已有素材相同，未重复保存" in body
+    assert "完成：成功 2 个，重复未保存 1 个，失败 0 个" in body
     assert Material.objects.count() == 2
 
 
@@ -470,3 +479,24 @@ def test_list_history_restore_gets_the_whole_page_with_the_urls_filters(content_
     ).content.decode()
     assert "<html" in restored and 'class="filters"' in restored
     assert '<option value="link" selected>' in restored
+
+
+def test_a_bulk_upload_in_progress_polls_until_the_worker_is_done(content_client, django_capture_on_commit_callbacks):
+    posted = content_client.post(
+        reverse("console:material_bulk_upload"), {"files": [samples.upload("一.png", samples.png())]}
+    )
+    status_url = posted["Location"]
+    waiting = content_client.get(status_url).content.decode()
+    assert 'hx-trigger="every 1s"' in waiting and "已处理 0 / 1 个" in waiting
+    assert not Material.objects.exists()  # the request only staged the file
+
+    from scrm.materials.bulk import bulk_upload_process
+    from scrm.materials.models import BulkUpload
+
+    batch = BulkUpload.objects.get()
+    bulk_upload_process(batch_id=batch.pk)
+    bulk_upload_process(batch_id=batch.pk)  # a worker restarted mid-batch runs it again: nothing twice
+    assert Material.objects.count() == 1
+    done = content_client.get(status_url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="bulk-status").content.decode()
+    assert "every 1s" not in done and "已处理 1 / 1 个" in done and "<h1>" not in done
+    assert not batch.items.get().staged  # the staged copy is gone

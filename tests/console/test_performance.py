@@ -147,22 +147,31 @@ def test_csv_exports_have_bom_and_chinese_headers(client):
     data = build_rolled_up()
     c = admin_client(client)
     rows = read_csv(c.get(URL, {**RANGE, "format": "csv", "table": "guides"}))
-    assert rows[0][:4] == ["导购", "门店", "新增客户", "新增客户环比"]
+    assert rows[0][:4] == ["导购", "门店", "新增客户", "新增客户环比（%）"]
     assert [r[0] for r in rows[1:]] == ["王小美", "张伟", "李娜"]
-    gmv = rows[0].index("GMV")
-    assert rows[1][gmv] == "¥550.00"
+    # Numbers Excel can sum, the unit in the header (not "¥550.00" or "▼ 58.6%").
+    gmv = rows[0].index("GMV（元）")
+    assert rows[1][gmv] == "550.00"
+    conversion = rows[0].index("新客转化率（%）")
+    assert rows[1][conversion] == "66.7"
     stores = read_csv(c.get(URL, {**RANGE, "format": "csv", "table": "stores"}))
     assert stores[0][0] == "门店" and stores[1][0] == "静安店"
     quart = read_csv(c.get(URL, {**RANGE, "format": "csv", "table": "quartiles"}))
-    assert quart[0] == ["指标", "GMV 前 25%", "GMV 后 25%"]
+    assert quart[0] == ["指标", "GMV 前一半", "GMV 后一半"]  # three guides: halves, not quarters
     assert quart[5] == ["首次响应中位数", "≤2分钟", "—"]
     trend = read_csv(c.get(URL, {**RANGE, "format": "csv", "table": "trend", "trend": "gmv"}))
-    assert trend[:3] == [["日期", "GMV"], ["2026-03-01", "¥100.00"], ["2026-03-02", "¥620.00"]]
+    assert trend[0] == ["日期", "GMV（元）"]
+    assert [(day, float(value)) for day, value in trend[1:3]] == [("2026-03-01", 100.0), ("2026-03-02", 620.0)]
     guide_url = reverse("console:performance_guide", args=[data.g1.pk])
     customers = read_csv(c.get(guide_url, {**RANGE, "format": "csv", "table": "customers"}))
     assert customers[0][0] == "客户" and len(customers) == 4
     response = c.get(guide_url, {**RANGE, "format": "csv", "table": "materials"})
     assert response["Content-Disposition"].startswith("attachment;")
+    # Named for what, whose and when (UTF-8 name per RFC 6266).
+    assert (
+        "filename*=UTF-8''materials-%E7%8E%8B%E5%B0%8F%E7%BE%8E-2026-03-01_2026-03-05.csv"
+        in (response["Content-Disposition"])
+    )
     assert read_csv(response)[0] == ["素材", "发送次数", "触达客户"]
 
 
@@ -285,3 +294,76 @@ def test_preset_chips_on_the_error_page_leave_the_bad_parameter_behind(client):
     chips = re.findall(r'href="(\?[^"]*preset=[^"]*)"', response.content.decode())
     assert chips and not any("sort=bogus" in href for href in chips)
     assert c.get(URL + html.unescape(chips[0])).status_code == 200
+
+
+def test_exports_neutralise_formulas_a_customer_can_choose(client):
+    data = build_rolled_up()
+    customer = data.g1.follow_relations.first().customer
+    customer.name = "=cmd|' /C calc'!A0"
+    customer.save()
+    guide_url = reverse("console:performance_guide", args=[data.g1.pk])
+    rows = read_csv(admin_client(client).get(guide_url, {**RANGE, "format": "csv", "table": "customers"}))
+    cells = [cell for row in rows for cell in row]
+    assert "'=cmd|' /C calc'!A0" in cells
+    assert not any(cell.startswith(("=", "+", "@")) for cell in cells)
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+86 138", "'+86 138"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("王女士", "王女士"),
+        (-2, -2),
+    ],
+)
+def test_csv_cell(value, cell):
+    from scrm.csv_export import csv_cell
+
+    assert csv_cell(value) == cell
+
+
+def test_a_small_team_is_told_it_is_compared_by_halves(client):
+    build_rolled_up()
+    body = admin_client(client).get(URL, RANGE).content.decode()
+    assert "导购少于 8 位，按 GMV 前一半与后一半比较" in body
+
+
+def test_a_manager_drills_down_from_a_guide_to_a_customer_read_only(client):
+    data = build_rolled_up()
+    relation = data.g1.follow_relations.select_related("customer").first()
+    customer = relation.customer
+    manager = StaffFactory(role=Staff.Role.MANAGER, store=data.g1.store)
+    c = signed_in(client, manager)
+    guide_page = c.get(reverse("console:performance_guide", args=[data.g1.pk]), RANGE).content.decode()
+    url = reverse("console:performance_guide_customer", args=[data.g1.pk, customer.pk])
+    assert url in guide_page
+
+    response = c.get(url)
+    body = response.content.decode()
+    assert response.status_code == 200 and "只读" in body and 'id="customer-timeline"' in body
+    assert "<form" not in body.split('id="customer-figures"', 1)[1]  # nothing to edit here
+
+    # Another store's manager, and a customer this guide never served, get nothing.
+    other = StaffFactory(role=Staff.Role.MANAGER, store=data.g3.store)
+    assert signed_in(client, other).get(url).status_code == 404
+    stranger = data.g3.follow_relations.first().customer
+    c = signed_in(client, manager)
+    assert c.get(url).status_code == 200
+    assert c.get(reverse("console:performance_guide_customer", args=[data.g1.pk, stranger.pk])).status_code == 404
+
+
+def test_a_managers_overview_leads_with_the_stores_figures_and_what_needs_attention(client):
+    from scrm.customers.models import Customer
+
+    data = build_rolled_up()
+    manager = StaffFactory(role=Staff.Role.MANAGER, store=data.store_a)
+    Customer.objects.filter(pk=data.g1.follow_relations.first().customer_id).update(churn_risk=True)
+    body = signed_in(client, manager).get(reverse("console:home")).content.decode()
+    attention = body.split('id="attention"', 1)[1].split("</section>", 1)[0]
+    assert "静安店" in attention and "新增客户" in attention and "GMV" in attention
+    assert "<strong>1</strong> 位客户有流失风险" in attention
+    assert "位客户的跟进已逾期" in attention and "位客户正在转接中" in attention

@@ -228,3 +228,11 @@ def test_three_customers_linked_at_once_end_up_in_the_oldest():
     assert Identity.objects.filter(customer=customers[0]).count() == 3
     assert Customer.objects.filter(merged_into=customers[0]).count() == 2
     assert CustomerMerge.objects.count() == 2
+
+
+def test_resolution_never_keys_on_a_placeholder(db):
+    from scrm.customers.identity import customer_resolve
+
+    a = customer_resolve(identities=[("mp_openid", "A", ""), ("unionid", "undefined", "")], defaults={})
+    b = customer_resolve(identities=[("mp_openid", "B", ""), ("unionid", "undefined", "")], defaults={})
+    assert a.pk != b.pk

@@ -34,6 +34,19 @@ from scrm.org.models import Staff, Store
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _debug(settings):
+    settings.DEBUG = True  # seed_demo refuses to run in production
+
+
+def test_seed_demo_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo", customers=1, events=1, quiet=True, rollup_days=0)
+    assert not Customer.objects.exists()
+
+
 CUSTOMERS = 80
 EVENTS = 2400
 
@@ -122,7 +135,7 @@ def test_seeds_a_believable_brand_across_every_channel_and_kind():
     ended = dict(FollowRelation.objects.values_list("ended_by").annotate(n=Count("id")).values_list("ended_by", "n"))
     assert ended.get("customer") and ended.get("staff") and ended.get("transfer")
     # The departed guide's customers were handed over: she serves no one any more.
-    departed = Staff.objects.get(is_active=False)
+    departed = Staff.objects.get(userid="sh001g05")
     assert not departed.follow_relations.filter(ended_at__isnull=True).exists()
     assert Note.objects.filter(next_contact_on__gte=anchor.date()).exists()
     assert CustomerTag.objects.values("tag__group").distinct().count() >= 5
@@ -134,8 +147,11 @@ def test_seeds_a_believable_brand_across_every_channel_and_kind():
     assert Material.objects.filter(kind="text", content__contains="{客户称呼}").count() > 20
     image = Material.objects.filter(kind="image").first()
     assert image.file.read(3) == b"\xff\xd8\xff"  # a real JPEG, saved through the storage
-    for material in Material.objects.filter(kind__in=["link", "miniprogram", "video"]):
+    for material in Material.objects.filter(kind__in=["link", "miniprogram", "video"]).exclude(cover=""):
         assert Image.open(material.cover).size[0] > 100, material
+    # Catalogue products' mini-program cards show the product shot by its address (scrm.products).
+    for material in Material.objects.filter(kind__in=["link", "miniprogram", "video"], cover=""):
+        assert material.kind == "miniprogram" and material.link_url.startswith("http"), material
     for material in Material.objects.filter(kind="text"):
         assert material_unknown_placeholders(content=material.content) == [], material
     pdf = Material.objects.filter(kind="file").first().file.read()
@@ -287,3 +303,38 @@ def test_dashboard_has_figures_right_after_seeding(client):
     again = seed(rollup_days=10)
     assert "已生成业绩汇总" not in again
     assert GuideDay.objects.count() == rows
+
+
+def test_the_logins_it_suggests_open_what_it_says(client):
+    out = seed()
+    manager = Staff.objects.filter(role=Staff.Role.MANAGER).order_by("userid").first()
+    assert f"管理后台（店长）：{manager.userid}" in out
+    guide_line = next(line for line in out.splitlines() if "导购侧边栏" in line)
+    assert "/dev/chat/" in guide_line
+    # The console login it names for a manager works; no guide is offered the console.
+    response = client.post("/console/login/", {"username": manager.userid, "password": "demo1234"})
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_seed_demo_fills_the_catalogue_and_todays_lists():
+    from django.core.management import call_command
+
+    from scrm.products.models import Product
+    from scrm.today.models import ReminderItem
+
+    call_command("seed_demo", "--customers", "120", "--events", "1500", "--rollup-days", "0", "--quiet")
+    assert Product.objects.filter(usage_days__isnull=False).count() >= 15
+    assert Product.objects.exclude(material=None).count() >= 3
+    assert ReminderItem.objects.filter(state="open").values("kind").distinct().count() >= 3
+    call_command("seed_demo", "--customers", "120", "--events", "1500", "--rollup-days", "0", "--quiet")
+    assert Product.objects.count() == len({p.sku for p in Product.objects.all()})
+
+
+def test_a_guide_who_just_left_still_has_customers_to_hand_over():
+    out = seed(quiet=False)
+    leaving = Staff.objects.get(userid="hz001g04")
+    assert not leaving.is_active and leaving.departed_at is not None
+    waiting = FollowRelation.objects.filter(staff=leaving, ended_at__isnull=True).count()
+    assert waiting > 0  # a newcomer can try 离职继承 at once
+    assert f"离职继承：{leaving.name}（hz001g04）" in out

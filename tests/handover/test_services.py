@@ -382,3 +382,45 @@ def test_reinstate_undoes_a_departure_once_no_hand_over_is_in_flight(shop):
     guide = services.staff_reinstate(staff=shop.old, by=shop.manager)
     guide.refresh_from_db()
     assert guide.is_active and guide.departed_at is None
+
+
+def test_wecom_completes_a_transfer_nobody_refused_once_its_window_passes(shop, settings):
+    settings.WECOM_SIM_TRANSFER_SECONDS = 60
+    relations = shop.customers(2)
+    batch = create(shop, relations, [shop.bob])
+    assert services.handover_results_poll() == {}  # still inside the customer's window
+    assert states(batch) == {State.WAITING: 2}
+
+    SimTransfer.objects.update(created_at=timezone.now() - dt.timedelta(seconds=61))
+    assert services.handover_results_poll() == {State.ACCEPTED: 2}
+    assert SimFollowUser.objects.filter(member__userid="bob").count() == 2
+
+
+def test_a_customer_refusing_in_the_chat_window_fails_the_item_through_the_callback(
+    shop, client, monkeypatch, post_callback
+):
+    from scrm.wecom.simulator import services as sim_services
+
+    # The simulator posts its transfer_fail callback over HTTP; here it goes through the test client.
+    monkeypatch.setattr(sim_services, "callback_post", lambda event: post_callback(event))
+    (relation,) = shop.customers(1)
+    batch = create(shop, [relation], [shop.bob])
+    chat = reverse("sim_chat")
+    page = client.get(chat, {"userid": shop.old.userid, "ext": relation.external_userid}).content.decode()
+    assert "模拟：客户拒绝转接" in page
+
+    with_commit = client.post(
+        reverse("sim_transfer_refuse"), {"userid": shop.old.userid, "ext": relation.external_userid}
+    )
+    assert with_commit.status_code == 302
+    item = batch.items.get()
+    assert (item.state, item.reason) == (State.REFUSED, "客户拒绝转接")
+    assert FollowRelation.objects.get(pk=relation.pk).ended_at is None
+
+
+def test_marking_a_member_departed_in_the_chat_window_departs_them_in_wecom(shop, client):
+    from scrm.wecom.simulator.models import SimMember
+
+    response = client.post(reverse("sim_member_depart"), {"userid": shop.old.userid})
+    assert response.status_code == 302
+    assert SimMember.objects.get(userid=shop.old.userid).status == SimMember.Status.DEPARTED

@@ -143,7 +143,7 @@ def test_a_sent_report_is_recorded_counted_and_on_the_timeline_once(guide, wang)
     first = _record(prepared, wang, guide)
     again = _record(prepared, wang, guide)
 
-    assert first.created and not again.created
+    assert first.changed and not again.changed
     assert again.send.pk == first.send.pk
     send = MaterialSend.objects.get()
     assert (send.material, send.staff, send.customer, send.status) == (material, guide, wang, "sent")
@@ -210,7 +210,8 @@ def test_request_ids_cannot_be_forged_or_reused_for_another_customer_or_guide(gu
             sending.material_send_record(request_id=request_id, customer=customer, staff=staff, status="sent")
     with pytest.raises(sending.MaterialSendError):
         _record(prepared, wang, guide, status="delivered")
-    assert not MaterialSend.objects.exists()
+    # Only the tap's own pending row, untouched by every refused report.
+    assert list(MaterialSend.objects.values_list("status", flat=True)) == ["pending"]
 
 
 def test_long_error_messages_are_cut_to_fit(guide, wang):
@@ -454,3 +455,51 @@ def test_recent_skips_withdrawn_materials_without_hiding_older_ones(guide, wang)
     page = guide_selectors.material_page(staff=guide, customer=wang, section="recent")
 
     assert _titles(page) == ["还在"]
+
+
+def test_prepare_stores_a_pending_send_that_does_not_count_until_reported(guide, wang):
+    material = MaterialFactory(send_count=3)
+    prepared = _prepare(material, wang, guide)
+
+    send = MaterialSend.objects.get(request_id=prepared.request_id)
+    assert send.status == "pending"
+    material.refresh_from_db()
+    assert material.send_count == 3 and not Event.objects.filter(kind=EventKind.MATERIAL_SENT).exists()
+
+
+def test_a_send_whose_page_never_reported_is_settled_as_sent_once(guide, wang):
+    """The guide tapped 发送 and switched customer at once: WeCom delivered, the page never reported."""
+    material = MaterialFactory(send_count=0)
+    tapped = timezone.now()
+    prepared = _prepare(material, wang, guide)
+
+    assert sending.material_sends_settle(now=tapped + sending.SEND_REPORT_WAIT / 2) == 0
+    assert sending.material_sends_settle(now=tapped + sending.SEND_REPORT_WAIT * 2) == 1
+    assert sending.material_sends_settle(now=tapped + sending.SEND_REPORT_WAIT * 3) == 0
+
+    send = MaterialSend.objects.get(request_id=prepared.request_id)
+    assert send.status == "sent" and abs(send.sent_at - tapped) < dt.timedelta(seconds=5)
+    material.refresh_from_db()
+    assert material.send_count == 1
+    assert Event.objects.filter(kind=EventKind.MATERIAL_SENT, customer=wang).count() == 1
+    # A late report of the same tap changes nothing.
+    assert not _record(prepared, wang, guide).changed
+    assert Event.objects.filter(kind=EventKind.MATERIAL_SENT).count() == 1
+
+
+def test_a_reported_cancel_is_never_settled_as_sent(guide, wang):
+    prepared = _prepare(MaterialFactory(), wang, guide)
+    _record(prepared, wang, guide, status="cancelled", error="sendChatMessage:cancel")
+
+    assert sending.material_sends_settle(now=timezone.now() + sending.SEND_REPORT_WAIT * 2) == 0
+    assert MaterialSend.objects.get().status == "cancelled"
+
+
+def test_a_long_script_waits_for_the_confirm_before_it_is_pending(guide, wang):
+    material = MaterialFactory(kind="text", content="长" * (sending.LONG_SCRIPT + 10))
+    prepared = _prepare(material, wang, guide)
+    assert prepared.confirm and not MaterialSend.objects.exists()
+
+    _record(prepared, wang, guide, status="pending")
+
+    assert MaterialSend.objects.get().status == "pending"

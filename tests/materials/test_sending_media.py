@@ -44,7 +44,8 @@ def test_media_payload_is_a_valid_wecom_mediaid_of_that_type(
     assert msg == {"msgtype": kind, "enterChat": True, kind: {"mediaid": msg[kind]["mediaid"]}}
     media = SimMedia.objects.get(media_id=msg[kind]["mediaid"])
     assert media.type == kind
-    assert media.filename == material.file_name
+    ext = material.file_name.rsplit(".", 1)[-1]
+    assert media.filename == f"{material.title}.{ext}"  # the customer sees the title, not real.mp4
     # The chat window accepts it the way WeCom would.
     assert parse_chat_message(msg)[0] == kind
 
@@ -114,17 +115,29 @@ def test_a_new_file_from_the_console_is_uploaded_on_the_next_send(
     new = _prepare(material, followed_customer, guide).msg["image"]["mediaid"]
 
     assert new != old
-    assert SimMedia.objects.get(media_id=new).filename == "新海报.jpg"
+    assert SimMedia.objects.get(media_id=new).filename == f"{material.title}.jpg"
+
+
+def test_a_new_title_reaches_the_chat_on_the_next_send(wecom_sim, guide, followed_customer, sendable_materials):
+    material = sendable_materials["file"]
+    _prepare(material, followed_customer, guide)
+
+    material_update(material=material, title="秋冬护肤手册: 2026/版")
+    material.refresh_from_db()
+    media_id = _prepare(material, followed_customer, guide).msg["file"]["mediaid"]
+
+    ext = material.file_name.rsplit(".", 1)[-1]
+    assert SimMedia.objects.get(media_id=media_id).filename == f"秋冬护肤手册 2026 版.{ext}"
 
 
 def test_a_wecom_failure_in_prepare_is_a_clear_chinese_error(wecom_sim, guide, followed_customer, sendable_materials):
-    wecom_sim.fault_inject(path="media/upload", errcode=60020, times=1)
+    wecom_sim.fault_inject(path="media/upload", errcode=48002, times=1)
 
     with pytest.raises(sending.MaterialSendError) as info:
         _prepare(sendable_materials["image"], followed_customer, guide)
 
     assert info.value.status == 502
-    assert info.value.message == "上传素材到企业微信失败（错误码 60020），请稍后重试。"
+    assert info.value.message == "上传素材到企业微信失败（错误码 48002），请稍后重试。"
     assert not Material.objects.filter(pk=sendable_materials["image"].pk).exclude(wecom_media_id="").exists()
     # Text needs no WeCom call, so it is unaffected.
     assert _prepare(sendable_materials["text"], followed_customer, guide).msg["msgtype"] == "text"
@@ -219,3 +232,12 @@ def test_a_tap_uploads_itself_when_the_other_upload_never_lands(
     msg = _prepare(material, followed_customer, guide).msg
 
     assert SimMedia.objects.get(media_id=msg["video"]["mediaid"]).type == "video"
+
+
+def test_an_untrusted_server_ip_asks_for_the_admin_not_a_retry(wecom_sim, guide, followed_customer, sendable_materials):
+    wecom_sim.fault_inject(path="media/upload", errcode=60020, times=1)
+
+    with pytest.raises(sending.MaterialSendError) as info:
+        _prepare(sendable_materials["image"], followed_customer, guide)
+
+    assert "企业可信IP" in info.value.message and "重试" not in info.value.message

@@ -49,3 +49,27 @@ def test_a_nameless_customer_with_only_a_note_is_greeted_politely(guide):
     prepared = sending.material_send_prepare(material=material, customer=customer, staff=guide)
 
     assert prepared.msg["text"]["content"] == "您好"
+
+
+def test_an_unknown_placeholder_is_never_delivered(guide):
+    customer = CustomerFactory(store=guide.store)
+    FollowRelationFactory(staff=guide, customer=customer)
+    material = MaterialFactory(content="{客户称呼}，{不存在的占位符}见")  # published before the check existed
+
+    with pytest.raises(sending.MaterialSendError) as refused:
+        sending.material_send_prepare(material=material, customer=customer, staff=guide)
+    assert "{不存在的占位符}" in refused.value.message and refused.value.status == 409
+
+
+def test_publishing_is_refused_with_the_unknown_placeholders(db):
+    from django.core.exceptions import ValidationError
+
+    from scrm.materials.models import Material
+    from scrm.materials.services import material_publish
+
+    material = MaterialFactory(content="{客户称呼}，{优惠码}和{不存在}", status=Material.Status.DRAFT)
+    with pytest.raises(ValidationError) as refused:
+        material_publish(material=material)
+    assert "{不存在}、{优惠码}" in refused.value.messages[0]
+    material.refresh_from_db()
+    assert material.status == Material.Status.DRAFT

@@ -124,3 +124,19 @@ def test_macro_document_is_refused():
 
 def test_unknown_bytes_are_refused_as_file():
     assert "PDF" in refused("notes.pdf", b"just some text", "file")
+
+
+def test_jpeg_comment_segment_does_not_survive():
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 10, 10)).save(out, "JPEG", comment=b"<script>alert(1)</script>")
+    assert b"<script>" in out.getvalue()
+    checked = check_upload(samples.upload("c.jpg", out.getvalue()), kind="image")
+    assert b"<script>" not in checked.content
+    assert "comment" not in Image.open(io.BytesIO(checked.content)).info
+
+
+def test_very_large_images_are_stored_at_a_chat_sized_resolution():
+    out = io.BytesIO()
+    Image.new("RGB", (6000, 3000), (10, 120, 200)).save(out, "JPEG")
+    checked = check_upload(samples.upload("big.jpg", out.getvalue()), kind="image")
+    assert (checked.width, checked.height) == (4096, 2048)

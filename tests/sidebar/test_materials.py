@@ -341,7 +341,7 @@ def test_bad_reports_are_400_with_a_chinese_message(guide_client, ext, body, con
     response = guide_client.post(data["report_url"], body, content_type=content_type)
     assert response.status_code == 400
     assert response.json() == {"error": message}
-    assert not MaterialSend.objects.exists()
+    assert not MaterialSend.objects.exclude(status="pending").exists()
 
 
 def test_a_forged_request_id_is_refused(guide_client, ext):
@@ -363,3 +363,14 @@ def test_prepare_of_a_missing_or_withdrawn_material_is_explained(guide_client, e
 def test_prepare_and_report_need_post(guide_client, ext):
     material = MaterialFactory()
     assert guide_client.get(prepare_url(ext, material)).status_code == 405
+
+
+@pytest.mark.parametrize("err_msg", ["sendChatMessage:fail \x00bad", "sendChatMessage:fail \udfff"])
+def test_an_unstorable_err_msg_is_recorded_cleaned_as_json(guide_client, ext, err_msg):
+    data = _prepare(guide_client, ext, MaterialFactory())
+
+    response = _report(guide_client, data, status="failed", errMsg=err_msg)
+
+    assert response.status_code == 200 and response.json()["status"] == "failed"
+    stored = MaterialSend.objects.get().error
+    assert stored.startswith("sendChatMessage:fail ") and "\x00" not in stored and stored.isprintable()

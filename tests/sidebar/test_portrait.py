@@ -153,11 +153,13 @@ def test_the_source_code_is_named_like_the_timeline_names_it(guide_client, relat
     assert f"活码 {shown}" in html
 
 
-def test_the_source_code_names_can_come_from_settings(guide_client, relation, ext, settings):
-    settings.WECOM_STATE_LABELS = {"spring": "春季快闪店"}
+def test_the_source_code_is_named_by_its_live_code_and_channel(guide_client, relation, ext):
+    from scrm.livecodes.models import ChannelGroup, LiveCode
+
+    LiveCode.objects.create(name="春季快闪店", channel_group=ChannelGroup.POSTER, state="store_sh001_spring")
     relation.state = "store_sh001_spring"
     relation.save()
-    assert "活码 春季快闪店" in guide_client.get(portrait_url(ext)).content.decode()
+    assert "活码 海报 · 春季快闪店" in guide_client.get(portrait_url(ext)).content.decode()
 
 
 def test_a_past_expected_purchase_is_marked_overdue(guide_client, followed_customer, ext):
@@ -290,6 +292,7 @@ def test_manager_edit_is_pushed_through_the_serving_guide(staff_client, rich_cus
 
 
 def test_portrait_query_count_does_not_grow_with_data(guide_client, rich_customer, ext, populate):
+    guide_client.get(portrait_url(ext))  # the first view of the ten minutes also writes the access log
     counts = []
     for more in (2, 30):
         populate(rich_customer, more)
@@ -307,3 +310,22 @@ def test_ping_answers_signed_in_staff_only(client, guide):
     response = client.get("/sidebar/ping/")
     assert response.status_code == 200
     assert response.content == b"ok"
+
+
+def test_a_single_choice_group_replaces_the_customers_tag(guide_client, rich_customer, ext, guide, tag_groups):
+    skin = tag_groups["干皮"].group
+    skin.single_choice = True
+    skin.save()
+    page = guide_client.get(reverse("sidebar:portrait", args=[ext])).content.decode()
+    assert "（单选，选中即替换）" in page
+
+    guide_client.post(
+        reverse("sidebar:tag_add", args=[ext]), {"tag": tag_groups["油皮"].pk}, headers={"HX-Request": "true"}
+    )
+
+    held = set(CustomerTag.objects.filter(customer=rich_customer, tag__group=skin).values_list("tag__name", flat=True))
+    assert held == {"油皮", "已删标签"}  # 干皮 replaced; a tag deleted in WeCom is not ours to touch
+    removed = Event.objects.get(kind=EventKind.TAG_REMOVED)
+    assert "干皮" in removed.title
+    pushes = list(TagOutbox.objects.order_by("id").values_list("add_tag_ids", "remove_tag_ids"))
+    assert ([tag_groups["油皮"].pk], []) in pushes and ([], [tag_groups["干皮"].pk]) in pushes

@@ -4,6 +4,8 @@ import re
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from django.contrib.sessions.models import Session
+from django.core import signing
 from django.urls import reverse
 
 from scrm.org.models import Staff
@@ -61,7 +63,9 @@ def test_next_keeps_the_whole_query_string(client, db):
     )
 
 
-def test_login_redirects_to_wecom_oauth_with_a_state_bound_to_the_session(client, db, settings):
+def test_login_redirects_to_wecom_oauth_with_a_state_bound_to_the_browser(client, db, settings):
+    # Behind a TLS-terminating load balancer the request arrives as http: the address is SITE_URL's.
+    settings.SITE_URL = "https://scrm.example.com"
     settings.WECOM_OAUTH_URL = "https://open.weixin.qq.com/connect/oauth2/authorize"
     settings.WECOM_CORP_ID = "wwCORP"
     settings.WECOM_AGENT_ID = "1000009"
@@ -77,10 +81,14 @@ def test_login_redirects_to_wecom_oauth_with_a_state_bound_to_the_session(client
     assert query["agentid"] == "1000009"
     assert query["response_type"] == "code"
     assert query["scope"] == "snsapi_base"
-    assert query["redirect_uri"] == "http://testserver/sidebar/oauth/callback/"
-    assert "redirect_uri=http%3A%2F%2Ftestserver%2Fsidebar%2Foauth%2Fcallback%2F" in location
+    assert query["redirect_uri"] == "https://scrm.example.com/sidebar/oauth/callback/"
+    assert "redirect_uri=https%3A%2F%2Fscrm.example.com%2Fsidebar%2Foauth%2Fcallback%2F" in location
     assert len(query["state"]) >= 16
-    assert query["state"] == client.session["sidebar_oauth_state"]
+    cookie = response.cookies["sidebar_oauth"].value
+    assert cookie.replace("-", "").replace("_", "").replace(":", "").isalnum()  # no quotes clients could mangle
+    started = signing.loads(cookie, salt="sidebar.oauth")  # signed, not encrypted
+    assert started["state"] == query["state"]
+    assert not Session.objects.exists()  # anonymous visits leave no session rows behind
     # Another visitor gets a different state.
     other = client.__class__()
     _, other_query = _start(other)
@@ -173,8 +181,7 @@ def test_departed_staff_cannot_sign_in(client, sim_guide):
 
 
 def test_someone_outside_the_corp_is_refused(client, wecom_sim, db):
-    _start(client)
-    state = client.session["sidebar_oauth_state"]
+    state = _start(client)[1]["state"]
     code = wecom_sim.oauth_code_issue(openid="oOUTSIDER")
 
     response = client.get(reverse("sidebar:oauth_callback"), {"code": code, "state": state})
@@ -188,11 +195,9 @@ def test_a_used_code_asks_to_reopen(client, sim_guide):
     code = parse_qs(urlsplit(callback).query)["code"][0]
     _callback(client, callback)
     client.logout()
-    _start(client)
+    state = _start(client)[1]["state"]
 
-    response = client.get(
-        reverse("sidebar:oauth_callback"), {"code": code, "state": client.session["sidebar_oauth_state"]}
-    )
+    response = client.get(reverse("sidebar:oauth_callback"), {"code": code, "state": state})
 
     assert response.status_code == 400
     assert "授权码无效或已使用" in response.content.decode()
@@ -200,7 +205,7 @@ def test_a_used_code_asks_to_reopen(client, sim_guide):
 
 def test_wecom_failure_shows_a_retry_page_not_a_500(client, sim_guide, wecom_sim):
     callback = _authorize_as(client, sim_guide.userid)
-    wecom_sim.fault_inject(path="auth/getuserinfo", errcode=60020)
+    wecom_sim.fault_inject(path="auth/getuserinfo", errcode=-1)
 
     response = _callback(client, callback)
 
@@ -209,10 +214,22 @@ def test_wecom_failure_shows_a_retry_page_not_a_500(client, sim_guide, wecom_sim
     assert reverse("sidebar:login") in response.content.decode()
 
 
-def test_missing_code_is_a_clear_400(client, db):
-    _start(client)
+def test_a_server_ip_outside_wecoms_trusted_list_names_the_admin_setting(client, sim_guide, wecom_sim):
+    callback = _authorize_as(client, sim_guide.userid)
+    wecom_sim.fault_inject(path="auth/getuserinfo", errcode=60020)
 
-    response = client.get(reverse("sidebar:oauth_callback"), {"state": client.session["sidebar_oauth_state"]})
+    response = _callback(client, callback)
+
+    assert response.status_code == 502
+    page = response.content.decode()
+    assert "企业可信IP" in page and "管理员" in page
+    assert "稍后" not in page  # retrying cannot help
+
+
+def test_missing_code_is_a_clear_400(client, db):
+    state = _start(client)[1]["state"]
+
+    response = client.get(reverse("sidebar:oauth_callback"), {"state": state})
 
     assert response.status_code == 400
     assert "授权码" in response.content.decode()

@@ -62,7 +62,9 @@ def test_timeline_shows_newest_first_with_icon_title_channel_guide_and_time(
     )
     html = guide_client.get(timeline_url(ext)).content.decode()
     assert html.index("下单 修护精华液") < html.index("很久以前")
-    assert "💰" in html and "天猫" in html and guide.name in html and "刚刚" in html
+    # Icons are inline SVG (colour emoji show as empty boxes without an emoji font).
+    assert '<svg class="svg-icon"' in html and "💰" not in html
+    assert "天猫" in html and guide.name in html and "刚刚" in html
     assert "年" in html  # the year-old event carries its year
 
 
@@ -141,6 +143,9 @@ def test_htmx_note_is_saved_and_appears_on_top(guide_client, followed_customer, 
     assert 'hx-swap-oob="afterbegin:#events"' in html
     assert f'data-id="{event.pk}"' in html
     assert 'id="note-form"' in html and "客户想要敏感肌套装</textarea>" not in html  # a fresh form
+    # Every line of the note, and when to call back, show on the timeline (not only the first line).
+    assert "客户想要敏感肌套装<br>下周再联系" in html
+    assert f"下次联系：{next_week.isoformat()}" in html
 
 
 def test_double_submitted_note_is_recorded_once(guide_client, ext):

@@ -217,6 +217,7 @@ def test_wecom_beat_entries_name_real_tasks(settings):
     names = [entry["task"] for key, entry in settings.CELERY_BEAT_SCHEDULE.items() if key.startswith("wecom-")]
 
     assert sorted(names) == [
+        "scrm.wecom.tasks.pull_chat_archive",
         "scrm.wecom.tasks.sweep_callback_inbox",
         "scrm.wecom.tasks.sweep_tag_outbox",
         "scrm.wecom.tasks.wecom_sync",
@@ -246,3 +247,11 @@ def test_an_unconfigured_callback_endpoint_refuses_everything_and_says_why(clien
     assert response.status_code == 403
     assert "未配置" in response.content.decode()
     assert CallbackInbox.objects.count() == 0
+
+
+def test_a_signed_callback_nested_a_thousand_levels_is_refused_not_a_500(client, post_callback):
+    deep = "<a>" * 1000 + "x" + "</a>" * 1000
+    xml = f"<xml><ToUserName>ww</ToUserName><Event>change_external_contact</Event><Deep>{deep}</Deep></xml>"
+    response = post_callback(xml)
+    assert response.status_code in (400, 403)
+    assert not CallbackInbox.objects.exists()

@@ -164,3 +164,24 @@ def test_command_prints_a_report(corp):
 
     assert "relations_created: 4" in out.getvalue()
     assert "同步完成" in out.getvalue()
+
+
+def test_the_nightly_sync_never_runs_twice_at_once(monkeypatch):
+    from django.core.cache import cache
+
+    from scrm.wecom import tasks
+
+    calls = []
+    monkeypatch.setattr(tasks.sync, "wecom_sync_all", lambda: calls.append(1))
+    cache.add(tasks.SYNC_LOCK, "1")
+    assert tasks.wecom_sync() == {"skipped": "already running"}
+    assert calls == []
+    cache.delete(tasks.SYNC_LOCK)
+
+
+def test_retry_backoff_is_jittered_and_capped():
+    from scrm.wecom.tasks import _backoff
+
+    waits = {_backoff(3) for _ in range(50)}
+    assert len(waits) > 1 and max(waits) <= 80
+    assert max(_backoff(20) for _ in range(50)) <= 600

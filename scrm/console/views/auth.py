@@ -5,9 +5,13 @@ from urllib.parse import urlencode
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
 
+from scrm.analytics.services import local_day
 from scrm.console.forms import ConsoleLoginForm
+from scrm.console.performance import cell
 from scrm.console.permissions import CONSOLE_ROLES, console_required
+from scrm.console.selectors import HEADLINE, store_attention
 from scrm.materials.selectors import material_overview
 from scrm.org.models import Staff
 
@@ -33,4 +37,9 @@ def home(request):
     # Content staff have one section only; send them straight to it.
     if request.staff.role == Staff.Role.CONTENT:
         return redirect("console:materials")
-    return render(request, "console/home.html", {"overview": material_overview()})
+    # A manager sees their store first; an admin the brand. Then the material library's figures.
+    store_id = request.staff.store_id if request.staff.role == Staff.Role.MANAGER else None
+    attention = store_attention(store_id=store_id, today=local_day(timezone.now()))
+    headline = [cell(attention.total, key) for key in HEADLINE]
+    context = {"overview": material_overview(), "attention": attention, "headline": headline}
+    return render(request, "console/home.html", context)

@@ -18,25 +18,19 @@ from scrm.console.forms import (
     CategoryRenameForm,
     MaterialFilterForm,
     MaterialForm,
+    add_service_errors,
 )
 from scrm.console.permissions import MATERIAL_ROLES, console_required
 from scrm.customers.models import LifecycleStage
+from scrm.htmx import template_for_target
 from scrm.materials import selectors, services
-from scrm.materials.models import Material, MaterialCategory
+from scrm.materials.bulk import bulk_upload_start
+from scrm.materials.models import BulkUpload, BulkUploadItem, Material, MaterialCategory
 from scrm.materials.validation import check_upload
 from scrm.org.models import Staff
 
 PAGE_SIZE = 30
 MOVE_PREFIX = "move"
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form, field by field where the form has the field."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @console_required(roles=MATERIAL_ROLES)
@@ -63,7 +57,7 @@ def material_create(request, kind: str):
         try:
             material = services.material_create(kind=kind, created_by=request.staff, **form.service_kwargs())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("素材已保存为草稿，确认无误后请发布。"))
             return redirect("console:material_detail", pk=material.pk)
@@ -80,7 +74,7 @@ def material_edit(request, pk: int):
         try:
             services.material_update(material=material, **form.service_kwargs())
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("修改已保存。"))
             return redirect("console:material_detail", pk=material.pk)
@@ -168,11 +162,15 @@ def material_bulk_upload(request):
         files = request.FILES.getlist("files")
         if not files:
             results.append({"name": "", "ok": False, "error": _("请选择要上传的图片。")})
-        for upload in files:
-            results.append(_bulk_one(request, upload, category))
         if request.accepts("application/json") and not request.accepts("text/html"):
+            # The page's script: one file per request, checked at once, each result shown as it comes.
+            results += [_bulk_one(request, upload, category) for upload in files]
             ok = all(r["ok"] for r in results)
             return JsonResponse({"results": results}, status=200 if ok else 400)
+        if files:
+            # Without the script all files come in one request: a worker checks them, the page follows.
+            batch = bulk_upload_start(files=files, created_by=request.staff, category=category)
+            return redirect("console:material_bulk_status", batch_id=batch.pk)
     # Duplicates are answered ok but not saved again: counted apart from the saved ones.
     context = {
         "form": form,
@@ -181,6 +179,22 @@ def material_bulk_upload(request):
         "dup_count": sum(1 for r in results if r["ok"] and not r["created"]),
     }
     return render(request, "console/materials_bulk.html", context)
+
+
+@console_required(roles=MATERIAL_ROLES)
+def material_bulk_status(request, batch_id: int):
+    """Progress of a bulk upload checked by a worker; the page polls itself until every file is done."""
+    batch = get_object_or_404(BulkUpload, pk=batch_id)
+    items = list(batch.items.select_related("material"))
+    done = sum(1 for item in items if item.status != BulkUploadItem.Status.PENDING)
+    context = {
+        "batch": batch,
+        "items": items,
+        "done": done,
+        "counts": {status: sum(1 for item in items if item.status == status) for status in BulkUploadItem.Status},
+    }
+    template = template_for_target(request, "console/materials_bulk_status.html", {"bulk-status": "status"})
+    return render(request, template, context)
 
 
 def _bulk_one(request, upload, category: MaterialCategory | None) -> dict:
@@ -210,7 +224,7 @@ def category_list(request):
         try:
             services.category_create(name=form.cleaned_data["name"], parent=form.cleaned_data["parent"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("分类已添加。"))
             return redirect("console:material_categories")

@@ -78,7 +78,8 @@ def base_seed(*, now: dt.datetime) -> Base:
     staff_hash = None
     staff_by_userid = {}
     for userid, name, store_code, role, mobile in [*vocab.STAFF, vocab.DEPARTED]:
-        departed = userid == vocab.DEPARTED[0]
+        departed = userid in (vocab.DEPARTED[0], vocab.LEAVING)
+        days_ago = vocab.DEPARTED_DAYS_AGO if userid == vocab.DEPARTED[0] else 1
         staff, was_created = Staff.objects.get_or_create(
             userid=userid,
             defaults={
@@ -87,7 +88,7 @@ def base_seed(*, now: dt.datetime) -> Base:
                 "role": role,
                 "mobile": mobile,
                 "is_active": not departed,
-                "departed_at": now - dt.timedelta(days=vocab.DEPARTED_DAYS_AGO) if departed else None,
+                "departed_at": now - dt.timedelta(days=days_ago) if departed else None,
             },
         )
         created["staff"] += was_created
@@ -121,7 +122,12 @@ def base_seed(*, now: dt.datetime) -> Base:
     for g_order, (group_name, names) in enumerate(vocab.TAG_GROUPS):
         group, was_created = TagGroup.objects.get_or_create(
             wecom_group_id=wecom_id("et", f"group:{group_name}"),
-            defaults={"name": group_name, "order": 100 - g_order, "source": TagSource.WECOM},
+            defaults={
+                "name": group_name,
+                "order": 100 - g_order,
+                "source": TagSource.WECOM,
+                "single_choice": group_name in vocab.SINGLE_CHOICE_GROUPS,
+            },
         )
         created["tags"] += was_created
         tags[group_name] = []
@@ -161,12 +167,8 @@ def _category_tree() -> dict[str, MaterialCategory]:
     return by_name
 
 
-def _materials_seed(*, now: dt.datetime, author: Staff, tags: dict[str, list[TagRef]]) -> int:
-    categories = _category_tree()
-    existing = set(Material.objects.filter(created_by=author).values_list("kind", "title"))
-    rng = random.Random("materials")
-    products = {sku: (name, price) for sku, name, price, _line in vocab.PRODUCTS}
-    tag_ids = {t.name: t.id for group in tags.values() for t in group}
+def _material_specs() -> list[dict]:
+    """One dict per demo material, in the order their random draws are made."""
     specs = []
     for category, title, content in vocab.TEXT_SCRIPTS:
         specs.append({"kind": Material.Kind.TEXT, "title": title, "category": category, "content": content})
@@ -182,6 +184,16 @@ def _materials_seed(*, now: dt.datetime, author: Staff, tags: dict[str, list[Tag
         specs.append({"kind": Material.Kind.VIDEO, "title": title, "category": category, "seconds": seconds})
     for category, title, lines in vocab.FILES:
         specs.append({"kind": Material.Kind.FILE, "title": title, "category": category, "lines": lines})
+    return specs
+
+
+def _materials_seed(*, now: dt.datetime, author: Staff, tags: dict[str, list[TagRef]]) -> int:
+    categories = _category_tree()
+    existing = set(Material.objects.filter(created_by=author).values_list("kind", "title"))
+    rng = random.Random("materials")
+    products = {sku: (name, price) for sku, name, price, _line in vocab.PRODUCTS}
+    tag_ids = {t.name: t.id for group in tags.values() for t in group}
+    specs = _material_specs()
 
     count = 0
     for n, spec in enumerate(specs):

@@ -41,6 +41,8 @@ STAFF = [
 # Left the company 60 days before "now"; every relation was handed over.
 DEPARTED = ("sh001g05", "马晓琳", "sh001", "guide", "13916620015")
 DEPARTED_DAYS_AGO = 60
+# Left yesterday, customers not handed over yet: a newcomer can try 离职继承 at once (控制台 › 客户继承).
+LEAVING = "hz001g04"
 
 # (group name, [tags]). No lifecycle group: the stage is computed from orders and shown as a badge; a
 # tag a guide could set by hand would soon contradict it.
@@ -51,6 +53,8 @@ TAG_GROUPS = [
     ("年龄段", ["18-24岁", "25-30岁", "31-40岁", "40岁以上"]),
     ("消费偏好", ["价格敏感", "高端线", "礼盒送礼", "会员日必买", "小样爱好者"]),
 ]
+# A person is in one age band: picking another replaces it.
+SINGLE_CHOICE_GROUPS = {"年龄段"}
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢"

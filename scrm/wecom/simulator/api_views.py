@@ -15,6 +15,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
@@ -601,6 +602,29 @@ def groupmsg_list_v2(request: HttpRequest, body: dict) -> dict:
     return _ok(group_msg_list=items, next_cursor=nxt)
 
 
+def _check_template_card(card: dict) -> None:
+    if card.get("card_type") not in {"text_notice", "news_notice", "button_interaction", "vote_interaction"}:
+        raise SimError(40058, "template_card.card_type invalid")
+    action = card.get("card_action") or {}
+    if card["card_type"] in {"text_notice", "news_notice"} and not (action.get("type") and action.get("url")):
+        raise SimError(40058, "template_card.card_action required")
+
+
+def _check_app_message_limits(userids: list[str]) -> None:
+    """WeCom caps how many app messages one member receives per app per minute and per day; beyond the
+    caps (settings WECOM_SIM_APP_MSG_PER_MINUTE / _PER_DAY) the simulator answers 45009."""
+    now = timezone.now()
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    recent = list(SimSentMessage.objects.filter(created_at__gte=day_start).values_list("touser", "created_at"))
+    minute_ago = now - dt.timedelta(minutes=1)
+    for userid in userids:
+        today = [at for touser, at in recent if userid in touser]
+        if len(today) >= settings.WECOM_SIM_APP_MSG_PER_DAY:
+            raise SimError(45009, f"api freq out of limit: {userid} reached the daily app message limit")
+        if sum(1 for at in today if at >= minute_ago) >= settings.WECOM_SIM_APP_MSG_PER_MINUTE:
+            raise SimError(45009, f"api freq out of limit: {userid} reached the per-minute app message limit")
+
+
 def message_send(request: HttpRequest, body: dict) -> dict:
     if str(body.get("agentid", "")) != str(settings.WECOM_AGENT_ID):
         raise SimError(301002, "invalid agentid")
@@ -615,6 +639,9 @@ def message_send(request: HttpRequest, body: dict) -> dict:
     known = set(
         SimMember.objects.filter(userid__in=users, status=SimMember.Status.ACTIVE).values_list("userid", flat=True)
     )
+    if msgtype == "template_card":
+        _check_template_card(body[msgtype])
+    _check_app_message_limits(sorted(known))
     SimSentMessage.objects.create(
         touser=[u for u in users if u in known], agentid=str(body["agentid"]), msgtype=msgtype, payload=body[msgtype]
     )
@@ -670,6 +697,7 @@ def resigned_transfer_customer(request: HttpRequest, body: dict) -> dict:
 
 
 def _transfer_result(body: dict, *, resigned: bool) -> dict:
+    services.transfers_settle_due()
     rows = list(
         SimTransfer.objects.filter(
             handover_userid=body.get("handover_userid", ""),
@@ -835,7 +863,9 @@ def oauth_authorize(request: HttpRequest) -> HttpResponse:
     redirect_uri = request.GET.get("redirect_uri", "")
     if appid != settings.WECOM_CORP_ID:
         return HttpResponse(_("appid 与企业 ID 不一致"), status=400, content_type="text/plain; charset=utf-8")
-    if not redirect_uri.startswith(("http://", "https://", "/")):
+    # Like WeCom's trusted domain: only back to our own site, never an open redirect.
+    own_hosts = {request.get_host(), urlsplit(settings.SITE_URL).netloc}
+    if not redirect_uri or not url_has_allowed_host_and_scheme(redirect_uri, allowed_hosts=own_hosts):
         return HttpResponse(_("redirect_uri 无效"), status=400, content_type="text/plain; charset=utf-8")
     userid = request.GET.get("sim_userid") or request.COOKIES.get("sim_userid", "")
     member = SimMember.objects.filter(userid=userid, status=SimMember.Status.ACTIVE).first() if userid else None
@@ -848,9 +878,14 @@ def oauth_authorize(request: HttpRequest) -> HttpResponse:
 
 
 def qr_code(request: HttpRequest, config_id: str) -> HttpResponse:
-    # A 1×1 PNG is enough for the console to show "a QR code" in dev.
-    png = bytes.fromhex(
-        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-    )
-    return HttpResponse(png, content_type="image/png")
+    """The code's QR image, like WeCom's qr_code URL: a real QR that opens the simulator's scan page."""
+    import io
+
+    import segno
+
+    if not SimContactWay.objects.filter(config_id=config_id).exists():
+        return HttpResponse(status=404)
+    url = settings.SITE_URL.rstrip("/") + f"/dev/scan/{config_id}/"
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="png", scale=8, border=2)
+    return HttpResponse(out.getvalue(), content_type="image/png")

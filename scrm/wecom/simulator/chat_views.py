@@ -4,13 +4,14 @@ The page picks a guide (the `sim_userid` cookie makes the simulated OAuth sign t
 them), a customer, shows the conversation, and answers the simulated JS-SDK in the sidebar iframe.
 """
 
+import datetime as dt
 import json
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -22,8 +23,18 @@ from scrm.customers.models import FollowRelation
 from scrm.org.auth import current_staff
 from scrm.org.models import Staff
 from scrm.wecom.jssdk import jssdk_signature
-from scrm.wecom.simulator.models import SimChatMessage, SimMedia, SimTicket
-from scrm.wecom.simulator.services import chat_message_add
+from scrm.wecom.simulator import services
+from scrm.wecom.simulator.models import (
+    SimChatMessage,
+    SimContactWay,
+    SimExternalContact,
+    SimMedia,
+    SimMember,
+    SimSentMessage,
+    SimTicket,
+    SimTransfer,
+)
+from scrm.wecom.simulator.services import archive_notify, chat_message_add
 
 SIM_USERID_COOKIE = "sim_userid"
 MAX_TEXT = 2000
@@ -49,13 +60,27 @@ def _contact(userid: str, external_userid: str):
     return FollowRelation.objects.filter(staff__userid=userid, external_userid=external_userid, ended_at__isnull=True)
 
 
+APP_MESSAGES_SHOWN = 20
+
+
+def _app_messages(userid: str) -> list[SimSentMessage]:
+    """The newest app messages (message/send) this member received, oldest first like a chat."""
+    rows = SimSentMessage.objects.filter(created_at__gte=timezone.now() - dt.timedelta(days=7)).order_by("-id")
+    return [m for m in rows[:500] if userid in m.touser][:APP_MESSAGES_SHOWN][::-1]
+
+
 def _conversation(userid: str, external_userid: str):
     return SimChatMessage.objects.filter(userid=userid, external_userid=external_userid).order_by("created_at", "id")
 
 
 @require_GET
 def chat(request: HttpRequest) -> HttpResponse:
-    guides = list(Staff.objects.filter(is_active=True).select_related("store").order_by("store__code", "name", "id"))
+    # Only guides chat with customers; listed by store, then userid, the same order every time.
+    guides = list(
+        Staff.objects.filter(is_active=True, role=Staff.Role.GUIDE)
+        .select_related("store")
+        .order_by("store__code", "userid", "id")
+    )
     wanted = request.GET.get("userid") or request.COOKIES.get(SIM_USERID_COOKIE, "")
     guide = next((g for g in guides if g.userid == wanted), None)
     relations = list(_guide_relations(guide))
@@ -73,7 +98,15 @@ def chat(request: HttpRequest) -> HttpResponse:
         "relations": relations,
         "relation": relation,
         "messages": _conversation(guide.userid, relation.external_userid) if relation else [],
-        "sidebar_url": reverse("sidebar:home"),
+        "transfer_waiting": bool(relation)
+        and SimTransfer.objects.filter(
+            external_userid=relation.external_userid, status=SimTransfer.Status.WAITING
+        ).exists(),
+        # No chat open: the member's app messages, and the 今日 workbench (WeCom 工作台) beside them.
+        "app_messages": _app_messages(guide.userid) if guide and not relation else [],
+        "sidebar_url": reverse("sidebar:home") if relation else reverse("sidebar:today"),
+        # 模拟扫码: every 「联系我」 code the product made, scanned as a new customer or one of this guide's.
+        "ways": SimContactWay.objects.exclude(user=[]).order_by("-id")[:50],
         "csrf_cookie_name": settings.CSRF_COOKIE_NAME,
     }
     response = render(request, "wecom/chat.html", context)
@@ -109,6 +142,7 @@ def receive(request: HttpRequest) -> HttpResponse:
     chat_message_add(
         userid=userid, external_userid=ext, direction=SimChatMessage.Direction.IN, payload={"content": content}
     )
+    archive_notify()
     return _conversation_response(request, userid, ext)
 
 
@@ -182,6 +216,7 @@ def send(request: HttpRequest) -> JsonResponse:
     row = chat_message_add(
         userid=userid, external_userid=ext, direction=SimChatMessage.Direction.OUT, msgtype=msgtype, payload=payload
     )
+    archive_notify()
     return JsonResponse({"err_msg": "sendChatMessage:ok", "id": row.pk})
 
 
@@ -213,3 +248,50 @@ def verify_signature(request: HttpRequest) -> JsonResponse:
         if constant_time_compare(signature, expected):
             return JsonResponse({"ok": True})
     return JsonResponse({"ok": False, "reason": "invalid signature"})
+
+
+def _back_to_chat(request: HttpRequest) -> HttpResponse:
+    query = {k: request.POST[k] for k in ("userid", "ext") if request.POST.get(k)}
+    return redirect(f"{reverse('sim_chat')}?{urlencode(query)}")
+
+
+@require_POST
+def member_depart(request: HttpRequest) -> HttpResponse:
+    """What the WeCom admin does when a guide leaves: the member is departed (离职) in WeCom."""
+    userid = request.POST.get("userid", "")
+    if not SimMember.objects.filter(userid=userid).exists():
+        return HttpResponse(_("没有这个成员。"), status=404)
+    services.member_depart(userid=userid)
+    return _back_to_chat(request)
+
+
+@require_POST
+def transfer_refuse(request: HttpRequest) -> HttpResponse:
+    """The customer taps 拒绝 on WeCom's transfer notice."""
+    if services.transfer_refuse(external_userid=request.POST.get("ext", "")) is None:
+        return HttpResponse(_("这位客户没有等待中的转接。"), status=404)
+    return _back_to_chat(request)
+
+
+@require_POST
+def scan(request: HttpRequest) -> HttpResponse:
+    """The customer scans a 渠道活码: WeCom adds the friend and calls the product back; the chat with
+    whoever WeCom picked opens, showing the welcome the product sent (when it did so in time)."""
+    config_id = request.POST.get("config_id", "")
+    ext = request.POST.get("ext", "")
+    name = request.POST.get("name", "").strip()[:100]
+    if ext and not SimExternalContact.objects.filter(external_userid=ext).exists():
+        return HttpResponse(_("没有这位客户。"), status=404)
+    try:
+        result = services.contact_way_scan(config_id=config_id, external_userid=ext, name=name or _("新客户"))
+    except services.ScanRefused:
+        return HttpResponse(_("这个活码不存在或没有接待成员。"), status=404)
+    return redirect(f"{reverse('sim_chat')}?{urlencode({'userid': result.userid, 'ext': result.external_userid})}")
+
+
+def scan_page(request: HttpRequest, config_id: str) -> HttpResponse:
+    """Where the simulated QR image points: a phone "scans" it here as a new customer."""
+    way = SimContactWay.objects.filter(config_id=config_id).first()
+    if way is None:
+        return HttpResponse(_("这个活码不存在。"), status=404)
+    return render(request, "wecom/sim_scan.html", {"way": way})

@@ -120,6 +120,8 @@ class SimContactWay(models.Model):
     user = models.JSONField(default=list, blank=True)
     party = models.JSONField(default=list, blank=True)
     qr_code = models.URLField(max_length=500, blank=True)
+    # Scans so far: a multi-person code hands customers to its members in turn.
+    scans = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,18 +1,27 @@
 """Controls of the WeCom simulator, used by tests, dev pages and the seed command."""
 
 import datetime as dt
+import logging
 import secrets
 import time
 from dataclasses import dataclass
 
+import requests
+from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.utils import timezone
 
+from scrm.customers.events import EventKind
+from scrm.customers.models import CustomerTag, Event, FollowRelation, IdentityKind, TagGroup
+from scrm.org.models import Staff
+from scrm.wecom.simulator.callbacks import callback_post, contact_event
 from scrm.wecom.simulator.models import (
     MEDIA_TTL,
     SimAccessToken,
     SimChatMessage,
+    SimContactWay,
     SimExternalContact,
     SimFault,
     SimFollowUser,
@@ -161,6 +170,52 @@ def welcome_code_issue(*, userid: str, external_userid: str) -> str:
     return SimWelcomeCode.objects.create(code=new_id("wc", 16), userid=userid, external_userid=external_userid).code
 
 
+# --- contact ways (渠道活码) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scan:
+    userid: str
+    external_userid: str
+    welcome_code: str
+    event: dict
+
+
+class ScanRefused(ValueError):
+    """The code does not exist (any more) or has nobody to add."""
+
+
+def contact_way_scan(
+    *, config_id: str, external_userid: str = "", name: str = "", send: bool = True, welcome: bool = True
+) -> Scan:
+    """A customer scans a 「联系我」 code: WeCom picks the member (a multi-person code in turn), makes
+    them friends, and tells the product with add_external_contact carrying State and WelcomeCode.
+
+    A new customer is made when `external_userid` is empty. With `send` the signed callback is posted
+    to the product (settings.SITE_URL) after the friendship is committed; `welcome=False` leaves
+    WelcomeCode out, as WeCom does when a welcome is configured in its own admin.
+    """
+    with transaction.atomic():
+        way = SimContactWay.objects.select_for_update().filter(config_id=config_id).first()
+        if way is None or not way.user:
+            raise ScanRefused(config_id)
+        userid = way.user[way.scans % len(way.user)]
+        SimContactWay.objects.filter(pk=way.pk).update(scans=F("scans") + 1)
+        if external_userid:
+            contact = SimExternalContact.objects.filter(external_userid=external_userid).first()
+            if contact is None:
+                raise ScanRefused(external_userid)
+        else:
+            contact = contact_add(external_userid=new_id("wm", 14), name=name or "新客户")
+        follow_add(userid=userid, external_userid=contact.external_userid, state=way.state, add_way=1)
+        code = welcome_code_issue(userid=userid, external_userid=contact.external_userid) if welcome else ""
+    extra = {"State": way.state, **({"WelcomeCode": code} if code else {})}
+    event = contact_event("add_external_contact", userid=userid, external_userid=contact.external_userid, **extra)
+    if send:
+        callback_post(event, timeout=30)
+    return Scan(userid=userid, external_userid=contact.external_userid, welcome_code=code, event=event)
+
+
 # --- transfers --------------------------------------------------------------------------------
 
 
@@ -181,6 +236,28 @@ def transfer_settle(*, external_userid: str, accepted: bool = True, handover_use
             transfer.save(update_fields=["status", "takeover_time"])
             settled += 1
     return settled
+
+
+def transfers_settle_due(*, now: dt.datetime | None = None) -> int:
+    """WeCom completes a transfer once the customer's window passes without a refusal (24 hours);
+    the simulator does so after settings.WECOM_SIM_TRANSFER_SECONDS, so a demo hand-over finishes."""
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=settings.WECOM_SIM_TRANSFER_SECONDS)
+    due = SimTransfer.objects.filter(status=SimTransfer.Status.WAITING, created_at__lte=cutoff)
+    return sum(transfer_settle(external_userid=ext) for ext in set(due.values_list("external_userid", flat=True)))
+
+
+def transfer_refuse(*, external_userid: str) -> SimTransfer | None:
+    """The customer refuses the transfer: it fails, the friendship stays, and WeCom tells the
+    product with a transfer_fail callback (UserID is the takeover member)."""
+    waiting = SimTransfer.objects.filter(external_userid=external_userid, status=SimTransfer.Status.WAITING).first()
+    if waiting is None:
+        return None
+    transfer_settle(external_userid=external_userid, accepted=False)
+    event = contact_event(
+        "transfer_fail", userid=waiting.takeover_userid, external_userid=external_userid, FailReason="customer_refused"
+    )
+    transaction.on_commit(lambda: callback_post(event))
+    return waiting
 
 
 def _move_follow(transfer: SimTransfer) -> None:
@@ -220,6 +297,35 @@ def chat_message_add(
         payload=payload or {},
         created_at=created_at or timezone.now(),
     )
+
+
+logger = logging.getLogger(__name__)
+
+# WeCom calls back about new archived messages at most every 15 seconds.
+ARCHIVE_NOTIFY_INTERVAL = 15
+
+
+def archive_notify() -> None:
+    """After a chat message: WeCom's msgaudit_notify callback, throttled as WeCom does; the product's
+    minute pull picks up what a skipped notification would have announced."""
+    if not cache.add("wecom_sim:msgaudit_notify", "1", timeout=ARCHIVE_NOTIFY_INTERVAL):
+        return
+    event = {
+        "ToUserName": settings.WECOM_CORP_ID,
+        "FromUserName": "sys",
+        "CreateTime": int(time.time()),
+        "MsgType": "event",
+        "AgentID": 2000004,
+        "Event": "msgaudit_notify",
+    }
+
+    def post() -> None:
+        try:
+            callback_post(event)
+        except requests.RequestException as exc:  # the product is down: WeCom would retry, the pull catches up
+            logger.warning("msgaudit_notify not delivered: %s", exc)
+
+    transaction.on_commit(post)
 
 
 @dataclass
@@ -278,12 +384,6 @@ def sim_seed_from_domain() -> SeedStats:
     Idempotent: a second run changes nothing. Chat messages are seeded only for a
     conversation that has none yet, from the customer's chat_message events.
     """
-    from django.db.models import Prefetch
-
-    from scrm.customers.events import EventKind
-    from scrm.customers.models import CustomerTag, Event, FollowRelation, IdentityKind, TagGroup
-    from scrm.org.models import Staff
-
     stats = SeedStats()
 
     groups = _Mirror(SimTagGroup, {g.group_id: g for g in SimTagGroup.objects.all()})

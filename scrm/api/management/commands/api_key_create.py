@@ -10,7 +10,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name", help=_("调用方名称，例如“小程序”“POS”"))
-        parser.add_argument("--scope", choices=ApiScope.values, default=ApiScope.WRITE, help=_("read 只读；write 读写"))
+        parser.add_argument(
+            "--scope", choices=ApiScope.values, default=ApiScope.READ, help=_("read 只读（默认）；write 读写")
+        )
 
     def handle(self, *args, name, scope, **options):
         if not name.strip():

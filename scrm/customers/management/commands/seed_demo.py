@@ -1,6 +1,7 @@
 import datetime as dt
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Min
 from django.utils import timezone
@@ -9,10 +10,13 @@ from django.utils.translation import gettext as _
 from scrm.analytics import services as analytics
 from scrm.analytics.models import GuideDay
 from scrm.customers.demo.base import ADMIN_PASSWORD, STAFF_PASSWORD
+from scrm.customers.demo.catalogue import catalogue_seed
 from scrm.customers.demo.seed import DemoSeedConflict, demo_seed
 from scrm.customers.models import Customer, Event, Identity, Order
 from scrm.materials.models import Material
 from scrm.org.models import Staff, Store
+from scrm.today.models import ReminderItem
+from scrm.today.services import reminders_refresh_all
 
 # Beat does not run in dev, so the dashboard would show zeros without these rollups. The full
 # demo span (about 18 months) takes over a minute on SQLite; 120 days take about 15 s and cover
@@ -36,6 +40,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, seed, customers, events, quiet, rollup_days, **options):
+        if not settings.DEBUG:
+            # Demo logins (admin/admin, demo1234) must never exist on a production database.
+            raise CommandError(_("seed_demo 只能在开发环境（DEBUG=true）运行：演示账号的密码是公开的。"))
         if customers < 0 or events < 0 or seed < 0 or rollup_days < 0:
             raise CommandError(_("--seed、--customers、--events 和 --rollup-days 不能为负数"))
         if customers > 1_000_000:
@@ -58,6 +65,13 @@ class Command(BaseCommand):
                 )
                 % created
             )
+        catalogue_seed()
+        from scrm.livecodes.demo import livecodes_demo_seed  # late: live codes build on customers
+
+        livecodes_demo_seed()
+        if created.get("customers") or not ReminderItem.objects.exists():
+            # 今日 for everyone, as the nightly pass would (beat may not run in dev).
+            reminders_refresh_all()
         if rollup_days and (created.get("customers") or not GuideDay.objects.exists()):
             self._rollup(days=rollup_days)
         roles = dict(Staff.objects.values_list("role").annotate(n=Count("id")).values_list("role", "n"))
@@ -78,13 +92,35 @@ class Command(BaseCommand):
                 "seconds": result.seconds,
             }
         )
-        self.stdout.write(
-            _(
-                "演示登录：超级管理员 admin / %(admin)s；员工账号为其 userid（如 sh001g01），"
-                "密码 %(staff)s（仅限开发演示）"
+        self._logins()
+
+    def _logins(self) -> None:
+        """Who to sign in as, by what each role can open (guides use the sidebar, not the console)."""
+        first = {
+            role: Staff.objects.filter(role=role, is_active=True).order_by("userid").first() for role in Staff.Role
+        }
+        self.stdout.write(_("演示登录（密码仅限开发演示）："))
+        self.stdout.write(_("  管理后台 /console/：超级管理员 admin / %(pw)s") % {"pw": ADMIN_PASSWORD})
+        for role, place in (
+            (Staff.Role.MANAGER, _("管理后台（店长）")),
+            (Staff.Role.CONTENT, _("管理后台（内容运营）")),
+        ):
+            if first.get(role):
+                self.stdout.write(
+                    _("  %(place)s：%(userid)s / %(pw)s")
+                    % {"place": place, "userid": first[role].userid, "pw": STAFF_PASSWORD}
+                )
+        if first.get(Staff.Role.GUIDE):
+            self.stdout.write(
+                _("  导购侧边栏：打开 /dev/chat/ 选择导购（如 %(userid)s %(name)s），无需密码")
+                % {"userid": first[Staff.Role.GUIDE].userid, "name": first[Staff.Role.GUIDE].name}
             )
-            % {"admin": ADMIN_PASSWORD, "staff": STAFF_PASSWORD}
-        )
+        leaving = Staff.objects.filter(is_active=False, follow_relations__ended_at__isnull=True).distinct().first()
+        if leaving:
+            self.stdout.write(
+                _("  离职继承：%(name)s（%(userid)s）已离职，客户待分配，店长可在 控制台 › 客户继承 试一试")
+                % {"name": leaving.name, "userid": leaving.userid}
+            )
 
     def _rollup(self, *, days: int) -> None:
         """Build the performance rollups over the demo data; recomputing a day is idempotent."""

@@ -1,0 +1,261 @@
+"""Welcome benchmark: callback received → welcome sent, under a steady stream of adds through a live code.
+
+    .venv/bin/python bench/welcome.py [--rate 50] [--seconds 20] [--welcome-workers 4]
+
+Uses its own PostgreSQL database (default postgres://postgres@127.0.0.1:5432/welcome_bench; migrated,
+seeded with one store, 10 guides and one round-robin live code) and Redis db 10 (REDIS_URL to change
+it; only the `welcome`, `fast` and `slow` queues there are purged). Serves the app with gunicorn (gthread)
+with the WeCom simulator mounted in the same server standing in for WeCom, and starts two Celery
+workers as production runs them: one on the `welcome` queue (welcomes and live-code list pushes) and one
+on the `fast` and `slow` queues (callback processing, tag pushes).
+
+The bench process plays WeCom: `--rate` customers a second scan the code (the simulator adds the
+friend and issues a WelcomeCode) and each add's signed callback is POSTed to /wecom/callback/. The
+figure is WelcomeSend.sent_at − the callback's received_at (both server clocks), per add. Printed
+beside it: the callback answer time as WeCom sees it, and /healthz timed during the run (the ping
+floor). Target (issue #16): welcome p95 ≤ 2 s at 50 adds/s, none expired (WeCom's window is 20 s).
+"""
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+from harness import ROOT, bench_env, django_setup, manage
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--rate", type=float, default=50.0)
+parser.add_argument("--seconds", type=float, default=20.0)
+parser.add_argument("--welcome-workers", type=int, default=16)
+parser.add_argument("--welcome-pool", choices=["threads", "prefork"], default="threads")
+parser.add_argument("--port", type=int, default=8781)
+parser.add_argument(
+    "--defer-processing",
+    action="store_true",
+    help="start the default-queue worker only after the burst (the welcome path alone on the cores)",
+)
+args = parser.parse_args()
+
+PORT = args.port
+BASE = f"http://127.0.0.1:{PORT}"
+env = bench_env(
+    DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/welcome_bench"),
+    REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/10"),
+    WECOM_SIMULATOR="true",
+    WECOM_SIMULATOR_UNSAFE_IN_PRODUCTION="yes-i-know",
+    WECOM_CALLBACK_TOKEN="benchToken",
+    WECOM_CALLBACK_AES_KEY="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    SITE_URL=BASE,
+    WECOM_API_BASE=f"{BASE}/_wecom/cgi-bin/",
+    CELERY_TASK_SOFT_TIME_LIMIT="60",
+)
+
+
+def ensure_database(url: str) -> None:
+    """Create the bench database on first use (CREATE DATABASE cannot run inside a transaction)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+ensure_database(env["DATABASE_URL"])
+manage("migrate", "--noinput", "-v", "0", env=env)
+django_setup(env)
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[max(0, int(len(values) * q) - 1)] if values else float("nan")
+
+
+def start(cmd: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(cmd, env=env, cwd=ROOT)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+celery = [sys.executable, "-m", "celery", "-A", "scrm"]
+subprocess.run([*celery, "purge", "-f", "-Q", "welcome,fast,slow"], env=env, cwd=ROOT, check=False)
+procs = [
+    start([sys.executable, "-m", "gunicorn", "scrm.wsgi", "-k", "gthread", "-w", "3", "--threads", "8",
+           "-b", f"127.0.0.1:{PORT}", "--log-level", "warning"]),
+    start([*celery, "worker", "-Q", "welcome", "-P", args.welcome_pool, "-c", str(args.welcome_workers),
+           "-n", "welcome@%h", "-l", "warning"]),
+]  # fmt: skip
+default_worker = [*celery, "worker", "-Q", "fast,slow", "-P", "threads", "-c", "4", "-n", "default@%h", "-l", "warning"]
+if not args.defer_processing:
+    procs.append(start(default_worker))
+
+try:
+    for _ in range(200):
+        try:
+            requests.get(f"{BASE}/healthz", timeout=1)
+            break
+        except (requests.ConnectionError, requests.Timeout):
+            time.sleep(0.1)
+    time.sleep(3)  # workers connecting to Redis
+
+    from django.utils import timezone
+
+    from scrm.livecodes.models import WelcomeSend
+    from scrm.livecodes.services import CodeInput, livecode_create, livecode_sync
+    from scrm.org.models import Staff, Store
+    from scrm.wecom.models import CallbackInbox
+    from scrm.wecom.simulator import services as sim
+
+    run = timezone.now().strftime("%H%M%S")
+    store, _ = Store.objects.get_or_create(code="BENCH", defaults={"name": "压测门店"})
+    guides = []
+    for i in range(10):
+        staff, _ = Staff.objects.get_or_create(userid=f"bench{i:02d}", defaults={"name": f"导购{i}", "store": store})
+        sim.member_add(userid=staff.userid, name=staff.name)
+        guides.append(staff)
+    data = CodeInput(
+        name=f"压测码{run}",
+        channel_group="counter",
+        store=store,
+        spread_mode="round_robin",
+        guides=guides,
+        backups=[],
+        welcome_text="{客户称呼}您好，我是{导购姓名}，欢迎光临{门店}～",
+    )
+    code = livecode_create(data=data, created_by=None)
+    livecode_sync(code_id=code.pk, reason="created")
+    code.refresh_from_db()
+    if not code.config_id:
+        raise SystemExit(f"code not synced: {code.sync_error}")
+
+    answers: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    from scrm.wecom.simulator.callbacks import CALLBACK_PATH, callback_build, contact_event
+    from scrm.wecom.simulator.models import SimContactWay, SimExternalContact, SimFollowUser, SimMember, SimWelcomeCode
+
+    way = SimContactWay.objects.get(config_id=code.config_id)
+    members = {m.userid: m for m in SimMember.objects.filter(userid__in=way.user)}
+
+    def prepare(second: int) -> list[dict]:
+        """WeCom's side of one second of scans, written in bulk so the driver keeps the rate: friends
+        (in turn, as the simulator's scan does), WelcomeCodes (valid 20 s from now) and the events."""
+        n = int(args.rate)
+        ids = [f"wm{run}{second:04d}{i:03d}" for i in range(n)]
+        contacts = SimExternalContact.objects.bulk_create(
+            [SimExternalContact(external_userid=ext, name=f"客户{second}-{i}") for i, ext in enumerate(ids)]
+        )
+        now = int(time.time())
+        userids = [way.user[(second * n + i) % len(way.user)] for i in range(n)]
+        SimFollowUser.objects.bulk_create(
+            [
+                SimFollowUser(member=members[u], contact=c, state=way.state, add_way=1, createtime=now, oper_userid=u)
+                for u, c in zip(userids, contacts, strict=True)
+            ]
+        )
+        codes = [sim.new_id("wc", 16) for _ in ids]
+        SimWelcomeCode.objects.bulk_create(
+            [SimWelcomeCode(code=c, userid=u, external_userid=e) for c, u, e in zip(codes, userids, ids, strict=True)]
+        )
+        return [
+            contact_event("add_external_contact", userid=u, external_userid=e, State=way.state, WelcomeCode=c)
+            for u, e, c in zip(userids, ids, codes, strict=True)
+        ]
+
+    sessions = threading.local()
+
+    def post(event: dict) -> None:
+        session = getattr(sessions, "session", None) or requests.Session()
+        sessions.session = session
+        query, body = callback_build(event)
+        try:
+            t0 = time.perf_counter()
+            response = session.post(f"{BASE}{CALLBACK_PATH}", params=query, data=body, timeout=30)
+            elapsed = (time.perf_counter() - t0) * 1000
+            with lock:
+                answers.append(elapsed)
+                if response.status_code != 200:
+                    errors.append(f"HTTP {response.status_code}")
+        except requests.RequestException as exc:
+            with lock:
+                errors.append(repr(exc))
+
+    pings: list[float] = []
+    stop_ping = threading.Event()
+
+    def ping() -> None:
+        session = requests.Session()
+        while not stop_ping.is_set():
+            t0 = time.perf_counter()
+            session.get(f"{BASE}/healthz", timeout=5)
+            pings.append((time.perf_counter() - t0) * 1000)
+            time.sleep(0.05)
+
+    seconds = int(args.seconds)
+    total = int(args.rate) * seconds
+    pinger = threading.Thread(target=ping)
+    pinger.start()
+    started = time.time()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        for second in range(seconds):
+            events = prepare(second)
+            for i, event in enumerate(events):
+                wait = started + second + i / args.rate - time.time()
+                if wait > 0:
+                    time.sleep(wait)
+                pool.submit(post, event)
+    sent_in = time.time() - started
+    deadline = time.time() + 60
+    rows = WelcomeSend.objects.filter(code=code)
+    while time.time() < deadline and rows.exclude(status=WelcomeSend.Status.SENDING).count() < total:
+        time.sleep(0.5)
+    stop_ping.set()
+    pinger.join()
+    if args.defer_processing:
+        procs.append(start(default_worker))
+        inbox = CallbackInbox.objects.filter(payload__State=code.state)
+        drain_deadline = time.time() + 600
+        while time.time() < drain_deadline and inbox.filter(status=CallbackInbox.Status.PENDING).exists():
+            time.sleep(1)
+        print(f"callbacks processed after the burst: {inbox.exclude(status=CallbackInbox.Status.PENDING).count()}")
+
+    received = dict(
+        CallbackInbox.objects.filter(payload__State=code.state).values_list("payload__WelcomeCode", "received_at")
+    )
+    latencies = [
+        (r.sent_at - received[r.welcome_code]).total_seconds() * 1000
+        for r in rows.filter(status=WelcomeSend.Status.SENT)
+        if r.welcome_code in received
+    ]
+    by_status = {s: rows.filter(status=s).count() for s in WelcomeSend.Status.values}
+    print(f"\n{total} adds in {sent_in:.1f} s ({total / sent_in:.1f}/s); callback errors: {len(errors)} {errors[:3]}")
+    print(f"welcome rows by status: {by_status}")
+    print(f"{'measure':<38}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
+    for name, values in (
+        ("callback received → welcome sent", latencies),
+        ("callback answered (WeCom side)", answers),
+        ("ping floor: /healthz during the run", pings),
+    ):
+        if values:
+            print(
+                f"{name:<38}{len(values):>6}{statistics.median(values):>10.1f}{pct(values, 0.95):>10.1f}"
+                f"{max(values):>10.1f}"
+            )
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+finally:
+    for proc in procs:
+        stop(proc)
+    subprocess.run([*celery, "purge", "-f", "-Q", "welcome,fast,slow"], env=env, cwd=ROOT, check=False)

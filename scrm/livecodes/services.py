@@ -1,0 +1,555 @@
+"""Writes of 渠道活码: codes (WeCom contact ways), their user lists, adds through them, welcomes.
+
+Everything that calls WeCom runs in Celery after commit (`tasks`); the welcome path runs on its own
+high-priority queue because WeCom's WelcomeCode is valid for 20 seconds only.
+"""
+
+import datetime as dt
+import io
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass
+
+import requests
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image
+
+from scrm.customers.models import Customer, FollowRelation, Identity, IdentityKind, Tag
+from scrm.customers.services import customer_tag_add
+from scrm.livecodes.models import (
+    MAX_ATTACHMENTS,
+    MAX_STATE,
+    LiveCode,
+    LiveCodeAdd,
+    LiveCodeAttachment,
+    LiveCodeDayCount,
+    LiveCodeDecision,
+    LiveCodeGuide,
+    StoreWelcome,
+    WelcomeSend,
+)
+from scrm.livecodes.spread import duty_guides, users_for
+from scrm.materials.models import Material
+from scrm.materials.sending import MEDIA_KINDS, absolute_url, material_media_ensure
+from scrm.materials.services import material_render_text, placeholder_values
+from scrm.observe.metrics import WELCOME_LATE
+from scrm.org.models import Staff, Store
+from scrm.wecom import api
+from scrm.wecom.errors import WeComError
+
+logger = logging.getLogger(__name__)
+
+Reason = LiveCodeDecision.Reason
+STATE_CHARS = re.compile(r"^[A-Za-z0-9_\-]+$")
+WELCOME_EXPIRED = 41051  # WeCom: welcome_code invalid (expired or already used)
+WELCOME_MAX_TRIES = 3
+ATTACHMENT_KINDS = {Material.Kind.IMAGE, Material.Kind.VIDEO, Material.Kind.FILE, Material.Kind.LINK}
+ATTACHMENT_KINDS |= {Material.Kind.MINIPROGRAM}
+
+
+# --- codes ------------------------------------------------------------------------------------
+
+
+def state_generate() -> str:
+    """A fresh state: short, URL-safe, unique enough to never collide (checked by the unique index)."""
+    return f"lc_{secrets.token_hex(8)}"
+
+
+@dataclass
+class CodeInput:
+    """What the console edits; the service checks what the form cannot (state shape, membership)."""
+
+    name: str
+    channel_group: str
+    store: Store | None
+    spread_mode: str
+    guides: list[Staff]
+    backups: list[Staff]
+    daily_cap: int | None = None
+    work_start: dt.time | None = None
+    work_end: dt.time | None = None
+    off_hours_guide: Staff | None = None
+    skip_verify: bool = True
+    tags: list[Tag] | None = None
+    welcome_text: str = ""
+    attachments: list[Material] | None = None
+    state: str = ""
+
+
+def _check(data: CodeInput, *, code: LiveCode | None) -> None:
+    errors: dict[str, list[str]] = {}
+    if data.state and code is not None and data.state != code.state and code.adds.exists():
+        # Earlier adds carry the old state in WeCom and here: changing it would orphan their source.
+        errors.setdefault("state", []).append(_("已有客户通过此活码添加，不能再修改渠道标识。"))
+    elif data.state:
+        if len(data.state) > MAX_STATE or not STATE_CHARS.match(data.state):
+            errors.setdefault("state", []).append(_("渠道标识最多 30 个字符，只能用字母、数字、下划线和短横线。"))
+        elif LiveCode.objects.filter(state=data.state).exclude(pk=code.pk if code else None).exists():
+            errors.setdefault("state", []).append(_("这个渠道标识已被其他活码使用。"))
+    if data.spread_mode == "by_store":
+        if data.store is None:
+            errors.setdefault("store", []).append(_("按门店分配需要选择门店。"))
+    elif not data.guides:
+        errors.setdefault("guides", []).append(_("请至少选择一位接待导购。"))
+    if data.spread_mode == "single" and len(data.guides) > 1:
+        errors.setdefault("guides", []).append(_("单人活码只能选择一位接待导购。"))
+    overlap = {s.pk for s in data.guides} & {s.pk for s in data.backups}
+    if overlap:
+        errors.setdefault("backups", []).append(_("同一位导购不能既是接待导购又是备用导购。"))
+    if (data.work_start is None) != (data.work_end is None):
+        errors.setdefault("work_end", []).append(_("工作时间需要同时填写开始和结束。"))
+    if data.off_hours_guide is not None and data.work_start is None:
+        errors.setdefault("off_hours_guide", []).append(_("设置了非工作时间导购时，请同时填写工作时间。"))
+    if len(data.attachments or []) > MAX_ATTACHMENTS:
+        errors.setdefault("attachments", []).append(_("欢迎语附件最多 9 个。"))
+    bad = [m for m in data.attachments or [] if m.kind not in ATTACHMENT_KINDS]
+    if bad:
+        errors.setdefault("attachments", []).append(_("欢迎语附件只能是图片、链接、小程序、视频或文件。"))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _apply(code: LiveCode, data: CodeInput) -> None:
+    for name in (
+        "name",
+        "channel_group",
+        "store",
+        "spread_mode",
+        "daily_cap",
+        "work_start",
+        "work_end",
+        "off_hours_guide",
+        "skip_verify",
+        "welcome_text",
+    ):
+        setattr(code, name, getattr(data, name))
+    code.save()
+    code.tags.set(data.tags or [])
+    LiveCodeGuide.objects.filter(code=code).delete()
+    LiveCodeGuide.objects.bulk_create(
+        [LiveCodeGuide(code=code, staff=s, order=i) for i, s in enumerate(data.guides)]
+        + [LiveCodeGuide(code=code, staff=s, backup=True, order=i) for i, s in enumerate(data.backups)]
+    )
+    LiveCodeAttachment.objects.filter(code=code).delete()
+    LiveCodeAttachment.objects.bulk_create(
+        [LiveCodeAttachment(code=code, material=m, order=i) for i, m in enumerate(data.attachments or [])]
+    )
+
+
+@transaction.atomic
+def livecode_create(*, data: CodeInput, created_by: Staff | None) -> LiveCode:
+    """Save the code and queue add_contact_way; the QR shows once WeCom answered (at once inline)."""
+    _check(data, code=None)
+    code = LiveCode(state=data.state or state_generate(), created_by=created_by)
+    _apply(code, data)
+    transaction.on_commit(lambda: livecode_sync_later(code_id=code.pk, reason=Reason.CREATED))
+    return code
+
+
+@transaction.atomic
+def livecode_update(*, code: LiveCode, data: CodeInput) -> LiveCode:
+    _check(data, code=code)
+    if data.state and data.state != code.state:
+        code.state = data.state
+    _apply(code, data)
+    LiveCode.objects.filter(pk=code.pk).update(sync_status=LiveCode.SyncStatus.PENDING)
+    transaction.on_commit(lambda: livecode_sync_later(code_id=code.pk, reason=Reason.EDITED))
+    return code
+
+
+@transaction.atomic
+def livecode_delete(*, code: LiveCode) -> None:
+    """Soft-delete (adds keep their source) and queue del_contact_way."""
+    LiveCode.objects.filter(pk=code.pk).update(deleted_at=timezone.now())
+    transaction.on_commit(lambda: livecode_sync_later(code_id=code.pk, reason=Reason.DELETED))
+
+
+def livecode_sync_later(*, code_id: int, reason: str, detail: str = "") -> None:
+    from scrm.livecodes import tasks
+
+    try:
+        tasks.sync_code.delay(code_id, reason, detail)
+    except Exception:  # broker down: the minute sweep syncs every code
+        logger.warning("live code %s sync left for the sweep", code_id, exc_info=True)
+
+
+def _log(code: LiveCode, reason: str, before: list, after: list, detail: str) -> None:
+    LiveCodeDecision.objects.create(
+        code=code, reason=reason, users_before=before, users_after=after, detail=detail[:255]
+    )
+
+
+SYNC_ROUNDS = 3
+CREATE_LOCK_SECONDS = 60
+
+
+def _contact_way_create(*, code: LiveCode, users: list[str]) -> bool:
+    """add_contact_way once per code: the create right after saving and the minute sweep may meet, and
+    a second call would leave an orphan QR code in WeCom. False when another process holds the claim."""
+    lock = f"livecodes:create:{code.pk}"
+    if not cache.add(lock, "1", timeout=CREATE_LOCK_SECONDS):
+        return False
+    try:
+        stored = LiveCode.objects.filter(pk=code.pk).values_list("config_id", "qr_code").first()
+        if stored and stored[0]:
+            code.config_id, code.qr_code = stored
+            return True
+        result = api.add_contact_way(
+            type=2, scene=2, user=users, state=code.state, remark=code.name[:30], skip_verify=code.skip_verify
+        )
+        code.config_id, code.qr_code = result["config_id"], result["qr_code"]
+        LiveCode.objects.filter(pk=code.pk).update(config_id=code.config_id, qr_code=code.qr_code)
+        return True
+    finally:
+        cache.delete(lock)
+
+
+def livecode_sync(*, code_id: int, reason: str = "", detail: str = "", now: dt.datetime | None = None) -> str:
+    """Bring WeCom's contact way in line with the code: create, delete, or push a new user list.
+
+    No transaction is open while WeCom is called. Two pushes racing (two adds reaching two caps at
+    once) cannot leave a stale list behind: after each push the list is computed again from the newest
+    counts and pushed once more if it moved, so whoever pushes last has checked its list is current.
+    A list that did not change costs no WeCom call and no log line (unless the code was just created or
+    edited). Returns the sync status.
+    """
+    code = LiveCode.objects.filter(pk=code_id).first()
+    if code is None:
+        return ""
+    if code.deleted_at is not None:
+        if code.config_id:
+            try:
+                api.del_contact_way(code.config_id)
+            except WeComError as exc:
+                if exc.retryable:
+                    raise
+            _log(code, Reason.DELETED, list(code.wecom_users), [], detail)
+            LiveCode.objects.filter(pk=code.pk).update(config_id="", wecom_users=[])
+        return code.sync_status
+    for _round in range(SYNC_ROUNDS):
+        before = list(code.wecom_users)
+        spread = users_for(code, now=now)
+        try:
+            if not spread.users:
+                raise ValidationError(_("没有在职的接待导购"))
+            if not code.config_id:
+                if not _contact_way_create(code=code, users=spread.users):
+                    return code.sync_status  # another process is creating it right now
+            elif reason in (Reason.CREATED, Reason.EDITED):
+                api.update_contact_way(
+                    code.config_id,
+                    user=spread.users,
+                    state=code.state,
+                    remark=code.name[:30],
+                    skip_verify=code.skip_verify,
+                )
+            elif spread.users != before:
+                api.update_contact_way(code.config_id, user=spread.users)
+            else:
+                return code.sync_status  # WeCom already has this list
+        except (WeComError, ValidationError) as exc:
+            message = f"{exc.errcode}: {exc.reason}" if isinstance(exc, WeComError) else "；".join(exc.messages)
+            LiveCode.objects.filter(pk=code.pk).update(
+                sync_status=LiveCode.SyncStatus.FAILED, sync_error=message[:255], updated_at=timezone.now()
+            )
+            _log(code, Reason.SYNC_FAILED, before, before, message)
+            if isinstance(exc, WeComError) and exc.retryable:
+                raise
+            return LiveCode.SyncStatus.FAILED
+        LiveCode.objects.filter(pk=code.pk).update(
+            config_id=code.config_id,
+            qr_code=code.qr_code,
+            wecom_users=spread.users,
+            sync_status=LiveCode.SyncStatus.OK,
+            sync_error="",
+            updated_at=timezone.now(),
+        )
+        why = reason if reason in (Reason.CREATED, Reason.EDITED) else spread.reason or reason or Reason.EDITED
+        _log(code, why, before, spread.users, spread.detail or detail)
+        if code.qr_code and not code.qr_image:
+            livecode_qr_fetch(code=code)
+        code.wecom_users, code.sync_status = spread.users, LiveCode.SyncStatus.OK
+        reason = ""  # later rounds only follow counts that moved meanwhile
+    return code.sync_status
+
+
+QR_MAX_BYTES = 2 * 1024 * 1024
+
+
+def livecode_qr_fetch(*, code: LiveCode) -> bool:
+    """Keep a local copy of WeCom's QR image (shown, downloaded, put on posters). False on failure:
+    the page then shows WeCom's URL and the next sync tries again."""
+    try:
+        response = requests.get(code.qr_code, timeout=5)
+        response.raise_for_status()
+        content = response.content
+        if len(content) > QR_MAX_BYTES:
+            raise ValueError("QR image too large")
+        Image.open(io.BytesIO(content)).verify()
+    except (requests.RequestException, ValueError, OSError) as exc:
+        logger.warning("live code %s: QR image not fetched: %s", code.pk, exc)
+        return False
+    code.qr_image.save(f"{code.state}.png", ContentFile(content), save=False)
+    LiveCode.objects.filter(pk=code.pk).update(qr_image=code.qr_image.name)
+    return True
+
+
+def livecodes_sync_due(*, now: dt.datetime | None = None) -> int:
+    """The minute sweep: hours start and end, a new day resets caps, lost dispatches are caught up.
+
+    Only codes whose computed list differs from WeCom's (or that never reached WeCom) are pushed."""
+    changed = 0
+    for code in LiveCode.objects.filter(deleted_at__isnull=True).prefetch_related("members__staff"):
+        if code.config_id and users_for(code, now=now).users == code.wecom_users:
+            continue
+        try:
+            livecode_sync(code_id=code.pk, reason=Reason.SWEEP if code.config_id else Reason.CREATED, now=now)
+            changed += 1
+        except WeComError:
+            logger.warning("live code %s sync failed", code.pk, exc_info=True)
+    for code in LiveCode.objects.filter(deleted_at__isnull=False).exclude(config_id=""):
+        livecode_sync(code_id=code.pk, reason=Reason.DELETED, now=now)
+        changed += 1
+    # A QR image whose copy failed after the sync (WeCom's image host slow): fetch it again.
+    for code in LiveCode.objects.filter(deleted_at__isnull=True, qr_image="").exclude(qr_code=""):
+        livecode_qr_fetch(code=code)
+    return changed
+
+
+# --- adds -------------------------------------------------------------------------------------
+
+
+def livecode_for_state(state: str) -> LiveCode | None:
+    if not state:
+        return None
+    return LiveCode.objects.filter(state=state).first()
+
+
+@dataclass(frozen=True)
+class AddOutcome:
+    code: LiveCode
+    add: LiveCodeAdd
+    created: bool
+
+
+def livecode_add_record(*, code: LiveCode, relation: FollowRelation, staff: Staff, added_at: dt.datetime) -> AddOutcome:
+    """Count an add through `code` once (per follow relation), exactly under concurrency.
+
+    The (code, guide, day) counter row is locked while it is read and written, so concurrent adds
+    queue on it and the count is never lost nor pushed past the cap: an add WeCom hands a guide who
+    is already at the cap (it raced the list update) is counted as over the cap instead. The add
+    that reaches the cap, and every over-cap one, ask for a new user list at once.
+    """
+    with transaction.atomic():
+        add, created = LiveCodeAdd.objects.get_or_create(
+            relation=relation, defaults={"code": code, "staff": staff, "added_at": added_at}
+        )
+        if not created:
+            return AddOutcome(code, add, False)
+        day = timezone.localdate(added_at)
+        LiveCodeDayCount.objects.get_or_create(code=code, staff=staff, day=day)
+        counter = LiveCodeDayCount.objects.select_for_update().get(code=code, staff=staff, day=day)
+        duty, _backups = duty_guides(code)
+        cap = code.daily_cap if any(s.pk == staff.pk for s in duty) else None
+        if cap is not None and counter.count >= cap:
+            LiveCodeDayCount.objects.filter(pk=counter.pk).update(over_cap=F("over_cap") + 1)
+            add.over_cap = True
+            add.save(update_fields=["over_cap"])
+            reason, detail = Reason.OVER_CAP, _("%(name)s 已达上限仍被分配（名单尚未更新）") % {"name": staff.name}
+        else:
+            LiveCodeDayCount.objects.filter(pk=counter.pk).update(count=F("count") + 1)
+            reached = cap is not None and counter.count + 1 >= cap
+            reason = Reason.CAP_REACHED if reached else ""
+            detail = ""
+        # Least-loaded and capped codes change their list as adds come in; the others rarely do.
+        if reason or code.spread_mode == "least_today":
+            transaction.on_commit(
+                lambda: livecode_sync_later(code_id=code.pk, reason=reason or Reason.LEAST_TODAY, detail=detail)
+            )
+    return AddOutcome(code, add, True)
+
+
+def livecode_on_added(
+    *, relation: FollowRelation, customer: Customer, staff: Staff, state: str, added_at: dt.datetime
+) -> LiveCode | None:
+    """The inbox's add path: count the add, tag the customer with the code's tags (each pushed to
+    WeCom through the tag outbox). Returns the code, or None when the state is not one of ours."""
+    code = livecode_for_state(state)
+    if code is None:
+        return None
+    outcome = livecode_add_record(code=code, relation=relation, staff=staff, added_at=added_at)
+    if outcome.created:
+        for tag in code.tags.filter(deleted=False).select_related("group"):
+            customer_tag_add(customer=customer, tag=tag, staff=staff)
+    return code
+
+
+# --- welcome ----------------------------------------------------------------------------------
+
+
+def _welcome_content(code: LiveCode, staff: Staff | None) -> tuple[str, list[Material]]:
+    """The code's own welcome, else its store's (or the guide's store's) default welcome."""
+    materials = [a.material for a in code.attachments.select_related("material") if a.material.is_sendable()]
+    if code.welcome_text.strip() or materials:
+        return code.welcome_text, materials
+    store_id = code.store_id or (staff.store_id if staff else None)
+    default = StoreWelcome.objects.filter(store_id=store_id).first() if store_id else None
+    return (default.text if default else ""), []
+
+
+NAME_PLACEHOLDERS = re.compile(r"\{(客户称呼|客户昵称)\}")
+
+
+def _values(*, external_userid: str, staff: Staff | None, code: LiveCode, need_name: bool = True) -> dict[str, str]:
+    identity = (
+        Identity.objects.select_related("customer__store")
+        .filter(kind=IdentityKind.WECOM, value=external_userid)
+        .first()
+    )
+    customer = identity.customer if identity else None
+    if customer is None:
+        # A new customer: only WeCom knows the name yet (one call, the inbox fetches it in parallel).
+        name = ""
+        try:
+            if need_name:
+                name = api.external_contact_get_fresh(external_userid)["external_contact"].get("name") or ""
+        except WeComError:
+            logger.info("welcome: name of %s unavailable", external_userid)
+        customer = Customer(name=name, store=code.store or (staff.store if staff else None))
+        values = placeholder_values(customer=customer, staff=None)
+        values["导购姓名"] = staff.name if staff else ""
+        return values
+    return placeholder_values(customer=customer, staff=staff)
+
+
+_COVER_CACHE = "livecodes:cover-media:{pk}:{name}"
+COVER_TTL = 60 * 60 * 60  # 2.5 days: WeCom keeps temporary media 3
+
+
+def _cover_media_id(material: Material) -> str:
+    field = material.cover or material.thumbnail
+    if not field:
+        return ""
+    key = _COVER_CACHE.format(pk=material.pk, name=field.name)
+    media_id = cache.get(key)
+    if not media_id:
+        with field.open("rb") as fileobj:
+            media_id, _created = api.media_upload("image", field.name.rsplit("/", 1)[-1], fileobj)
+        cache.set(key, media_id, COVER_TTL)
+    return media_id
+
+
+def welcome_attachment(material: Material) -> dict:
+    """One send_welcome_msg attachment, shaped as WeCom documents it (doc 92599)."""
+    kind = material.kind
+    if kind in MEDIA_KINDS:
+        return {"msgtype": kind, kind: {"media_id": material_media_ensure(material=material)}}
+    if kind == Material.Kind.LINK:
+        cover = material.cover or material.thumbnail
+        link = {"title": material.title, "url": material.link_url, "desc": material.content[:100]}
+        if cover:
+            link["picurl"] = absolute_url(cover.url)
+        return {"msgtype": "link", "link": link}
+    if kind == Material.Kind.MINIPROGRAM:
+        card = {"title": material.title, "appid": material.mp_appid, "page": material.mp_page}
+        media_id = _cover_media_id(material)
+        if media_id:
+            card["pic_media_id"] = media_id
+        return {"msgtype": "miniprogram", "miniprogram": card}
+    raise ValueError(f"{kind} materials cannot be welcome attachments")
+
+
+def welcome_send(
+    *, welcome_code: str, userid: str, external_userid: str, state: str, received_at: dt.datetime
+) -> WelcomeSend | None:
+    """Send the welcome of the code behind `state`, once per WelcomeCode; None when not ours to send.
+
+    No WelcomeCode means a welcome was configured inside WeCom: nothing is sent. The row is stored
+    before WeCom is called, so a redelivered callback or a second worker never sends twice. WeCom
+    refuses a code after 20 s or once used (41051): the row says expired and nothing is retried.
+    """
+    if not welcome_code:
+        return None
+    code = livecode_for_state(state)
+    if code is None or code.deleted_at is not None:
+        return None
+    row, created = WelcomeSend.objects.get_or_create(
+        welcome_code=welcome_code,
+        defaults={"code": code, "userid": userid, "external_userid": external_userid, "received_at": received_at},
+    )
+    if not created:
+        return row
+    staff = Staff.objects.select_related("store").filter(userid=userid).first()
+    text, materials = _welcome_content(code, staff)
+    if not text.strip() and not materials:
+        WelcomeSend.objects.filter(pk=row.pk).update(status=WelcomeSend.Status.SKIPPED, error=_("没有设置欢迎语"))
+        row.status = WelcomeSend.Status.SKIPPED
+        return row
+    try:
+        rendered = ""
+        if text.strip():
+            values = _values(
+                external_userid=external_userid, staff=staff, code=code, need_name=bool(NAME_PLACEHOLDERS.search(text))
+            )
+            rendered = material_render_text(material=Material(content=text), customer=None, staff=None, values=values)
+        attachments = [welcome_attachment(m) for m in materials]
+    except Exception as exc:  # a media upload failed: send the text alone rather than nothing
+        logger.warning("welcome %s: attachments dropped: %s", welcome_code, exc)
+        attachments = []
+    status, error = WelcomeSend.Status.FAILED, ""
+    for attempt in range(1, WELCOME_MAX_TRIES + 1):
+        try:
+            api.send_welcome_msg(welcome_code=welcome_code, text=rendered, attachments=attachments)
+            status = WelcomeSend.Status.SENT
+            break
+        except WeComError as exc:
+            error = f"{exc.errcode}: {exc.reason}"
+            if exc.errcode == WELCOME_EXPIRED:
+                status = WelcomeSend.Status.EXPIRED
+                WELCOME_LATE.inc()  # /metrics: welcomes that missed WeCom's 20-second window
+                break
+            if not exc.retryable or attempt == WELCOME_MAX_TRIES:
+                break
+            time.sleep(0.2 * attempt)  # the 20 s window leaves no room for Celery's backoff
+    row.status, row.error, row.text, row.attachments = status, error[:255], rendered, attachments
+    row.sent_at = timezone.now() if status == WelcomeSend.Status.SENT else None
+    row.save(update_fields=["status", "error", "text", "attachments", "sent_at"])
+    return row
+
+
+def welcome_dispatch(*, payload: dict, received_at: dt.datetime) -> None:
+    """Called when an add callback is stored: send its welcome on the high-priority queue."""
+    if not payload.get("WelcomeCode") or not payload.get("State"):
+        return
+    from scrm.livecodes import tasks
+
+    try:
+        tasks.send_welcome.delay(
+            payload["WelcomeCode"],
+            payload.get("UserID") or "",
+            payload.get("ExternalUserID") or "",
+            payload["State"],
+            received_at.isoformat(),
+        )
+    except Exception:  # broker down: a welcome can only be sent within 20 s, there is no sweep for it
+        logger.warning("welcome %s not dispatched", payload.get("WelcomeCode"), exc_info=True)
+
+
+# --- store default welcome --------------------------------------------------------------------
+
+
+def store_welcome_set(*, store: Store, text: str) -> StoreWelcome | None:
+    text = text.strip()
+    if not text:
+        StoreWelcome.objects.filter(store=store).delete()
+        return None
+    welcome, _created = StoreWelcome.objects.update_or_create(store=store, defaults={"text": text})
+    return welcome

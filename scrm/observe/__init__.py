@@ -1,0 +1,1 @@
+"""What operators see: request ids in every log line and Celery task, JSON logs, Prometheus metrics."""

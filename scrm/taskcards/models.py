@@ -1,0 +1,114 @@
+"""任务卡: headquarters asks guides to send something to their own customers of a segment.
+
+A Task names its audience (a saved segment, or tags / lifecycle stages), what to send (a material or a
+script with placeholders) and an optional coupon pool; each target guide gets one TaskItem per own
+customer. A coupon code is bound to at most one item (Coupon.item is unique), so a code is never given twice.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from scrm.customers.models import Customer
+from scrm.org.models import Staff, Store
+
+
+class Task(models.Model):
+    class CouponMode(models.TextChoices):
+        NONE = "none", _("不发券")
+        UPLOAD = "upload", _("上传券码")
+        GENERATE = "generate", _("系统生成券码")
+
+    name = models.CharField(_("任务名称"), max_length=50)
+    segment = models.ForeignKey(
+        "segments.Segment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("分群")
+    )
+    # The audience as a segment filter spec, frozen when the task is created.
+    spec = models.JSONField(_("对象条件"), default=dict, blank=True)
+    material = models.ForeignKey(
+        "materials.Material", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("素材")
+    )
+    script = models.TextField(_("话术"), blank=True)
+    coupon_mode = models.CharField(_("优惠券"), max_length=10, choices=CouponMode.choices, default=CouponMode.NONE)
+    starts_at = models.DateTimeField(_("开始时间"))
+    deadline = models.DateTimeField(_("截止时间"))
+    order_window_days = models.PositiveSmallIntegerField(_("成交统计天数"), default=7)
+    stores = models.ManyToManyField(Store, blank=True, related_name="+", verbose_name=_("门店"))
+    guides = models.ManyToManyField(Staff, blank=True, related_name="+", verbose_name=_("导购"))
+    # Whose task it is: a manager's stays in their store (None: brand-wide, an admin's).
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # From the form: submitting it twice makes one task, not two cards per customer.
+    request_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("任务卡")
+        verbose_name_plural = _("任务卡")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TaskItem(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", _("待发送")
+        SENT = "sent", _("已发送")
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="items")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="task_items", verbose_name=_("导购"))
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="task_items", verbose_name=_("客户"))
+    state = models.CharField(_("状态"), max_length=8, choices=State.choices, default=State.OPEN)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    request_id = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("任务明细")
+        verbose_name_plural = _("任务明细")
+        constraints = [models.UniqueConstraint(fields=["task", "customer"], name="taskitem_once_per_customer")]
+        indexes = [
+            models.Index(fields=["staff", "state"], name="taskitem_staff_state"),
+            models.Index(fields=["customer", "state"], name="taskitem_customer_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}:{self.customer_id}→{self.staff_id}"
+
+
+class Coupon(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="coupons")
+    code = models.CharField(_("券码"), max_length=64, unique=True)
+    # Bound on the first prepare of an item's send; unique, so no code reaches two customers.
+    item = models.OneToOneField(
+        TaskItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="coupon", verbose_name=_("任务明细")
+    )
+    assigned_at = models.DateTimeField(_("分配时间"), null=True, blank=True)
+    redeemed_at = models.DateTimeField(_("核销时间"), null=True, blank=True)
+    redeemed_order_no = models.CharField(_("核销订单号"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("优惠券码")
+        verbose_name_plural = _("优惠券码")
+        indexes = [models.Index(fields=["task"], condition=Q(assigned_at__isnull=True), name="coupon_free_per_task")]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class TaskNudge(models.Model):
+    """One reminder app message to a lagging guide about a task (at most one per task and guide)."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="nudges")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="+")
+    open_items = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("任务催办")
+        verbose_name_plural = _("任务催办")
+        constraints = [models.UniqueConstraint(fields=["task", "staff"], name="tasknudge_once")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}→{self.staff_id}"

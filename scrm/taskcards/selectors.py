@@ -1,0 +1,141 @@
+"""Reads: tasks a console user may see, their progress per store and guide, and a guide's open items."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from scrm.customers.models import Order
+from scrm.org.models import Staff
+from scrm.taskcards.models import Task, TaskItem
+
+SENT = TaskItem.State.SENT
+
+
+def tasks_visible(*, viewer: Staff) -> QuerySet[Task]:
+    tasks = Task.objects.select_related("segment", "material", "created_by")
+    if viewer.role == Staff.Role.ADMIN:
+        return tasks
+    return tasks.filter(store_id=viewer.store_id) if viewer.store_id else tasks.none()
+
+
+def task_get(*, viewer: Staff, task_id: int) -> Task:
+    return get_object_or_404(tasks_visible(viewer=viewer), pk=task_id)
+
+
+@dataclass
+class Progress:
+    label: str
+    store: str = ""
+    assigned: int = 0
+    sent: int = 0
+    ordered: int = 0
+    redeemed: int = 0
+
+    @property
+    def open(self) -> int:
+        return self.assigned - self.sent
+
+    @property
+    def sent_pct(self) -> int:
+        return round(100 * self.sent / self.assigned) if self.assigned else 0
+
+
+def _items_with_outcome(task: Task) -> QuerySet[TaskItem]:
+    """Items with `ordered`: the customer paid an order within the task's window after the send."""
+    window = dt.timedelta(days=task.order_window_days)
+    orders = Order.objects.filter(
+        customer=OuterRef("customer_id"),
+        paid_at__gte=OuterRef("sent_at"),
+        paid_at__lt=ExpressionWrapper(OuterRef("sent_at") + window, output_field=DateTimeField()),
+    )
+    return TaskItem.objects.filter(task=task).annotate(ordered=Exists(orders))
+
+
+def _count(rows) -> dict:
+    return rows.annotate(
+        assigned=Count("pk"),
+        sent=Count("pk", filter=Q(state=SENT)),
+        ordered_n=Count("pk", filter=Q(ordered=True, state=SENT)),
+        redeemed=Count("pk", filter=Q(coupon__redeemed_at__isnull=False)),
+    )
+
+
+@dataclass
+class TaskProgress:
+    total: Progress
+    stores: list[Progress]
+    guides: list[Progress]
+
+
+def task_progress(*, task: Task) -> TaskProgress:
+    items = _items_with_outcome(task)
+    total = Progress(label="")
+    guides, stores = [], {}
+    rows = _count(items.values("staff_id", "staff__name", "staff__store__name")).order_by(
+        "staff__store__name", "staff__name"
+    )
+    for row in rows:
+        p = Progress(
+            label=row["staff__name"], assigned=row["assigned"], sent=row["sent"],
+            ordered=row["ordered_n"], redeemed=row["redeemed"], store=row["staff__store__name"] or "—",
+        )  # fmt: skip
+        guides.append(p)
+        store = stores.setdefault(p.store, Progress(label=p.store))
+        for target in (store, total):
+            target.assigned += p.assigned
+            target.sent += p.sent
+            target.ordered += p.ordered
+            target.redeemed += p.redeemed
+    return TaskProgress(total=total, stores=list(stores.values()), guides=guides)
+
+
+def task_totals(*, tasks: list[Task]) -> dict[int, Progress]:
+    """Assigned and sent per task, for the list (one query)."""
+    rows = (
+        TaskItem.objects.filter(task__in=tasks)
+        .values("task_id")
+        .annotate(assigned=Count("pk"), sent=Count("pk", filter=Q(state=SENT)))
+    )
+    return {r["task_id"]: Progress(label="", assigned=r["assigned"], sent=r["sent"]) for r in rows}
+
+
+def open_items_for_guide(*, staff: Staff, now: dt.datetime | None = None, limit: int = 50) -> list[TaskItem]:
+    """The guide's items still to send in running tasks, nearest deadline first (for 今日)."""
+    now = now or timezone.now()
+    return list(
+        TaskItem.objects.filter(
+            staff=staff, state=TaskItem.State.OPEN, task__starts_at__lte=now, task__deadline__gt=now
+        )
+        .select_related("task", "customer")
+        .order_by("task__deadline", "task_id", "pk")[:limit]
+    )
+
+
+def items_for_chat(*, staff: Staff, customer_id: int, now: dt.datetime | None = None) -> list[TaskItem]:
+    """This guide's task items for the customer of the open chat: open ones of running tasks, and ones sent today."""
+    now = now or timezone.now()
+    running = Q(state=TaskItem.State.OPEN, task__starts_at__lte=now, task__deadline__gt=now)
+    sent_today = Q(state=SENT, sent_at__date=timezone.localdate(now))
+    return list(
+        TaskItem.objects.filter(running | sent_today, staff=staff, customer_id=customer_id)
+        .select_related("task", "task__material", "customer", "coupon")
+        .order_by("state", "task__deadline")
+    )
+
+
+def lagging_guides(*, task: Task) -> list[tuple[int, int]]:
+    """(staff_id, open items) of the task's guides who still have customers to send to."""
+    rows = (
+        TaskItem.objects.filter(task=task, state=TaskItem.State.OPEN)
+        .values("staff_id")
+        .annotate(n=Count("pk"))
+        .order_by("staff_id")
+    )
+    return [(r["staff_id"], r["n"]) for r in rows]
+
+
+def tasks_due_soon(*, now: dt.datetime, within: dt.timedelta) -> QuerySet[Task]:
+    return Task.objects.filter(starts_at__lte=now, deadline__gt=now, deadline__lte=now + within)

@@ -1,0 +1,148 @@
+"""Chat messages into the timeline (轨迹 › 聊天) through WeCom's chat archive, the only documented path.
+
+WeCom calls back with `msgaudit_notify` when new messages are archived (at most every 15 s); we then
+pull records after our cursor with the finance SDK, open each with the random key our RSA private key
+decrypts, and record one-to-one messages between a guide and a customer. A beat job pulls too, so a
+lost notification only delays messages. Each message is recorded once (its msgid is the dedupe key).
+"""
+
+import base64
+import datetime as dt
+import json
+import logging
+from functools import lru_cache
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scrm.customers.events import Channel, EventKind
+from scrm.customers.models import FollowRelation
+from scrm.customers.services import event_record
+from scrm.wecom.finance_sdk import FinanceSdkError, finance_sdk
+from scrm.wecom.models import ChatArchiveCursor
+
+logger = logging.getLogger(__name__)
+
+# WeCom's GetChatData returns at most 1,000 records a call.
+PULL_LIMIT = 1000
+PULL_ROUNDS = 20
+TEXT_MAX = 500
+# What a non-text message reads as on the timeline.
+KIND_LABELS = {
+    "image": "[图片]",
+    "voice": "[语音]",
+    "video": "[视频]",
+    "file": "[文件]",
+    "link": "[链接]",
+    "weapp": "[小程序]",
+    "emotion": "[表情]",
+    "location": "[位置]",
+    "card": "[名片]",
+}
+
+
+@lru_cache(maxsize=4)
+def _private_key(path: str):
+    with open(path, "rb") as fh:
+        return serialization.load_pem_private_key(fh.read(), password=None)
+
+
+def random_key_decrypt(encrypt_random_key: str) -> str:
+    """WeCom encrypts each record's key with our public key (RSA, PKCS#1 v1.5, base64)."""
+    key = _private_key(settings.WECOM_CHAT_ARCHIVE_KEY_FILE)
+    return key.decrypt(base64.b64decode(encrypt_random_key), padding.PKCS1v15()).decode()
+
+
+def _is_customer(account: str) -> bool:
+    # External contacts' ids start with wm/wo (wb: a customer-service bot); members' userids do not.
+    return account[:2] in ("wm", "wo")
+
+
+def _text(message: dict) -> str:
+    msgtype = message.get("msgtype", "")
+    if msgtype == "text":
+        return str((message.get("text") or {}).get("content", ""))[:TEXT_MAX]
+    label = KIND_LABELS.get(msgtype, f"[{msgtype}]")
+    body = message.get(msgtype) or {}
+    name = body.get("filename") or body.get("title") or ""
+    return f"{label} {name}".strip()[:TEXT_MAX]
+
+
+def chat_message_record(message: dict) -> bool:
+    """One archived message on the customer's timeline; False when it is not a guide–customer chat."""
+    if message.get("action") != "send" or message.get("roomid"):
+        return False  # recalls, switch logs and group chats are not a guide's one-to-one conversation
+    sender, receivers = str(message.get("from", "")), [str(x) for x in message.get("tolist") or []]
+    if len(receivers) != 1:
+        return False
+    incoming = _is_customer(sender)
+    external_userid, userid = (sender, receivers[0]) if incoming else (receivers[0], sender)
+    if _is_customer(userid) or not _is_customer(external_userid):
+        return False
+    relation = (
+        FollowRelation.objects.select_related("customer", "staff")
+        .filter(staff__userid=userid, external_userid=external_userid)
+        .order_by("ended_at")  # the live relation first
+        .first()
+    )
+    if relation is None:
+        return False
+    text = _text(message)
+    who = relation.customer.name if incoming else relation.staff.name
+    occurred_at = dt.datetime.fromtimestamp(int(message.get("msgtime", 0)) / 1000, tz=dt.UTC)
+    _event, created = event_record(
+        customer=relation.customer,
+        kind=EventKind.CHAT_MESSAGE,
+        occurred_at=occurred_at,
+        channel=Channel.WECOM,
+        title=_("%(who)s：%(text)s") % {"who": who, "text": text},
+        dedupe_key=f"chat:{message.get('msgid')}",
+        staff=relation.staff,
+        payload={
+            "msgid": message.get("msgid"),
+            "direction": "in" if incoming else "out",
+            "msgtype": message.get("msgtype"),
+            "text": text,
+        },
+    )
+    return created
+
+
+def _open(record: dict, sdk) -> dict | None:
+    try:
+        random_key = random_key_decrypt(record["encrypt_random_key"])
+        return json.loads(sdk.decrypt_data(random_key=random_key, encrypt_chat_msg=record["encrypt_chat_msg"]))
+    except (KeyError, ValueError, FinanceSdkError) as exc:
+        # One unreadable record (a rotated key) must not stop the archive: skip it, say so.
+        logger.warning("chat archive record seq %s unreadable: %s", record.get("seq"), exc)
+        return None
+
+
+def chat_archive_pull(*, limit: int = PULL_LIMIT) -> int:
+    """Read new archive records into the timeline; returns how many messages were recorded."""
+    sdk = finance_sdk()
+    if sdk is None:
+        return 0
+    recorded = 0
+    for _round in range(PULL_ROUNDS):
+        with transaction.atomic():
+            # Locked: two pulls (a notification and the beat job) never read the same records.
+            cursor = ChatArchiveCursor.objects.select_for_update().filter(pk=1).first()
+            if cursor is None:
+                cursor, _created = ChatArchiveCursor.objects.get_or_create(pk=1)
+                cursor = ChatArchiveCursor.objects.select_for_update().get(pk=1)
+            records = sdk.get_chat_data(seq=cursor.seq, limit=limit)
+            for record in records:
+                message = _open(record, sdk)
+                if message is not None:
+                    recorded += chat_message_record(message)
+                cursor.seq = max(cursor.seq, int(record.get("seq", 0)))
+            cursor.pulled_at = timezone.now()
+            cursor.save(update_fields=["seq", "pulled_at"])
+        if len(records) < limit:
+            break
+    return recorded

@@ -1,0 +1,104 @@
+"""Which environment variables the settings (and gunicorn's config) read, found by running them."""
+
+import os
+import re
+import runpy
+from pathlib import Path
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parents[2]
+SETTINGS = ROOT / "scrm" / "settings.py"
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+COMPOSE = ROOT / "deploy" / "docker-compose.yml"
+ENV_EXAMPLE = ROOT / ".env.example"
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class RecordingEnviron(dict):
+    """os.environ that remembers every name asked for."""
+
+    def __init__(self, values):
+        super().__init__(values)
+        self.read: set[str] = set()
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self.read.add(key)
+        return super().__contains__(key)
+
+
+def run_with(path: Path, environ: dict[str, str], *, sentry_init=None) -> tuple[dict, set[str]]:
+    """Run a settings-like file under exactly `environ`: (its globals, the names it read)."""
+    recording = RecordingEnviron(environ)
+    # Sentry would hook into this test process: initialising it is only recorded.
+    with mock.patch.object(os, "environ", recording), mock.patch("sentry_sdk.init", sentry_init or mock.Mock()):
+        namespace = runpy.run_path(str(path))
+    return namespace, recording.read
+
+
+def run_reading(path: Path, environ: dict[str, str]) -> set[str]:
+    return run_with(path, environ)[1]
+
+
+def settings_reads(tmp_path) -> set[str]:
+    """Names read by the settings in dev and in production (branches read different names)."""
+    base = {"VAR_DIR": str(tmp_path)}
+    production = {
+        **base,
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 50,
+        "WECOM_SIMULATOR": "false",
+        "SENTRY_DSN": "https://key@sentry.example.com/1",
+        "STORAGE_BACKEND": "s3",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+    }
+    demo_server = {
+        **base,
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 50,
+        "WECOM_SIMULATOR": "true",
+        "WECOM_SIMULATOR_UNSAFE_IN_PRODUCTION": "yes-i-know",
+        "REDIS_URL": "redis://127.0.0.1:6379/9",
+    }
+    return run_reading(SETTINGS, base) | run_reading(SETTINGS, production) | run_reading(SETTINGS, demo_server)
+
+
+def gunicorn_reads() -> set[str]:
+    return run_reading(GUNICORN_CONF, {"LOG_FORMAT": "json"}) | run_reading(GUNICORN_CONF, {})
+
+
+def parse_env_file(text: str) -> tuple[dict[str, str], list[str]]:
+    """Parse as `docker --env-file` does (and check what systemd's EnvironmentFile would read differently).
+
+    Docker: lines are left-trimmed; empty lines and lines starting with # are skipped; the rest is
+    NAME=VALUE split at the first "=", the value taken literally (no quotes, no inline comments).
+    Returns (values, problems).
+    """
+    values, problems = {}, []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.lstrip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not _KEY.match(name):
+            problems.append(f"line {number}: not NAME=VALUE: {raw!r}")
+            continue
+        # Both readers would keep these literally or differently: an inline comment becomes part of the
+        # value for Docker; systemd strips quotes and trailing blanks, expands nothing, joins "\" lines.
+        if "#" in value:
+            problems.append(f"line {number}: '#' in the value of {name} (comments go on their own line)")
+        if value != value.strip():
+            problems.append(f"line {number}: blanks around the value of {name}")
+        if value[:1] in {"'", '"'} or value.endswith("\\") or "$" in value:
+            problems.append(f"line {number}: quotes, '$' or a trailing '\\' in {name}")
+        if name in values:
+            problems.append(f"line {number}: {name} given twice")
+        values[name] = value
+    return values, problems
