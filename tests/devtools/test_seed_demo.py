@@ -10,8 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from scrm.customers.demo.people import external_userid, phone_number
-from scrm.customers.demo.seed import demo_anchor
 from scrm.customers.events import EventKind
 from scrm.customers.models import (
     Customer,
@@ -28,6 +26,8 @@ from scrm.customers.models import (
 )
 from scrm.customers.selectors import age_on
 from scrm.customers.services import customer_refresh_figures
+from scrm.devtools.demo.people import external_userid, phone_number
+from scrm.devtools.demo.seed import demo_anchor
 from scrm.materials.models import Material, MaterialCategory, MaterialSend
 from scrm.materials.services import material_unknown_placeholders
 from scrm.org.models import Staff, Store
