@@ -7,7 +7,7 @@ class WecomConfig(AppConfig):
     verbose_name = _("企业微信")
 
     def ready(self):
-        from scrm.customers.services import customer_tag_changed
+        from scrm.customers.signals import customer_tag_changed
         from scrm.wecom.services import tag_push_for_local_edit
 
         # A guide's tag edit reaches WeCom through our tag outbox.
