@@ -5,10 +5,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scrm.customers.events import KIND_INFO, EventGroup, EventKind, kinds_in_group
+from scrm.customers.events import EventGroup, EventKind, kinds_in_group
 from scrm.customers.models import (
     Customer,
     CustomerTag,
@@ -277,13 +276,6 @@ class TimelinePage:
     next_cursor: Cursor | None
 
 
-def _decorate(event: Event, now: dt.datetime | None = None) -> Event:
-    info = KIND_INFO.get(event.kind)
-    event.icon = info.icon if info else "•"
-    event.when = relative_time(event.occurred_at, now=now)
-    return event
-
-
 def note_event(*, note: Note) -> Event | None:
     """The timeline event recorded with a note."""
     event = (
@@ -291,7 +283,7 @@ def note_event(*, note: Note) -> Event | None:
         .select_related("staff")
         .first()
     )
-    return _decorate(event) if event else None
+    return event
 
 
 def timeline_page(
@@ -306,28 +298,5 @@ def timeline_page(
     rows = list(events.order_by("-occurred_at", "-id")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
-    now = timezone.now()
-    for event in rows:
-        _decorate(event, now)
     next_cursor = Cursor(occurred_at=rows[-1].occurred_at, id=rows[-1].pk) if more else None
     return TimelinePage(events=rows, next_cursor=next_cursor)
-
-
-def relative_time(value: dt.datetime, *, now: dt.datetime | None = None) -> str:
-    """Chinese relative time as WeCom shows it: 刚刚, 3 分钟前, 今天 09:12, 昨天 14:05, 11月3日 10:00."""
-    now = timezone.localtime(now or timezone.now())
-    local = timezone.localtime(value)
-    delta = now - local
-    # A little clock skew between systems reads as "just now", not as the future.
-    if abs(delta) < dt.timedelta(minutes=1):
-        return _("刚刚")
-    if dt.timedelta(0) < delta < dt.timedelta(hours=1):
-        return _("%(n)d 分钟前") % {"n": delta.seconds // 60}
-    hm = local.strftime("%H:%M")
-    if local.date() == now.date():
-        return _("今天 %(hm)s") % {"hm": hm}
-    if local.date() == now.date() - dt.timedelta(days=1):
-        return _("昨天 %(hm)s") % {"hm": hm}
-    if local.year == now.year:
-        return _("%(m)d月%(d)d日 %(hm)s") % {"m": local.month, "d": local.day, "hm": hm}
-    return _("%(y)d年%(m)d月%(d)d日 %(hm)s") % {"y": local.year, "m": local.month, "d": local.day, "hm": hm}
