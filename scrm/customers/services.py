@@ -17,12 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scrm.customers import signals
-from scrm.customers.events import SCHEMA_VERSION, Channel, EventKind
+from scrm.customers import events, signals
 from scrm.customers.models import (
     Customer,
     CustomerTag,
-    Event,
     FollowRelation,
     LifecycleStage,
     Note,
@@ -54,36 +52,6 @@ def phone_mask(raw: str) -> str:
     if len(digits) < 7:
         return "*" * len(digits)
     return f"{digits[:3]}****{digits[-4:]}"
-
-
-def event_record(
-    *,
-    customer: Customer,
-    kind: str,
-    occurred_at: dt.datetime,
-    channel: str,
-    title: str,
-    dedupe_key: str,
-    staff=None,
-    payload: dict | None = None,
-) -> tuple[Event, bool]:
-    """Append a timeline event once per dedupe_key; a redelivery returns the stored one."""
-    payload = {"schema": SCHEMA_VERSION, **(payload or {})}
-    event, created = Event.objects.get_or_create(
-        dedupe_key=dedupe_key,
-        defaults={
-            "customer": customer,
-            "kind": kind,
-            "occurred_at": occurred_at,
-            "channel": channel,
-            "title": title[:200],
-            "staff": staff,
-            "payload": payload,
-        },
-    )
-    if created:
-        signals.event_recorded.send(sender=Event, event=event)
-    return event, created
 
 
 @dataclass(frozen=True)
@@ -236,15 +204,8 @@ def customer_tag_add(*, customer: Customer, tag: Tag, staff: Staff) -> bool:
     )
     if not created:
         return False
-    event_record(
-        customer=customer,
-        kind=EventKind.TAG_ADDED,
-        occurred_at=timezone.now(),
-        channel=Channel.WECOM,
-        title=_("添加标签「%(tag)s」") % {"tag": tag.name},
-        dedupe_key=f"tag_added:{link.pk}",
-        staff=staff,
-        payload={"tag_id": tag.pk, "tag": tag.name, "group": tag.group.name},
+    events.tag_changed_record(
+        customer=customer, staff=staff, tag=tag, added=True, link_id=link.pk, occurred_at=timezone.now()
     )
     signals.customer_tag_changed.send(sender=Customer, customer=customer, staff=staff, tag=tag, added=True)
     if tag.group.single_choice:
@@ -266,15 +227,8 @@ def customer_tag_remove(*, customer: Customer, tag: Tag, staff: Staff) -> bool:
         return False
     link_pk = link.pk
     link.delete()
-    event_record(
-        customer=customer,
-        kind=EventKind.TAG_REMOVED,
-        occurred_at=timezone.now(),
-        channel=Channel.WECOM,
-        title=_("移除标签「%(tag)s」") % {"tag": tag.name},
-        dedupe_key=f"tag_removed:{link_pk}",
-        staff=staff,
-        payload={"tag_id": tag.pk, "tag": tag.name, "group": tag.group.name},
+    events.tag_changed_record(
+        customer=customer, staff=staff, tag=tag, added=False, link_id=link_pk, occurred_at=timezone.now()
     )
     signals.customer_tag_changed.send(sender=Customer, customer=customer, staff=staff, tag=tag, added=False)
     return True
@@ -293,18 +247,9 @@ def note_create(
         raise ValidationError(_("请填写跟进内容"))
     now = timezone.now()
     key = f"note:{staff.pk}:{customer.pk}:{request_id or uuid.uuid4().hex}"
-    first_line = body.splitlines()[0]
     # The event goes first: its unique dedupe_key is what turns a replay into a no-op.
-    event, created = event_record(
-        customer=customer,
-        kind=EventKind.NOTE,
-        occurred_at=now,
-        channel=Channel.WECOM,
-        title=first_line[:80],
-        dedupe_key=key,
-        staff=staff,
-        # The whole note, so the timeline shows every line of it (the title is its first line).
-        payload={"body": body, "next_contact_on": next_contact_on.isoformat() if next_contact_on else None},
+    event, created = events.note_record(
+        customer=customer, staff=staff, body=body, next_contact_on=next_contact_on, occurred_at=now, dedupe_key=key
     )
     if not created:
         return Note.objects.get(pk=event.payload["note_id"])

@@ -15,9 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scrm.customers.events import Channel, EventKind
+from scrm.customers.events import Channel, EventKind, event_record
 from scrm.customers.models import FollowRelation
-from scrm.customers.services import event_record
 from scrm.handover.models import HandoverBatch, HandoverItem
 from scrm.org.models import Staff
 from scrm.wecom import api, errors

@@ -29,9 +29,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from scrm.customers.events import Channel, EventKind
+from scrm.customers.events import Channel, EventKind, event_record
 from scrm.customers.models import Customer
-from scrm.customers.services import event_record
 from scrm.materials.models import Material, MaterialFavourite, MaterialSend
 from scrm.materials.selectors import material_list
 from scrm.materials.services import material_render_text, material_unknown_placeholders, placeholder_values

@@ -17,11 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from scrm.customers.events import Channel, EventKind
+from scrm.customers import events
 from scrm.customers.models import FollowRelation
-from scrm.customers.services import event_record
 from scrm.wecom.finance_sdk import FinanceSdkError, finance_sdk
 from scrm.wecom.models import ChatArchiveCursor
 
@@ -92,22 +90,14 @@ def chat_message_record(message: dict) -> bool:
     if relation is None:
         return False
     text = _text(message)
-    who = relation.customer.name if incoming else relation.staff.name
     occurred_at = dt.datetime.fromtimestamp(int(message.get("msgtime", 0)) / 1000, tz=dt.UTC)
-    _event, created = event_record(
-        customer=relation.customer,
-        kind=EventKind.CHAT_MESSAGE,
+    _event, created = events.chat_message_record(
+        relation=relation,
+        incoming=incoming,
+        msgid=message.get("msgid"),
+        msgtype=message.get("msgtype"),
+        text=text,
         occurred_at=occurred_at,
-        channel=Channel.WECOM,
-        title=_("%(who)s：%(text)s") % {"who": who, "text": text},
-        dedupe_key=f"chat:{message.get('msgid')}",
-        staff=relation.staff,
-        payload={
-            "msgid": message.get("msgid"),
-            "direction": "in" if incoming else "out",
-            "msgtype": message.get("msgtype"),
-            "text": text,
-        },
     )
     return created
 

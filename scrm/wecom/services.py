@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from wechatpy.crypto import _get_signature
 from wechatpy.enterprise.crypto import PrpCrypto, WeChatCrypto
 
-from scrm.customers.events import Channel, EventKind
+from scrm.customers.events import Channel, EventKind, event_record
 from scrm.customers.identity import customer_resolve
 from scrm.customers.models import (
     Customer,
@@ -34,7 +34,7 @@ from scrm.customers.models import (
     TagGroup,
     TagSource,
 )
-from scrm.customers.services import customer_figures_refresh_later, event_record, phone_mask
+from scrm.customers.services import customer_figures_refresh_later, phone_mask
 from scrm.handover.services import handover_item_fail_from_callback
 from scrm.livecodes.services import livecode_on_added, welcome_dispatch
 from scrm.org.models import Staff
