@@ -8,7 +8,7 @@ class WecomConfig(AppConfig):
 
     def ready(self):
         from scrm.customers.services import customer_tag_changed
-        from scrm.wecom.services import tag_push_for_local_edit
+        from scrm.wecom.tag_outbox import tag_push_for_local_edit
 
         # A guide's tag edit reaches WeCom through our tag outbox.
         customer_tag_changed.connect(tag_push_for_local_edit, dispatch_uid="wecom-tag-outbox")

@@ -17,8 +17,8 @@ from scrm.customers.models import FollowRelation
 from scrm.customers.services import event_record
 from scrm.org.models import Staff
 from scrm.wecom import api
+from scrm.wecom.contacts import contact_upsert, corp_tags_apply, staff_upsert_from_wecom
 from scrm.wecom.errors import WeComError
-from scrm.wecom.services import contact_upsert, corp_tags_apply, staff_upsert_from_wecom
 
 logger = logging.getLogger(__name__)
 

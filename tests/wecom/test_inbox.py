@@ -17,7 +17,7 @@ from scrm.customers.models import (
     TagGroup,
 )
 from scrm.org.models import Staff
-from scrm.wecom import services, tasks
+from scrm.wecom import dispatch, tasks
 from scrm.wecom.models import CallbackInbox
 from scrm.wecom.simulator.callbacks import contact_event, tag_event
 from scrm.wecom.simulator.models import SimFollowUser, SimTag
@@ -93,7 +93,7 @@ def test_redelivered_add_creates_nothing_twice(post_callback, sim_pair):
     post_callback(event)
     post_callback(event)
     # Even processing the row again (a redelivered Celery task) is a no-op.
-    services.inbox_process(row_id=CallbackInbox.objects.get().pk)
+    dispatch.inbox_process(row_id=CallbackInbox.objects.get().pk)
 
     assert Customer.objects.count() == 1
     assert FollowRelation.objects.count() == 1
