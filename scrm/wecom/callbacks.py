@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from wechatpy.crypto import _get_signature
 from wechatpy.enterprise.crypto import PrpCrypto, WeChatCrypto
 
-from scrm.livecodes.services import welcome_dispatch
 from scrm.wecom.models import CallbackInbox, CallbackNonce
+from scrm.wecom.signals import contact_add_received
 
 logger = logging.getLogger(__name__)
 
@@ -172,9 +172,11 @@ def callback_accept(*, msg_signature: str, timestamp: str, nonce: str, body: byt
         )
         if created:
             if row.change_type == "add_external_contact":
-                # First, on its own queue: WeCom's WelcomeCode is valid for 20 seconds only.
+                # Announced first (livecodes queues the welcome on its own queue): a WelcomeCode lives 20 s.
                 received_at = row.received_at
-                transaction.on_commit(lambda: welcome_dispatch(payload=flat, received_at=received_at))
+                transaction.on_commit(
+                    lambda: contact_add_received.send(sender=CallbackInbox, payload=flat, received_at=received_at)
+                )
             transaction.on_commit(lambda: inbox_dispatch(row.pk))
     return row, created
 

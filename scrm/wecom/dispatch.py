@@ -14,10 +14,8 @@ from django.utils.translation import gettext as _
 from scrm.customers.events import Channel, EventKind
 from scrm.customers.models import Customer, FollowRelation, Identity, IdentityKind
 from scrm.customers.services import customer_figures_refresh_later, event_record
-from scrm.handover.services import handover_item_fail_from_callback
-from scrm.livecodes.services import livecode_on_added
 from scrm.org.models import Staff
-from scrm.wecom import api
+from scrm.wecom import api, signals
 from scrm.wecom.callbacks import inbox_dispatch
 from scrm.wecom.chat_archive import chat_archive_pull
 from scrm.wecom.contacts import (
@@ -112,13 +110,20 @@ def _apply_contact_added(row: CallbackInbox, payload: dict, fetched: Fetched) ->
     )
     state = payload.get("State") or follow.get("state") or ""
     occurred_at = wecom_time(payload.get("CreateTime"))
-    # A 渠道活码's add: counted against the guide's cap, tagged with the code's tags, its source kept.
-    code = livecode_on_added(
-        relation=result.relation, customer=result.customer, staff=staff, state=state, added_at=occurred_at
+    # E.g. a 渠道活码's add: livecodes counts it against the guide's cap, tags the customer, names the source.
+    source = signals.first_answer(
+        signals.contact_added.send(
+            sender=CallbackInbox,
+            relation=result.relation,
+            customer=result.customer,
+            staff=staff,
+            state=state,
+            added_at=occurred_at,
+        )
     )
     title = _("添加导购 %(staff)s 为好友") % {"staff": staff.name}
-    if code is not None:
-        title = _("通过「%(source)s」添加导购 %(staff)s 为好友") % {"source": code.source_label, "staff": staff.name}
+    if source is not None:
+        title = _("通过「%(source)s」添加导购 %(staff)s 为好友") % {"source": source.label, "staff": staff.name}
     event_record(
         customer=result.customer,
         kind=EventKind.FRIEND_ADDED,
@@ -134,7 +139,7 @@ def _apply_contact_added(row: CallbackInbox, payload: dict, fetched: Fetched) ->
             "welcome_code": payload.get("WelcomeCode") or "",
             "add_way": result.relation.add_way,
             "half": row.change_type == "add_half_external_contact",
-            **({"live_code_id": code.pk, "live_code": code.name, "channel_group": code.channel_group} if code else {}),
+            **(source.payload if source else {}),
         },
     )
 
@@ -210,11 +215,14 @@ def _apply_transfer_fail(row: CallbackInbox, payload: dict, fetched: Fetched) ->
     reason = payload.get("FailReason") or ""
     # UserID is the takeover. A hand-over item waiting on this settles now; its key is shared with
     # the transfer_result poll, so the timeline gets one event whichever comes first.
-    item = handover_item_fail_from_callback(
-        takeover_userid=row.userid,
-        external_userid=row.external_userid,
-        fail_reason=reason,
-        at=wecom_time(payload.get("CreateTime")),
+    item_key = signals.first_answer(
+        signals.transfer_failed.send(
+            sender=CallbackInbox,
+            takeover_userid=row.userid,
+            external_userid=row.external_userid,
+            fail_reason=reason,
+            at=wecom_time(payload.get("CreateTime")),
+        )
     )
     event_record(
         customer=customer,
@@ -223,7 +231,7 @@ def _apply_transfer_fail(row: CallbackInbox, payload: dict, fetched: Fetched) ->
         channel=Channel.WECOM,
         staff=staff,
         title=_("转接失败：%(reason)s") % {"reason": _FAIL_REASONS.get(reason, reason or _("未知原因"))},
-        dedupe_key=item.failed_event_key if item else f"wecom:cb:{row.key}",
+        dedupe_key=item_key or f"wecom:cb:{row.key}",
         payload={"userid": row.userid, "external_userid": row.external_userid, "reason": reason},
     )
 
