@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from scrm.wecom.simulator import services
+from scrm.wecom.simulator.chat import chat_message_add
 from scrm.wecom.simulator.endpoints.common import (
     SimError,
     check_media,
@@ -38,7 +39,7 @@ def welcome_send(request: HttpRequest, body: dict) -> dict:
         check_media(body.get("attachments"))
         row.used_at = timezone.now()
         row.save(update_fields=["used_at"])
-        services.chat_message_add(
+        chat_message_add(
             userid=row.userid,
             external_userid=row.external_userid,
             direction="out",
