@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scrm.customers.events import KIND_INFO, STATE_LABELS, EventGroup, EventKind, kinds_in_group
+from scrm.customers.events import KIND_INFO, EventGroup, EventKind, kinds_in_group
 from scrm.customers.models import (
     Customer,
     CustomerTag,
@@ -58,23 +58,6 @@ PORTRAIT_ORDERS = 5
 
 def add_way_label(add_way: int) -> str:
     return str(ADD_WAY_LABELS.get(add_way, ADD_WAY_LABELS[0]))
-
-
-def state_label(state: str) -> str:
-    """The readable source of a 活码 state: '门店柜台 · 静安店收银台' for a code made in the console.
-
-    A state no console code has (made in WeCom's admin before this product, or the demo's) is named
-    like the timeline names it: store codes by their last part ('store_sh001_event' → '门店活动'),
-    others whole, from scrm.customers.events.STATE_LABELS; an unknown one is shown as is.
-    """
-    if not state:
-        return ""
-    from scrm.livecodes.selectors import livecode_source_label  # late: livecodes builds on customers
-
-    named = livecode_source_label(state=state)
-    if named:
-        return named
-    return STATE_LABELS.get(state) or STATE_LABELS.get(state.rsplit("_", 1)[-1]) or state
 
 
 def identity_mask(value: str) -> str:
@@ -170,7 +153,6 @@ class Portrait:
     friend_days: int | None
     days_since_last_order: int | None
     add_way_label: str
-    state_label: str = ""
     # Days the expected next purchase is past (None when not yet due or unknown).
     next_expected_overdue_days: int | None = None
 
@@ -244,7 +226,6 @@ def customer_portrait(*, staff: Staff, customer: Customer, today: dt.date | None
         friend_days=(today - timezone.localdate(source_relation.added_at)).days if source_relation else None,
         days_since_last_order=(today - timezone.localdate(last)).days if last else None,
         add_way_label=add_way_label(source_relation.add_way) if source_relation else "",
-        state_label=state_label(source_relation.state) if source_relation else "",
         next_expected_overdue_days=_overdue_days(customer.next_expected_on, today),
     )
 

@@ -14,10 +14,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from scrm.customers import signals
 from scrm.customers.events import SCHEMA_VERSION, Channel, EventKind
 from scrm.customers.models import (
     Customer,
@@ -82,9 +82,7 @@ def event_record(
         },
     )
     if created:
-        from scrm.today.hooks import event_recorded  # late: 今日 reads this module
-
-        event_recorded(event)
+        signals.event_recorded.send(sender=Event, event=event)
     return event, created
 
 
@@ -208,9 +206,7 @@ def customer_figures_refresh_later(*, customer_ids) -> None:
     """
     ids = list(dict.fromkeys(customer_ids))
     # The same facts feed 今日's reminders (gathered into one task per transaction).
-    from scrm.today.hooks import facts_changed  # late: 今日 reads this module
-
-    facts_changed(customer_ids=ids)
+    signals.facts_changed.send(sender=Customer, customer_ids=ids)
 
     def dispatch():
         # Imported late: tasks import this module.
@@ -230,7 +226,6 @@ def customer_figures_refresh_later(*, customer_ids) -> None:
 
 # Sent inside the edit's transaction when a guide adds or removes a tag here. The WeCom app listens
 # (its tag outbox pushes mark_tag after commit); customers itself never imports scrm.wecom.
-customer_tag_changed = Signal()  # kwargs: customer, staff, tag, added
 
 
 @transaction.atomic
@@ -251,7 +246,7 @@ def customer_tag_add(*, customer: Customer, tag: Tag, staff: Staff) -> bool:
         staff=staff,
         payload={"tag_id": tag.pk, "tag": tag.name, "group": tag.group.name},
     )
-    customer_tag_changed.send(sender=Customer, customer=customer, staff=staff, tag=tag, added=True)
+    signals.customer_tag_changed.send(sender=Customer, customer=customer, staff=staff, tag=tag, added=True)
     if tag.group.single_choice:
         # One tag per customer in this group: the new one replaces the others (each removal recorded).
         others = Tag.objects.filter(group_id=tag.group_id, customer_tags__customer=customer, deleted=False).exclude(
@@ -281,7 +276,7 @@ def customer_tag_remove(*, customer: Customer, tag: Tag, staff: Staff) -> bool:
         staff=staff,
         payload={"tag_id": tag.pk, "tag": tag.name, "group": tag.group.name},
     )
-    customer_tag_changed.send(sender=Customer, customer=customer, staff=staff, tag=tag, added=False)
+    signals.customer_tag_changed.send(sender=Customer, customer=customer, staff=staff, tag=tag, added=False)
     return True
 
 

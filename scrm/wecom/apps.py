@@ -7,7 +7,7 @@ class WecomConfig(AppConfig):
     verbose_name = _("企业微信")
 
     def ready(self):
-        from scrm.customers.services import customer_tag_changed
+        from scrm.customers.signals import customer_tag_changed
         from scrm.observe.metrics import backlog_register
         from scrm.wecom.selectors import inbox_backlog, outbox_backlog
         from scrm.wecom.tag_outbox import tag_push_for_local_edit

@@ -15,8 +15,8 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw, ImageFont
 
-from scrm.customers.demo import vocab
 from scrm.customers.models import Tag, TagGroup, TagSource
+from scrm.devtools.demo import vocab
 from scrm.materials.models import Material, MaterialCategory
 from scrm.materials.services import material_create, material_publish, material_unpublish
 from scrm.materials.validation import CheckedFile, check_upload
@@ -48,6 +48,13 @@ class MaterialRef:
     id: int
     kind: str
     title: str
+    valid_from: dt.datetime | None
+    valid_until: dt.datetime | None
+
+    def valid_at(self, when: dt.datetime) -> bool:
+        return (self.valid_from is None or self.valid_from <= when) and (
+            self.valid_until is None or when <= self.valid_until
+        )
 
 
 @dataclass
@@ -142,7 +149,7 @@ def base_seed(*, now: dt.datetime) -> Base:
     content_staff = staff_by_userid["content01"]
     created["materials"] = _materials_seed(now=now, author=content_staff, tags=tags)
     materials = [
-        MaterialRef(m.pk, m.kind, m.title)
+        MaterialRef(m.pk, m.kind, m.title, m.valid_from, m.valid_until)
         for m in Material.objects.filter(status=Material.Status.PUBLISHED, created_by=content_staff).order_by("title")
     ]
     return Base(

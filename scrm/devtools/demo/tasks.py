@@ -1,0 +1,56 @@
+"""The demo's headquarters work: a saved segment and a 任务卡 with coupons, part of it already sent by
+guides and a few coupons redeemed at the till, so 今日, the portrait's task card and the task's
+progress all have something to show on the first visit."""
+
+import datetime as dt
+
+from django.db import transaction
+
+from scrm.org.models import Staff, Store
+from scrm.segments.models import Segment
+from scrm.segments.services import segment_create
+from scrm.taskcards.coupons import coupon_redeem
+from scrm.taskcards.models import Task, TaskItem
+from scrm.taskcards.sending import task_send_prepare, task_send_record
+from scrm.taskcards.services import TaskDraft, task_create
+
+SEGMENT_NAME = "沉睡和流失的老客"
+TASK_KEY = "demo:task:vip-day-return"
+SCRIPT = "{客户称呼}您好，我是{门店}的{导购姓名}。会员日回归礼：送您一张满300减50券 {券码}，本周内到店或小程序都能用～"
+SENT_SHARE, REDEEMED_SHARE = 0.4, 0.25  # of the items: sent by their guide; of those sent: redeemed
+
+
+def tasks_demo_seed(*, now: dt.datetime) -> int:
+    """Idempotent: the task's request key makes a re-run find it instead of creating a second one."""
+    if Task.objects.filter(request_key=TASK_KEY).exists():
+        return 0
+    admin = Staff.objects.filter(role=Staff.Role.ADMIN).order_by("pk").first()
+    if admin is None:
+        return 0
+    segment = Segment.objects.filter(name=SEGMENT_NAME).first() or segment_create(
+        name=SEGMENT_NAME, spec={"stages": ["dormant", "lost"]}, staff=admin
+    )
+    started = now - dt.timedelta(days=3)
+    draft = TaskDraft(
+        name="会员日邀约：沉睡老客回归",
+        starts_at=started,
+        deadline=now + dt.timedelta(days=4),
+        segment=segment,
+        script=SCRIPT,
+        coupon_mode=Task.CouponMode.GENERATE,
+        stores=list(Store.objects.all()),
+        request_key=TASK_KEY,
+    )
+    task = task_create(draft=draft, staff=admin, now=started)
+    items = list(task.items.select_related("task", "customer", "staff").order_by("pk"))
+    sent = items[: int(len(items) * SENT_SHARE)]
+    with transaction.atomic():
+        for n, item in enumerate(sent):
+            at = started + dt.timedelta(hours=10 + n % 60)
+            prepared = task_send_prepare(item=item, staff=item.staff, now=at)
+            task_send_record(item=item, staff=item.staff, request_id=prepared.request_id, status="sent", now=at)
+    for n, item in enumerate(sent[: int(len(sent) * REDEEMED_SHARE)]):
+        item = TaskItem.objects.select_related("coupon").get(pk=item.pk)
+        at = min(now, item.sent_at + dt.timedelta(days=1))
+        coupon_redeem(code=item.coupon.code, order_no=f"PDEMO{task.pk:03d}{n:05d}", at=at)
+    return len(items)
