@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
 from scrm.customers.models import Tag, TagGroup, TagSource
@@ -206,7 +207,7 @@ def _materials_seed(*, now: dt.datetime, author: Staff, tags: dict[str, list[Tag
     for n, spec in enumerate(specs):
         kind, title = spec["kind"], spec["title"]
         # Draws happen for every spec, created or not, so later specs never shift.
-        status_roll, stage_roll, tag_roll = rng.random(), rng.random(), rng.random()
+        status_roll, stage_roll, _tag_roll = rng.random(), rng.random(), rng.random()
         if (kind, title) in existing:
             continue
         seed = f"{kind}:{title}"
@@ -227,17 +228,19 @@ def _materials_seed(*, now: dt.datetime, author: Staff, tags: dict[str, list[Tag
             cover = _checked(_image_bytes(seed, title, fmt="JPEG"), f"{title}.jpg", "image")
         elif kind == Material.Kind.FILE:
             upload = _checked(_pdf_bytes(spec["lines"]), f"{title}.pdf", kind)
-        interests = dict(vocab.TAG_GROUPS)["兴趣"]
+        interest = _interest_of(spec)
+        valid_from, valid_until = _validity(title, now=now, default_from=now - dt.timedelta(days=200 - n))
         material = material_create(
             kind=kind,
             title=title,
             created_by=author,
             upload=upload,
             cover=cover,
-            audience_tags=[Tag.objects.get(pk=tag_ids[interests[n % len(interests)]])] if tag_roll < 0.3 else [],
+            audience_tags=[Tag.objects.get(pk=tag_ids[interest])] if interest else [],
             category=categories[spec["category"]],
             keywords=" ".join(dict.fromkeys([spec["category"], title.split(" ")[0]])),
-            valid_from=now - dt.timedelta(days=200 - n),
+            valid_from=valid_from,
+            valid_until=valid_until,
             audience_stages=["dormant", "lost"]
             if spec["category"] == "沉睡唤醒"
             else (["new"] if stage_roll < 0.15 else []),
@@ -245,11 +248,30 @@ def _materials_seed(*, now: dt.datetime, author: Staff, tags: dict[str, list[Tag
         )
         # Mostly published; a few drafts and withdrawn ones so the console has something to filter.
         if status_roll >= 0.08:
-            material_publish(material=material, now=now)
+            material_publish(material=material, now=valid_from)
             if status_roll < 0.12:
                 material_unpublish(material=material)
         count += 1
     return count
+
+
+def _interest_of(spec: dict) -> str | None:
+    """The 兴趣 tag a material is for, from the words it uses (a lipstick picture is for 彩妆)."""
+    text = " ".join(str(spec.get(key, "")) for key in ("category", "title", "content"))
+    return next((tag for tag, words in vocab.INTEREST_WORDS.items() if any(w in text for w in words)), None)
+
+
+def _validity(title: str, *, now: dt.datetime, default_from: dt.datetime) -> tuple[dt.datetime, dt.datetime | None]:
+    """A seasonal material is valid in its latest season begun by `now`; the others from their date on."""
+    season = next((dates for word, dates in vocab.SEASONS.items() if word in title), None)
+    if season is None:
+        return default_from, None
+    (m1, d1), (m2, d2) = season
+    local = timezone.localtime(now)
+    year = local.year if (local.month, local.day) >= (m1, d1) else local.year - 1
+    start = timezone.make_aware(dt.datetime(year, m1, d1))
+    end_year = year if (m2, d2) >= (m1, d1) else year + 1
+    return start, timezone.make_aware(dt.datetime(end_year, m2, d2, 23, 59, 59))
 
 
 def _checked(content: bytes, name: str, kind: str) -> CheckedFile:

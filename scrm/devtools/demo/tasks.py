@@ -21,7 +21,8 @@ SENT_SHARE, REDEEMED_SHARE = 0.4, 0.25  # of the items: sent by their guide; of 
 
 
 def tasks_demo_seed(*, now: dt.datetime) -> int:
-    """Idempotent: the task's request key makes a re-run find it instead of creating a second one."""
+    """`now` is the demo's anchor (today's midnight), so the same day gives the same rows. Idempotent:
+    the task's request key makes a re-run find it instead of creating a second one."""
     if Task.objects.filter(request_key=TASK_KEY).exists():
         return 0
     admin = Staff.objects.filter(role=Staff.Role.ADMIN).order_by("pk").first()
@@ -30,11 +31,11 @@ def tasks_demo_seed(*, now: dt.datetime) -> int:
     segment = Segment.objects.filter(name=SEGMENT_NAME).first() or segment_create(
         name=SEGMENT_NAME, spec={"stages": ["dormant", "lost"]}, staff=admin
     )
-    started = now - dt.timedelta(days=3)
+    started = now - dt.timedelta(days=3, hours=-9)  # 09:00 three days ago
     draft = TaskDraft(
         name="会员日邀约：沉睡老客回归",
         starts_at=started,
-        deadline=now + dt.timedelta(days=4),
+        deadline=now + dt.timedelta(days=4, hours=22),
         segment=segment,
         script=SCRIPT,
         coupon_mode=Task.CouponMode.GENERATE,
@@ -46,7 +47,7 @@ def tasks_demo_seed(*, now: dt.datetime) -> int:
     sent = items[: int(len(items) * SENT_SHARE)]
     with transaction.atomic():
         for n, item in enumerate(sent):
-            at = started + dt.timedelta(hours=10 + n % 60)
+            at = started + dt.timedelta(hours=1 + n % 60)
             prepared = task_send_prepare(item=item, staff=item.staff, now=at)
             task_send_record(item=item, staff=item.staff, request_id=prepared.request_id, status="sent", now=at)
     for n, item in enumerate(sent[: int(len(sent) * REDEEMED_SHARE)]):

@@ -384,6 +384,23 @@ MINIPROGRAMS = [
     ("会员日", "小程序·积分商城", "pages/points/index.html"),
 ]
 MP_APPID = "wx5f3a8c9d2e1b4a67"
+# Seasonal materials are valid only in their season (month, day)–(month, day), the latest one begun.
+SEASONS = {
+    "双11": ((10, 20), (11, 11)),
+    "三八节": ((3, 1), (3, 8)),
+    "七夕": ((8, 1), (8, 22)),
+    "圣诞": ((12, 1), (12, 25)),
+    "年货节": ((1, 5), (2, 5)),
+}
+# A material is for the customers interested in what it shows: the 兴趣 tag whose words it uses.
+INTEREST_WORDS = {
+    "抗老": ["胜肽", "抗老", "淡纹", "眼霜"],
+    "美白淡斑": ["美白", "亮白", "烟酰胺", "提亮"],
+    "防晒": ["防晒"],
+    "香氛": ["香水", "香氛", "江南雨", "香调"],
+    "彩妆": ["口红", "粉底", "眼影", "妆", "色号"],
+    "护肤": ["精华", "水乳", "面膜", "敏感肌", "修护", "卸妆", "护肤", "成分"],
+}
 VIDEOS = [
     ("护肤", "精华液使用教程", 12),
     ("彩妆", "三分钟通勤妆", 15),
