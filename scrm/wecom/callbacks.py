@@ -182,7 +182,8 @@ def callback_accept(*, msg_signature: str, timestamp: str, nonce: str, body: byt
 
 
 def inbox_dispatch(row_id: int) -> None:
-    from scrm.wecom import tasks
+    """Hand a stored row to Celery for scrm.wecom.dispatch.inbox_process."""
+    from scrm.wecom import tasks  # late: tasks import this module
 
     try:
         tasks.process_callback.delay(row_id)

@@ -45,7 +45,7 @@ def tag_outbox_enqueue(*, userid: str, external_userid: str, add: list[int], rem
 
 
 def tag_outbox_dispatch(row_id: int) -> None:
-    # Imported late: tasks import services. If the broker is down the row stays pending
+    # Imported late: tasks import this module. If the broker is down the row stays pending
     # and the periodic sweep pushes it.
     from scrm.wecom import tasks
 
