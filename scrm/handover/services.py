@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scrm.customers.events import Channel, EventKind, event_record
+from scrm.customers import events
 from scrm.customers.models import FollowRelation
 from scrm.handover.models import HandoverBatch, HandoverItem
 from scrm.org.models import Staff
@@ -315,15 +315,12 @@ def _settle_failed(item: HandoverItem, *, state: str, errcode: int | None, reaso
     if not updated:
         return
     item.state, item.errcode, item.reason, item.settled_at = state, errcode, reason[:200], at
-    title = _("转接给 %(to)s 失败：%(reason)s") % {"to": item.takeover.name, "reason": reason}
-    event_record(
+    events.transfer_failed_record(
         customer=item.customer,
-        kind=EventKind.TRANSFER_FAILED,
-        occurred_at=at,
-        channel=Channel.WECOM,
-        title=title,
-        dedupe_key=item.failed_event_key,
         staff=item.takeover,
+        reason=reason,
+        occurred_at=at,
+        dedupe_key=item.failed_event_key,
         payload={
             "batch_id": item.batch_id,
             "external_userid": item.external_userid,
@@ -369,15 +366,12 @@ def handover_item_accept(*, item_id: int, at: dt.datetime | None = None) -> Hand
             state=old.state,
             added_at=at,
         )
-    old_name, new_name = item.batch.handover.name, item.takeover.name
-    event_record(
+    events.transfer_record(
         customer=item.customer,
-        kind=EventKind.TRANSFER,
+        takeover=item.takeover,
+        from_name=item.batch.handover.name,
         occurred_at=at,
-        channel=Channel.WECOM,
-        title=_("从 %(from)s 转接给 %(to)s") % {"from": old_name, "to": new_name},
         dedupe_key=item.accepted_event_key,
-        staff=item.takeover,
         payload={
             "batch_id": item.batch_id,
             "kind": HandoverBatch.Kind.RESIGNED if _via_resigned(item) else HandoverBatch.Kind.IN_SERVICE,

@@ -16,8 +16,8 @@ from scrm.customers.events import friend_added_record
 from scrm.customers.models import FollowRelation
 from scrm.org.models import Staff
 from scrm.wecom import api
+from scrm.wecom.contacts import contact_upsert, corp_tags_apply, staff_upsert_from_wecom
 from scrm.wecom.errors import WeComError
-from scrm.wecom.services import contact_upsert, corp_tags_apply, staff_upsert_from_wecom
 
 logger = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from scrm.wecom.simulator.chat import chat_message_add
 from scrm.wecom.simulator.models import SimChatMessage, SimTicket
 from tests.factories import CustomerFactory, FollowRelationFactory, StaffFactory, StoreFactory
 
@@ -25,7 +26,7 @@ def chat_scene(wecom_sim):
     FollowRelationFactory(staff=other_guide, customer=CustomerFactory(store=store, name="李的客户"))
     for staff in (guide, other_guide):
         wecom_sim.member_add(userid=staff.userid, name=staff.name)
-    wecom_sim.chat_message_add(
+    chat_message_add(
         userid=guide.userid, external_userid=wang.external_userid, direction="in", payload={"content": "在吗？"}
     )
     return {"guide": guide, "other": other_guide, "wang": wang, "chen": chen}

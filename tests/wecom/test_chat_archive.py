@@ -7,7 +7,7 @@ from scrm.customers.models import Event
 from scrm.wecom import chat_archive
 from scrm.wecom.models import ChatArchiveCursor
 from scrm.wecom.simulator import finance
-from scrm.wecom.simulator.services import chat_message_add
+from scrm.wecom.simulator.chat import chat_message_add
 from tests.factories import CustomerFactory, FollowRelationFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db

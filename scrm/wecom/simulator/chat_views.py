@@ -24,6 +24,7 @@ from scrm.org.auth import current_staff
 from scrm.org.models import Staff
 from scrm.wecom.jssdk import jssdk_signature
 from scrm.wecom.simulator import services
+from scrm.wecom.simulator.chat import archive_notify, chat_message_add
 from scrm.wecom.simulator.models import (
     SimChatMessage,
     SimContactWay,
@@ -34,7 +35,6 @@ from scrm.wecom.simulator.models import (
     SimTicket,
     SimTransfer,
 )
-from scrm.wecom.simulator.services import archive_notify, chat_message_add
 
 SIM_USERID_COOKIE = "sim_userid"
 MAX_TEXT = 2000
