@@ -19,7 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from scrm.customers import events
-from scrm.customers.models import FollowRelation
+from scrm.customers.events import EventKind
+from scrm.customers.models import Event, FollowRelation
 from scrm.wecom.finance_sdk import FinanceSdkError, finance_sdk
 from scrm.wecom.models import ChatArchiveCursor
 
@@ -91,6 +92,8 @@ def chat_message_record(message: dict) -> bool:
         return False
     text = _text(message)
     occurred_at = dt.datetime.fromtimestamp(int(message.get("msgtime", 0)) / 1000, tz=dt.UTC)
+    if not incoming and _sent_from_sidebar(relation, occurred_at):
+        return False  # the timeline already shows it as 发送素材 / 完成任务: one entry per send
     _event, created = events.chat_message_record(
         relation=relation,
         incoming=incoming,
@@ -100,6 +103,20 @@ def chat_message_record(message: dict) -> bool:
         occurred_at=occurred_at,
     )
     return created
+
+
+SEND_MATCH = dt.timedelta(minutes=2)
+SIDEBAR_SENDS = (EventKind.MATERIAL_SENT, EventKind.TASK_DONE)
+
+
+def _sent_from_sidebar(relation: FollowRelation, at: dt.datetime) -> bool:
+    """A guide's message that the sidebar sent (a material, a task card) and already recorded."""
+    return Event.objects.filter(
+        customer_id=relation.customer_id,
+        staff_id=relation.staff_id,
+        kind__in=SIDEBAR_SENDS,
+        occurred_at__range=(at - SEND_MATCH, at + SEND_MATCH),
+    ).exists()
 
 
 def _open(record: dict, sdk) -> dict | None:

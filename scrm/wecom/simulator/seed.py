@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from scrm.customers.events import EventKind
 from scrm.customers.models import CustomerTag, Event, FollowRelation, IdentityKind, TagGroup
 from scrm.org.models import Staff
+from scrm.wecom.models import ChatArchiveCursor
 from scrm.wecom.simulator.models import (
     SimChatMessage,
     SimExternalContact,
@@ -175,19 +176,31 @@ def sim_seed_from_domain() -> SeedStats:
 
     have_chat = set(SimChatMessage.objects.values_list("userid", "external_userid").distinct())
     quiet = [r for r in relations if (userids[r.staff_id], r.external_userid) not in have_chat]
-    chat_events: dict[int, list] = {}
+    # Each conversation gets the messages of that guide only (a previous guide's chat stays theirs).
+    chat_events: dict[tuple[int, int], list] = {}
     events = Event.objects.filter(kind=EventKind.CHAT_MESSAGE, customer_id__in={r.customer_id for r in quiet})
     for event in events.order_by("customer_id", "-occurred_at", "-id").iterator(chunk_size=2000):
-        bucket = chat_events.setdefault(event.customer_id, [])
+        bucket = chat_events.setdefault((event.customer_id, event.staff_id), [])
         if len(bucket) < CHAT_SEED_LIMIT:
             bucket.append(event)
     new_messages = []
     for relation in quiet:
-        for event in reversed(chat_events.get(relation.customer_id, [])):
+        for event in reversed(chat_events.get((relation.customer_id, relation.staff_id), [])):
             new_messages.append(_chat_from_event(userids[relation.staff_id], relation.external_userid, event))
     SimChatMessage.objects.bulk_create(new_messages, batch_size=500)
     stats.chat_messages = len(new_messages)
+    _archive_read_up_to_now()
     return stats
+
+
+def _archive_read_up_to_now() -> None:
+    """The mirrored messages came from the timeline, so the product's chat archive has them already:
+    its cursor moves past them (else the first pull would record every one a second time)."""
+    last = SimChatMessage.objects.order_by("-pk").values_list("pk", flat=True).first()
+    if last is not None:
+        cursor, _created = ChatArchiveCursor.objects.get_or_create(pk=1)
+        if cursor.seq < last:
+            ChatArchiveCursor.objects.filter(pk=1).update(seq=last)
 
 
 def _chat_from_event(userid: str, external_userid: str, event) -> SimChatMessage:
