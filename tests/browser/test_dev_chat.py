@@ -264,3 +264,16 @@ def test_what_the_customer_types_reaches_the_guides_timeline_through_the_chat_ar
     expect(sidebar.locator(".chips [aria-current=true]")).to_have_text("聊天")
     expect(sidebar.locator("#feed")).to_contain_text("王小姐：这款精华有小样吗？")
     screenshot("timeline-chat-from-archive")
+
+
+def test_on_a_phone_the_chat_window_is_one_column_with_the_sidebar_full_width(
+    page, live_server, chat_scene, screenshot
+):
+    page.set_viewport_size({"width": 375, "height": 740})
+    sidebar = _open_customer(page, live_server, chat_scene["guide"], "王小姐")
+
+    expect(sidebar.locator("h1")).to_contain_text("王小姐", timeout=15_000)
+    box = page.locator("#sim-sidebar-frame").bounding_box()
+    assert box["x"] == 0 and box["width"] >= 370  # the guide sees the whole sidebar, nothing off-screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot("dev-chat-375")
