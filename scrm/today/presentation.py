@@ -49,7 +49,7 @@ def reminder_reason(item: ReminderItem, today: dt.date) -> str:
             ) + (_("（回购周期约 %(c)s 天）") % {"c": c["cycle"]} if c.get("cycle") else "")
         case ReminderKind.REPLENISH:
             when = _when(days, ahead=_("约 %(n)s 天后用完"), today=_("今天用完"), behind=_("已用完 %(n)s 天"))
-            return _("%(name)s的%(product)s%(when)s") % {"name": name, "product": c.get("product", ""), "when": when}
+            return _("%(name)s的%(product)s %(when)s") % {"name": name, "product": c.get("product", ""), "when": when}
         case ReminderKind.CHURN:
             return _("超过回购周期没有再买，新近有流失风险（最近购买 %(d)s）") % {"d": c.get("last_order_on", "")}
         case ReminderKind.BIRTHDAY:
