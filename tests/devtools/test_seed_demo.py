@@ -357,7 +357,10 @@ def test_the_demo_has_a_headquarters_task_part_sent_with_coupons_redeemed():
     sent = items.filter(state=TaskItem.State.SENT)
     assert items.count() > 5 and 0 < sent.count() < items.count()  # progress to show, work left for 今日
     assert Coupon.objects.filter(task=task, item__in=sent).count() == sent.count()
-    assert Coupon.objects.filter(task=task, redeemed_at__isnull=False).exists()
+    redeemed = Coupon.objects.filter(task=task, redeemed_at__isnull=False)
+    assert redeemed.exists()
+    # A coupon used at the till came with an order: the task's progress counts it as 下单.
+    assert Order.objects.filter(order_no__in=redeemed.values("redeemed_order_no")).count() == redeemed.count()
     done = Event.objects.filter(kind=EventKind.TASK_DONE, payload__task_id=task.pk)
     assert done.count() == sent.count()  # each send is on the customer's timeline
     seed(customers=200, events=2000)

@@ -3,9 +3,13 @@ guides and a few coupons redeemed at the till, so 今日, the portrait's task ca
 progress all have something to show on the first visit."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db import transaction
 
+from scrm.customers.events import Channel
+from scrm.customers.ingest import LineData, OrderData, order_upsert
+from scrm.customers.models import IdentityKind, OrderStatus
 from scrm.org.models import Staff, Store
 from scrm.segments.models import Segment
 from scrm.segments.services import segment_create
@@ -17,6 +21,12 @@ from scrm.taskcards.services import TaskDraft, task_create
 SEGMENT_NAME = "沉睡和流失的老客"
 TASK_KEY = "demo:task:vip-day-return"
 SCRIPT = "{客户称呼}您好，我是{门店}的{导购姓名}。会员日回归礼：送您一张满300减50券 {券码}，本周内到店或小程序都能用～"
+GIFT_SKU, GIFT_NAME, GIFT_PRICE, COUPON_OFF = (
+    "LT-GS-001",
+    "兰亭修护精华礼盒（精华+水+乳）",
+    Decimal("699.00"),
+    Decimal("50.00"),
+)
 SENT_SHARE, REDEEMED_SHARE = 0.4, 0.25  # of the items: sent by their guide; of those sent: redeemed
 
 
@@ -51,7 +61,24 @@ def tasks_demo_seed(*, now: dt.datetime) -> int:
             prepared = task_send_prepare(item=item, staff=item.staff, now=at)
             task_send_record(item=item, staff=item.staff, request_id=prepared.request_id, status="sent", now=at)
     for n, item in enumerate(sent[: int(len(sent) * REDEEMED_SHARE)]):
-        item = TaskItem.objects.select_related("coupon").get(pk=item.pk)
+        item = TaskItem.objects.select_related("coupon", "staff__store").get(pk=item.pk)
         at = min(now, item.sent_at + dt.timedelta(days=1))
-        coupon_redeem(code=item.coupon.code, order_no=f"PDEMO{task.pk:03d}{n:05d}", at=at)
+        order_no = f"PDEMO{n:05d}"  # one demo task: stable across re-seeds
+        _order_with_coupon(item=item, order_no=order_no, at=at)
+        coupon_redeem(code=item.coupon.code, order_no=order_no, at=at)
     return len(items)
+
+
+def _order_with_coupon(*, item: TaskItem, order_no: str, at: dt.datetime) -> None:
+    """The till's order the coupon was used on (满300减50), so the task's 7 天内下单 counts it."""
+    line = LineData(sku=GIFT_SKU, name=GIFT_NAME, unit_price=GIFT_PRICE, amount=GIFT_PRICE - COUPON_OFF)
+    data = OrderData(
+        paid_at=at,
+        amount=GIFT_PRICE - COUPON_OFF,
+        status=OrderStatus.COMPLETED,
+        store_code=item.staff.store.code if item.staff.store else "",
+        staff_userid=item.staff.userid,
+        lines=(line,),
+    )
+    external_userid = item.customer.follow_relations.filter(staff=item.staff).values_list("external_userid", flat=True)
+    order_upsert(channel=Channel.POS, order_no=order_no, identities={IdentityKind.WECOM: external_userid[0]}, data=data)
