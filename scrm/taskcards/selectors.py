@@ -1,4 +1,7 @@
-"""Reads: tasks a console user may see, their progress per store and guide, and a guide's open items."""
+"""Reads: tasks a console user may see, their progress per store and guide, and a guide's open items.
+
+Group sends (企业群发) are done in WeCom, so their items never show as one-tap cards in 今日 or the chat.
+"""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -12,6 +15,7 @@ from scrm.org.models import Staff
 from scrm.taskcards.models import Task, TaskItem
 
 SENT = TaskItem.State.SENT
+CARD = Task.Kind.CARD
 
 
 def tasks_visible(*, viewer: Staff) -> QuerySet[Task]:
@@ -107,7 +111,7 @@ def open_items_for_guide(*, staff: Staff, now: dt.datetime | None = None, limit:
     now = now or timezone.now()
     return list(
         TaskItem.objects.filter(
-            staff=staff, state=TaskItem.State.OPEN, task__starts_at__lte=now, task__deadline__gt=now
+            staff=staff, state=TaskItem.State.OPEN, task__starts_at__lte=now, task__deadline__gt=now, task__kind=CARD
         )
         .select_related("task", "customer")
         .order_by("task__deadline", "task_id", "pk")[:limit]
@@ -120,7 +124,7 @@ def items_for_chat(*, staff: Staff, customer_id: int, now: dt.datetime | None = 
     running = Q(state=TaskItem.State.OPEN, task__starts_at__lte=now, task__deadline__gt=now)
     sent_today = Q(state=SENT, sent_at__date=timezone.localdate(now))
     return list(
-        TaskItem.objects.filter(running | sent_today, staff=staff, customer_id=customer_id)
+        TaskItem.objects.filter(running | sent_today, staff=staff, customer_id=customer_id, task__kind=CARD)
         .select_related("task", "task__material", "customer", "coupon")
         .order_by("state", "task__deadline")
     )
@@ -138,4 +142,5 @@ def lagging_guides(*, task: Task) -> list[tuple[int, int]]:
 
 
 def tasks_due_soon(*, now: dt.datetime, within: dt.timedelta) -> QuerySet[Task]:
-    return Task.objects.filter(starts_at__lte=now, deadline__gt=now, deadline__lte=now + within)
+    # Group sends are nudged through WeCom (remind_groupmsg_send), not by app message.
+    return Task.objects.filter(starts_at__lte=now, deadline__gt=now, deadline__lte=now + within, kind=CARD)
