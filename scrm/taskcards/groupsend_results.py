@@ -1,4 +1,5 @@
-"""企业群发 results: who sent it (get_groupmsg_task), who received it (get_groupmsg_send_result), reminders.
+"""企业群发 results: who sent it (get_groupmsg_task), who received it (get_groupmsg_send_result), reminders
+(remind_groupmsg_send).
 
 Pulled by Celery beat and on demand from the task's page. A received customer completes their item
 (state sent, sent_at = WeCom's send_time), which is what the monthly quota counts, and adds task_done
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from scrm.customers.events import task_done_record
 from scrm.taskcards.groupsend import batch_external_userids
@@ -23,6 +25,9 @@ logger = logging.getLogger(__name__)
 
 MEMBER_SENT = 2  # get_groupmsg_task: 0 not sent, 2 sent
 REMIND_LIMIT_ERRCODES = frozenset({45009})
+REMINDS_PER_DAY = 3
+REMIND_WINDOW = dt.timedelta(hours=24)
+REMIND_LIMIT_MESSAGE = _lazy("企业微信每条群发 24 小时内最多提醒 3 次，今天的次数已用完，请明天再提醒。")
 # Results stop changing once guides had their chance: pulled until this long after the deadline.
 PULL_AFTER_DEADLINE = dt.timedelta(days=3)
 
@@ -117,17 +122,12 @@ def tasks_groupsend_pullable(*, now: dt.datetime | None = None) -> list[int]:
     return sorted(set(rows.values_list("task_id", flat=True)))
 
 
-def batch_remind(*, batch: GroupSendBatch) -> None:
-    """提醒: WeCom nudges the guide again; it allows 3 reminders per group send in 24 hours."""
-    if batch.state != GroupSendBatch.State.CREATED or not batch.msgid:
-        raise GroupSendError(_("这位导购已经发送或群发尚未创建，无需提醒。"), status=409)
+def batch_remind_send(*, batch: GroupSendBatch) -> None:
+    """The WeCom call; a refusal is kept on the batch for the task's page."""
     try:
         api.remind_groupmsg_send(msgid=batch.msgid)
     except WeComError as exc:
-        if exc.errcode in REMIND_LIMIT_ERRCODES:
-            raise GroupSendError(
-                _("企业微信每条群发 24 小时内最多提醒 3 次，今天的次数已用完，请明天再提醒。"), status=429
-            ) from exc
-        raise GroupSendError(
-            _("企业微信暂时无法提醒（错误码 %(code)s），请稍后再试。") % {"code": exc.errcode}, status=502
-        ) from exc
+        message = str(REMIND_LIMIT_MESSAGE) if exc.errcode in REMIND_LIMIT_ERRCODES else exc.reason
+        batch.error = f"{_('提醒失败')}: {message}"[:255]
+        batch.save(update_fields=["error"])
+        logger.info("group send batch %s remind refused: %s", batch.pk, exc.errcode)

@@ -161,6 +161,8 @@ class GroupSendBatch(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(_("导购发送时间"), null=True, blank=True)
     pulled_at = models.DateTimeField(_("结果更新时间"), null=True, blank=True)
+    # When 提醒 was pressed (unix seconds): WeCom allows 3 reminders per group send in 24 hours.
+    reminded_at = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("企业群发批次")

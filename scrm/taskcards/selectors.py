@@ -6,13 +6,14 @@ Group sends (企业群发) are done in WeCom, so their items never show as one-t
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from scrm.customers.models import Order
 from scrm.org.models import Staff
-from scrm.taskcards.models import Task, TaskItem
+from scrm.taskcards.groupsend_results import REMIND_WINDOW, REMINDS_PER_DAY
+from scrm.taskcards.models import GroupSendBatch, GroupSendResult, Task, TaskItem
 
 SENT = TaskItem.State.SENT
 CARD = Task.Kind.CARD
@@ -144,3 +145,50 @@ def lagging_guides(*, task: Task) -> list[tuple[int, int]]:
 def tasks_due_soon(*, now: dt.datetime, within: dt.timedelta) -> QuerySet[Task]:
     # Group sends are nudged through WeCom (remind_groupmsg_send), not by app message.
     return Task.objects.filter(starts_at__lte=now, deadline__gt=now, deadline__lte=now + within, kind=CARD)
+
+
+@dataclass
+class GuideSend:
+    """One guide's part of a group send, for the task's page."""
+
+    batch: GroupSendBatch
+    customers: int
+    received: int
+    failed: int
+    reminders_left: int
+
+
+def groupsend_guides(*, task: Task, now: dt.datetime | None = None) -> list[GuideSend]:
+    now = now or timezone.now()
+    since = (now - REMIND_WINDOW).timestamp()
+    failed = Q(items__wecom_status__in=(GroupSendResult.NOT_FRIEND, GroupSendResult.OVER_LIMIT))
+    batches = (
+        task.batches.select_related("staff", "staff__store")
+        .annotate(
+            n=Count("items"),
+            received=Count("items", filter=Q(items__wecom_status=GroupSendResult.RECEIVED)),
+            failed=Count("items", filter=failed),
+        )  # fmt: skip
+        .order_by("staff__store__name", "staff__name", "number")
+    )
+    return [
+        GuideSend(
+            batch=b,
+            customers=b.n,
+            received=b.received,
+            failed=b.failed,
+            reminders_left=max(REMINDS_PER_DAY - sum(t > since for t in b.reminded_at), 0),
+        )  # fmt: skip
+        for b in batches
+    ]
+
+
+def groupsend_customers(*, task: Task, limit: int = 500) -> list[TaskItem]:
+    """Each customer's result, failures first, then not yet sent, then received."""
+    order = Case(
+        When(wecom_status__in=(GroupSendResult.NOT_FRIEND, GroupSendResult.OVER_LIMIT), then=0),
+        When(wecom_status=GroupSendResult.RECEIVED, then=2),
+        default=1,
+    )
+    items = task.items.select_related("customer", "staff").annotate(rank=order)
+    return list(items.order_by("rank", "staff__name", "pk")[:limit])

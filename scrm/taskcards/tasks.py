@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from scrm.taskcards import groupsend, groupsend_results
-from scrm.taskcards.models import Task
+from scrm.taskcards.models import GroupSendBatch, Task
 from scrm.taskcards.reminders import tasks_remind_lagging
 
 
@@ -34,3 +34,10 @@ def groupsends_pull() -> int:
     for task_id in groupsend_results.tasks_groupsend_pullable():
         groupsend_pull.delay(task_id)
     return 0
+
+
+@shared_task
+def groupsend_remind(batch_id: int) -> None:
+    batch = GroupSendBatch.objects.filter(pk=batch_id).first()
+    if batch is not None:
+        groupsend_results.batch_remind_send(batch=batch)

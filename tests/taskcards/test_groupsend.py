@@ -7,9 +7,11 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from scrm.customers.models import Event, FollowRelation
-from scrm.taskcards import groupsend, groupsend_results, quota, selectors
+from scrm.taskcards import groupsend, groupsend_actions, groupsend_results, quota, selectors
+from scrm.taskcards.groupsend_results import GroupSendError
 from scrm.taskcards.models import GroupSendBatch, GroupSendResult, Task, TaskItem
 from scrm.wecom import api
+from scrm.wecom.errors import WeComError
 from scrm.wecom.simulator import groupmsg
 from scrm.wecom.simulator.models import SimGroupMsgResult, SimMsgTemplate
 
@@ -113,12 +115,24 @@ def test_batches_stay_within_the_size_per_call(sim_team, make_groupsend, setting
 
 def test_remind_is_refused_with_a_clear_message_after_three_a_day(sim_team, make_groupsend):
     batch = _batch(make_groupsend(), sim_team["guide"])
+    for left in (2, 1, 0):
+        with_commit = groupsend_actions.batch_remind_request(batch=batch)
+        assert with_commit == left
+    with pytest.raises(GroupSendError) as exc:
+        groupsend_actions.batch_remind_request(batch=batch)
+    assert exc.value.status == 429 and "最多提醒 3 次" in exc.value.message
+
+
+def test_simulator_refuses_a_fourth_reminder_in_a_day(sim_team, make_groupsend):
+    batch = _batch(make_groupsend(), sim_team["guide"])
     for _ in range(3):
-        groupsend_results.batch_remind(batch=batch)
-    with pytest.raises(groupsend_results.GroupSendError) as exc:
-        groupsend_results.batch_remind(batch=batch)
-    assert exc.value.status == 429
-    assert "最多提醒 3 次" in exc.value.message
+        api.remind_groupmsg_send(msgid=batch.msgid)
+    with pytest.raises(WeComError) as exc:
+        api.remind_groupmsg_send(msgid=batch.msgid)
+    assert exc.value.errcode == 45009
+    groupsend_results.batch_remind_send(batch=batch)  # what the Celery task does: the reason is kept
+    batch.refresh_from_db()
+    assert "最多提醒 3 次" in batch.error
 
 
 def test_customers_at_the_monthly_quota_are_left_out(sim_team, make_groupsend, settings):
