@@ -97,3 +97,24 @@ def test_bad_group_send_form_is_a_400_in_chinese(client, team):
     data |= {"stores": [team["store"].pk], "starts_at": _when(hours=-1), "deadline": _when(days=1)}
     response = client.post("/console/tasks/new/", data | {"order_window_days": "7"})
     assert response.status_code == 400 and "不能使用占位符" in response.content.decode()
+
+
+def test_customer_list_shows_each_customers_remaining_monthly_quota(
+    client, team, wecom_sim, settings, django_capture_on_commit_callbacks
+):
+    settings.GROUPSEND_MONTHLY_LIMIT = 4
+    _sim(team, wecom_sim)
+    client.force_login(team["manager"].user)
+    _create(client, team, django_capture_on_commit_callbacks)
+    batch = GroupSendBatch.objects.get(staff=team["other"])
+    Client().post(reverse("sim_groupmsg_confirm", args=[batch.msgid]), {"userid": team["other"].userid})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/console/tasks/{batch.task_id}/groupsend/refresh/")
+
+    html = client.get("/console/customers/").content.decode()
+    b0, a1 = team["c"]["b0"].pk, team["c"]["a1"].pk
+    assert f'<tr data-customer="{b0}">' in html
+    row = lambda pk: html.split(f'<tr data-customer="{pk}">')[1].split("</tr>")[0]  # noqa: E731
+    assert "data-quota-left>3<" in row(b0) and "data-quota-left>4<" in row(a1)
+    detail = client.get(f"/console/tasks/{batch.task_id}/").content.decode()
+    assert "data-quota-left>3<" in detail and "data-quota-left>4<" in detail

@@ -17,6 +17,7 @@ from scrm.segments.selectors import segment_get
 from scrm.taskcards import groupsend_actions, selectors, services
 from scrm.taskcards.groupsend_results import GroupSendError
 from scrm.taskcards.models import Task
+from scrm.taskcards.quota import quota_remaining
 from scrm.taskcards.selectors import groupsend_customers, groupsend_guides
 
 
@@ -55,6 +56,17 @@ def task_create(request):
     return render(request, "console/task_form.html", {"form": form})
 
 
+def _customer_results(task: Task) -> list:
+    """A group send's customers with their result and how many more brand group messages they can get."""
+    if task.kind != Task.Kind.GROUPSEND:
+        return []
+    items = groupsend_customers(task=task)
+    left = quota_remaining(customer_ids=[i.customer_id for i in items])
+    for item in items:
+        item.quota_left = left[item.customer_id]
+    return items
+
+
 @require_GET
 @console_required(roles=MANAGER_ROLES)
 def task_detail(request, task_id: int):
@@ -68,7 +80,7 @@ def task_detail(request, task_id: int):
         "task": task,
         "progress": progress,
         "guide_sends": groupsend_guides(task=task) if task.kind == Task.Kind.GROUPSEND else [],
-        "customer_results": groupsend_customers(task=task) if task.kind == Task.Kind.GROUPSEND else [],
+        "customer_results": _customer_results(task),
         "conditions": spec_describe(task.spec),
         "now": timezone.now(),
     }
