@@ -100,9 +100,15 @@ def batch_submit(*, batch: GroupSendBatch, now: dt.datetime | None = None) -> st
         return batch.msgid
     task, by_ext = batch.task, batch_external_userids(batch)
     text = task.script
-    if batch.submitting_at and (msgid := _recover_msgid(batch, text, now)):
-        _created(batch, msgid, [], by_ext)
-        return msgid
+    if batch.submitting_at:
+        try:
+            msgid = _recover_msgid(batch, text, now)
+        except WeComError as exc:
+            logger.info("group send batch %s: cannot check for an earlier send (%s), later", batch.pk, exc.errcode)
+            return ""  # sending blind could make a second group send; the next run checks again
+        if msgid:
+            _created(batch, msgid, [], by_ext)
+            return msgid
     if not _claim(batch, now):
         return ""
     batch.submitting_at = now
