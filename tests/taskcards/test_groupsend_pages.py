@@ -58,6 +58,8 @@ def test_console_creates_a_group_send_and_shows_each_guides_result(
     assert 'data-figure="sent">3<' in html  # 小美's three customers received it
     assert f'data-guide="{team["other"].userid}"' in html and "导购已发送" in html and "待导购确认" in html
     assert "已送达" in html and "等待导购发送" in html
+    listing = client.get("/console/tasks/").content.decode()
+    assert '会员日群发</a> <span class="badge">企业群发</span>' in listing
 
 
 def test_remind_button_says_clearly_when_the_day_is_used_up(
