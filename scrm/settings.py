@@ -352,6 +352,8 @@ CELERY_TASK_ROUTES = {
     "scrm.today.tasks.push_digests": {"queue": "slow"},
     "scrm.handover.tasks.poll_results": {"queue": "slow"},
     "scrm.org.tasks.clear_expired_sessions": {"queue": "slow"},
+    # 企业群发 calls WeCom per guide and may upload attachments first.
+    "scrm.taskcards.tasks.groupsend*": {"queue": "slow"},
 }
 # Our logging config (request ids, JSON) stays in force in the worker instead of Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -407,6 +409,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     # 任务卡: guides with items still to send get an app message before the deadline.
     "taskcards-remind-lagging": {"task": "scrm.taskcards.tasks.remind_lagging", "schedule": 900.0},
+    # 企业群发: submit the ones whose start time came (and retry refused ones), then pull who sent them.
+    "taskcards-groupsends-submit-due": {"task": "scrm.taskcards.tasks.groupsends_submit_due", "schedule": 60.0},
+    "taskcards-groupsends-pull": {
+        "task": "scrm.taskcards.tasks.groupsends_pull",
+        "schedule": int(env("GROUPSEND_PULL_SECONDS", "60" if DEBUG else "900")),
+    },
 }
 
 # HTTP Basic auth on /api/v1/ is a dev convenience for admins; production uses API keys only.
@@ -466,6 +474,11 @@ MATERIAL_RANKING_TTL = int(env("MATERIAL_RANKING_TTL", "60"))
 # documents 30 a minute per member and app, the daily cap depends on the corp's seats: keep both settings.
 WECOM_SIM_APP_MSG_PER_MINUTE = int(env("WECOM_SIM_APP_MSG_PER_MINUTE", "30"))
 WECOM_SIM_APP_MSG_PER_DAY = int(env("WECOM_SIM_APP_MSG_PER_DAY", "200"))
+# 企业群发: how many brand group messages one customer may receive a month. WeCom's default is as many
+# as the month has days (0 here); older corps had 4 a month. Both the product and the simulator use it.
+GROUPSEND_MONTHLY_LIMIT = int(env("GROUPSEND_MONTHLY_LIMIT", "0"))
+# add_msg_template takes up to 10,000 external_userid a call.
+GROUPSEND_BATCH_SIZE = int(env("GROUPSEND_BATCH_SIZE", "10000"))
 # The simulator completes a waiting customer transfer after this many seconds (WeCom: 24 hours).
 WECOM_SIM_TRANSFER_SECONDS = int(env("WECOM_SIM_TRANSFER_SECONDS", "60"))
 WECOM_CORP_ID = env("WECOM_CORP_ID", "ww_demo_corp")

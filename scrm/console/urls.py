@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from scrm.console.views import auth, customers, materials, privacy, today
+from scrm.console.views import auth, customers, materials, privacy, sop, today
 
 app_name = "console"
 
@@ -21,6 +21,9 @@ urlpatterns = [
     path("customers/segments/<int:segment_id>/tags/", customers.segment_tag, name="segment_tag"),
     # 任务卡 (managers, admins): scrm/console/tasks_urls.py.
     path("tasks/", include("scrm.console.tasks_urls")),
+    # 自动化任务: SOP rules that put customers in guides' 今日 (managers, admins).
+    path("sop/", sop.sop_rules, name="sop_rules"),
+    path("sop/<int:rule_id>/toggle/", sop.sop_rule_toggle, name="sop_rule_toggle"),
     # 今日 reminders: worked and selling? (managers, admins)
     path("today/", today.today_report, name="today"),
     # 个人信息 (admins): the access log, a customer's data export and erasure on request.

@@ -48,8 +48,6 @@ ROUTES: dict[str, tuple[Handler, str]] = {
     "externalcontact/update_contact_way": (ways.way_update, CONTACT),
     "externalcontact/del_contact_way": (ways.way_del, CONTACT),
     "externalcontact/send_welcome_msg": (messages.welcome_send, CONTACT),
-    "externalcontact/add_msg_template": (messages.msg_template_add, CONTACT),
-    "externalcontact/get_groupmsg_list_v2": (messages.groupmsg_list_v2, CONTACT),
     "externalcontact/transfer_customer": (transfers.transfer_customer, CONTACT),
     "externalcontact/resigned/transfer_customer": (transfers.resigned_transfer_customer, CONTACT),
     "externalcontact/transfer_result": (transfers.transfer_result, CONTACT),

@@ -13,17 +13,11 @@ from scrm.wecom.simulator.endpoints.common import (
     SimError,
     check_media,
     check_media_ids,
-    cursor_page,
-    limit_of,
-    member_of,
     ok,
-    unix,
 )
 from scrm.wecom.simulator.models import (
     WELCOME_CODE_TTL,
-    SimFollowUser,
     SimMember,
-    SimMsgTemplate,
     SimSentMessage,
     SimWelcomeCode,
 )
@@ -47,68 +41,6 @@ def welcome_send(request: HttpRequest, body: dict) -> dict:
             payload={"text": body.get("text") or {}, "attachments": body.get("attachments") or []},
         )
     return ok()
-
-
-def msg_template_add(request: HttpRequest, body: dict) -> dict:
-    if not body.get("text") and not body.get("attachments"):
-        raise SimError(40058, "text or attachments required")
-    chat_type = body.get("chat_type") or "single"
-    sender = body.get("sender") or ""
-    external_userids = list(body.get("external_userid") or [])
-    if sender:
-        member_of(sender, active=True)
-    if not sender and not external_userids:
-        raise SimError(40058, "sender or external_userid required")
-    check_media(body.get("attachments"))
-    fail_list = []
-    if sender and external_userids:
-        mine = set(
-            SimFollowUser.objects.filter(
-                member__userid=sender, contact__external_userid__in=external_userids
-            ).values_list("contact__external_userid", flat=True)
-        )
-        fail_list = [e for e in external_userids if e not in mine]
-    template = SimMsgTemplate.objects.create(
-        msgid=services.new_id("msg", 12),
-        chat_type=chat_type,
-        creator=sender,
-        create_type=1 if sender else 0,
-        external_userids=[e for e in external_userids if e not in fail_list],
-        text=(body.get("text") or {}).get("content", ""),
-        attachments=body.get("attachments") or [],
-    )
-    return ok(fail_list=fail_list, msgid=template.msgid)
-
-
-def groupmsg_list_v2(request: HttpRequest, body: dict) -> dict:
-    try:
-        start, end = int(body["start_time"]), int(body["end_time"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SimError(40058, "start_time and end_time required") from exc
-    limit = limit_of(body)
-    rows = SimMsgTemplate.objects.filter(
-        chat_type=body.get("chat_type") or "single",
-        created_at__gte=dt.datetime.fromtimestamp(start, tz=dt.UTC),
-        created_at__lte=dt.datetime.fromtimestamp(end, tz=dt.UTC),
-    ).order_by("id")
-    if body.get("creator"):
-        rows = rows.filter(creator=body["creator"])
-    if body.get("filter_type") in (0, 1):
-        rows = rows.filter(create_type=body["filter_type"])
-    page, nxt = cursor_page(list(rows), body.get("cursor", ""), limit)
-    items = []
-    for row in page:
-        item = {
-            "msgid": row.msgid,
-            "creator": row.creator,
-            "create_type": row.create_type,
-            "create_time": str(unix(row.created_at)),
-            "attachments": row.attachments,
-        }
-        if row.text:
-            item["text"] = {"content": row.text}
-        items.append(item)
-    return ok(group_msg_list=items, next_cursor=nxt)
 
 
 def _check_template_card(card: dict) -> None:
