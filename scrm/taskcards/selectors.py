@@ -20,10 +20,19 @@ CARD = Task.Kind.CARD
 
 
 def tasks_visible(*, viewer: Staff) -> QuerySet[Task]:
+    """Admins see every task; a manager their store's, and headquarters' tasks that reach their store."""
     tasks = Task.objects.select_related("segment", "material", "created_by")
     if viewer.role == Staff.Role.ADMIN:
         return tasks
-    return tasks.filter(store_id=viewer.store_id) if viewer.store_id else tasks.none()
+    if not viewer.store_id:
+        return tasks.none()
+    reaches = TaskItem.objects.filter(task=OuterRef("pk"), staff__store_id=viewer.store_id)
+    return tasks.filter(Q(store_id=viewer.store_id) | Q(store__isnull=True) & Exists(reaches))
+
+
+def progress_scope(*, viewer: Staff) -> int | None:
+    """The store whose items a viewer's progress counts: a manager's own; None (all) for admins."""
+    return None if viewer.role == Staff.Role.ADMIN else viewer.store_id
 
 
 def task_get(*, viewer: Staff, task_id: int) -> Task:
@@ -48,7 +57,7 @@ class Progress:
         return round(100 * self.sent / self.assigned) if self.assigned else 0
 
 
-def _items_with_outcome(task: Task) -> QuerySet[TaskItem]:
+def _items_with_outcome(task: Task, store_id: int | None) -> QuerySet[TaskItem]:
     """Items with `ordered`: the customer paid an order within the task's window after the send."""
     window = dt.timedelta(days=task.order_window_days)
     orders = Order.objects.filter(
@@ -56,7 +65,10 @@ def _items_with_outcome(task: Task) -> QuerySet[TaskItem]:
         paid_at__gte=OuterRef("sent_at"),
         paid_at__lt=ExpressionWrapper(OuterRef("sent_at") + window, output_field=DateTimeField()),
     )
-    return TaskItem.objects.filter(task=task).annotate(ordered=Exists(orders))
+    items = TaskItem.objects.filter(task=task)
+    if store_id is not None:
+        items = items.filter(staff__store_id=store_id)
+    return items.annotate(ordered=Exists(orders))
 
 
 def _count(rows) -> dict:
@@ -75,8 +87,9 @@ class TaskProgress:
     guides: list[Progress]
 
 
-def task_progress(*, task: Task) -> TaskProgress:
-    items = _items_with_outcome(task)
+def task_progress(*, task: Task, store_id: int | None = None) -> TaskProgress:
+    """Progress of the whole task, or of one store's guides (what a manager sees of a brand task)."""
+    items = _items_with_outcome(task, store_id)
     total = Progress(label="")
     guides, stores = [], {}
     rows = _count(items.values("staff_id", "staff__name", "staff__store__name")).order_by(
@@ -97,13 +110,12 @@ def task_progress(*, task: Task) -> TaskProgress:
     return TaskProgress(total=total, stores=list(stores.values()), guides=guides)
 
 
-def task_totals(*, tasks: list[Task]) -> dict[int, Progress]:
-    """Assigned and sent per task, for the list (one query)."""
-    rows = (
-        TaskItem.objects.filter(task__in=tasks)
-        .values("task_id")
-        .annotate(assigned=Count("pk"), sent=Count("pk", filter=Q(state=SENT)))
-    )
+def task_totals(*, tasks: list[Task], store_id: int | None = None) -> dict[int, Progress]:
+    """Assigned and sent per task, for the list (one query); one store's only when `store_id` is given."""
+    items = TaskItem.objects.filter(task__in=tasks)
+    if store_id is not None:
+        items = items.filter(staff__store_id=store_id)
+    rows = items.values("task_id").annotate(assigned=Count("pk"), sent=Count("pk", filter=Q(state=SENT)))
     return {r["task_id"]: Progress(label="", assigned=r["assigned"], sent=r["sent"]) for r in rows}
 
 

@@ -25,7 +25,7 @@ from scrm.taskcards.selectors import groupsend_customers, groupsend_guides
 @console_required(roles=MANAGER_ROLES)
 def task_list(request):
     tasks = list(selectors.tasks_visible(viewer=request.staff)[:100])
-    totals = selectors.task_totals(tasks=tasks)
+    totals = selectors.task_totals(tasks=tasks, store_id=selectors.progress_scope(viewer=request.staff))
     rows = [(task, totals.get(task.pk)) for task in tasks]
     return render(request, "console/tasks.html", {"rows": rows, "now": timezone.now()})
 
@@ -71,7 +71,7 @@ def _customer_results(task: Task) -> list:
 @console_required(roles=MANAGER_ROLES)
 def task_detail(request, task_id: int):
     task = selectors.task_get(viewer=request.staff, task_id=task_id)
-    progress = selectors.task_progress(task=task)
+    progress = selectors.task_progress(task=task, store_id=selectors.progress_scope(viewer=request.staff))
     if request.GET.get("export") == "csv":
         header = ["门店", "导购", "分配", "已发送", "未发送", f"{task.order_window_days} 天内下单", "券已核销"]
         rows = ([p.store, p.label, p.assigned, p.sent, p.open, p.ordered, p.redeemed] for p in progress.guides)
@@ -105,7 +105,10 @@ def task_groupsend_refresh(request, task_id: int):
 def task_groupsend_remind(request, task_id: int, batch_id: int):
     """提醒: WeCom reminds the guide to confirm the group send (3 times a day at most)."""
     task = selectors.task_get(viewer=request.staff, task_id=task_id)
-    batch = get_object_or_404(task.batches.select_related("staff"), pk=batch_id)
+    batches = task.batches.select_related("staff")
+    if (store_id := selectors.progress_scope(viewer=request.staff)) is not None:
+        batches = batches.filter(staff__store_id=store_id)  # a manager nudges their own guides only
+    batch = get_object_or_404(batches, pk=batch_id)
     try:
         left = groupsend_actions.batch_remind_request(batch=batch)
     except GroupSendError as exc:

@@ -246,9 +246,7 @@ def member_confirm(*, template: SimMsgTemplate, userid: str, now: dt.datetime | 
                 row.status, row.send_time = 1, now
                 sent += 1
                 payload = {"content": template.text} if template.text else {"content": _("[群发附件]")}
-                chat_message_add(
-                    userid=userid, external_userid=row.external_userid, direction="out", payload=payload
-                )
+                chat_message_add(userid=userid, external_userid=row.external_userid, direction="out", payload=payload)
             row.save(update_fields=["status", "send_time"])
         task.status, task.send_time = 2, now
         task.save(update_fields=["status", "send_time"])
