@@ -96,3 +96,12 @@ def test_another_stores_segment_is_404(client, manager, people):
     segment = Segment.objects.create(name="北京", spec={}, store=people["other"])
     client.force_login(manager.user)
     assert client.get(f"/console/customers/segments/{segment.pk}/").status_code == 404
+
+
+def test_a_customer_in_the_list_opens_their_read_only_portrait(client, manager, guide, people):
+    client.force_login(manager.user)
+    html = client.get("/console/customers/").content.decode()
+    link = f"/console/performance/guides/{guide.pk}/customers/{people['served'].pk}/"
+    assert f'href="{link}"' in html
+    page = client.get(link)
+    assert page.status_code == 200 and "跨店客户" in page.content.decode()

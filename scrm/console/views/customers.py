@@ -18,6 +18,7 @@ from scrm.console.permissions import MANAGER_ROLES, console_required
 from scrm.csv_export import csv_response
 from scrm.customers.models import FollowRelation, Identity, IdentityKind, Tag
 from scrm.htmx import template_for_target
+from scrm.org.auth import store_in_reach
 from scrm.privacy.models import AccessLog
 from scrm.privacy.services import access_record
 from scrm.segments import selectors, services
@@ -52,6 +53,14 @@ def _channels(customer) -> str:
 
 def _guides(customer) -> str:
     return "、".join(relation.staff.name for relation in customer.follow_relations.all())
+
+
+def _portrait_guide(customer, viewer) -> int | None:
+    """A serving guide through whom the viewer may open the customer's read-only portrait."""
+    for relation in customer.follow_relations.all():
+        if store_in_reach(viewer, relation.staff.store_id):
+            return relation.staff_id
+    return None
 
 
 def _with_people(customers):
@@ -119,6 +128,7 @@ def customer_list(request):
     left = quota_remaining(customer_ids=[c.pk for c in page.object_list])
     for customer in page.object_list:
         customer.guide_names, customer.channel_names = _guides(customer), _channels(customer)
+        customer.portrait_guide = _portrait_guide(customer, request.staff)
         customer.groupsend_left = left[customer.pk]
     context = {
         "form": form,
