@@ -25,9 +25,9 @@ COORDINATES = {
 STORE_GROUPS = {
     "poster": ChannelGroup.POSTER,
     "counter": ChannelGroup.COUNTER,
-    "bag": ChannelGroup.OTHER,
-    "receipt": ChannelGroup.OTHER,
-    "event": ChannelGroup.OTHER,
+    "bag": ChannelGroup.PARCEL,  # a card in the shopping bag, like a parcel card
+    "receipt": ChannelGroup.COUNTER,  # printed on the till's receipt
+    "event": ChannelGroup.POSTER,  # the in-store event's standee
 }
 ONLINE_GROUPS = {
     "live_20250618": ChannelGroup.LIVE,
