@@ -361,8 +361,18 @@ def _refund_error(status: str, amount: Decimal, refund_amount: Decimal) -> tuple
     return None
 
 
-def _order_checked(*, channel: str, order_no: str, data: OrderData) -> tuple[Decimal, Decimal, list]:
-    """The order's domain rules, all errors at once: (amount, refund_amount, line rows) or ValidationError."""
+def _order_amounts(data: OrderData) -> tuple[Decimal, Decimal, list[tuple]]:
+    """(amount, refund_amount, line rows) as stored: cents, and a refunded order's refund defaulting to all."""
+    amount = _money(data.amount)
+    refund_amount = data.refund_amount
+    if refund_amount is None:
+        refund_amount = amount if data.status == OrderStatus.REFUNDED else Decimal("0.00")
+    return amount, _money(refund_amount), [line.row() for line in data.lines]
+
+
+def _order_errors(*, channel: str, order_no: str, data: OrderData) -> dict[str, str]:
+    """Every domain rule the order breaks, by field ({} when none). The one place they are checked:
+    the API's serializers check shapes only."""
     errors = {}
     if channel not in Channel.values or channel in (Channel.WECOM, Channel.SYSTEM):
         errors["channel"] = _("未知的订单渠道 %(channel)s。") % {"channel": channel}
@@ -376,23 +386,16 @@ def _order_checked(*, channel: str, order_no: str, data: OrderData) -> tuple[Dec
         value = getattr(data, name)
         if value is not None and timezone.is_naive(value):
             errors[name] = _("时间必须带时区，例如 2026-11-01T08:00:00+08:00。")
-    amount = _money(data.amount)
+    amount, refund_amount, line_rows = _order_amounts(data)
     if amount < 0:
         errors["amount"] = _("金额不能为负数。")
-    refund_amount = data.refund_amount
-    if refund_amount is None:
-        refund_amount = amount if data.status == OrderStatus.REFUNDED else Decimal("0.00")
-    refund_amount = _money(refund_amount)
     refund_error = _refund_error(data.status, amount, refund_amount)
     if refund_error:
-        errors[refund_error[0]] = refund_error[1]
-    line_rows = [line.row() for line in data.lines]
+        errors.setdefault(*refund_error)  # an unknown status is the first thing to fix
     if any(not 0 <= row[4] < MAX_MONEY for row in line_rows):
         # 单价×数量 can exceed the column (12 digits): PostgreSQL would refuse it with a 500.
         errors["lines"] = _("商品小计必须在 0 到 9999999999.99 之间。")
-    if errors:
-        raise ValidationError(errors)
-    return amount, refund_amount, line_rows
+    return errors
 
 
 def order_upsert(*, channel: str, order_no: str, identities: dict[str, str], data: OrderData) -> OrderUpsertResult:
@@ -406,7 +409,10 @@ def order_upsert(*, channel: str, order_no: str, identities: dict[str, str], dat
     - Identities are required to create an order; an update without them keeps the buyer.
     - The customer's figures are recomputed after commit.
     """
-    amount, refund_amount, line_rows = _order_checked(channel=channel, order_no=order_no, data=data)
+    errors = _order_errors(channel=channel, order_no=order_no, data=data)
+    if errors:
+        raise ValidationError(errors)
+    amount, refund_amount, line_rows = _order_amounts(data)
     store = _store_by_code(data.store_code)
     staff = _staff_by_userid(data.staff_userid)
     rows = identity_tuples(identities=identities) if any((v or "").strip() for v in identities.values()) else []
