@@ -29,6 +29,7 @@ from scrm.customers.identity_merge import (
     customer_merge,
     customer_merge_undo,
 )
+from scrm.customers.identity_review import evidence_of
 from scrm.customers.identity_values import PlaceholderValue, identity_value_normalise
 from scrm.customers.models import Customer, Identity, IdentityConflict, IdentityKind, MergeSuggestion
 
@@ -115,21 +116,6 @@ def _keys(customer: Customer) -> dict[str, set[str]]:
     for kind, value in Identity.objects.filter(customer=customer).values_list("kind", "value"):
         keys.setdefault(kind, set()).add(value)
     return keys
-
-
-def _mask(text: str) -> str:
-    return f"{text[:3]}***{text[-3:]}" if len(text) > 6 else f"{text[:1]}***"
-
-
-def _evidence(customer: Customer) -> str:
-    """The other record, masked, by its strongest non-phone key: "天猫账号 tb_***123"."""
-    identity = customer.identities.exclude(kind__in=SHARED_KINDS).order_by("pk").first()
-    if identity is None:
-        return _("另一条记录")
-    return _("%(kind)s账号 %(value)s") % {
-        "kind": IdentityKind(identity.kind).label,
-        "value": _mask(identity.display or identity.value),
-    }
 
 
 class _Resolver:
@@ -239,7 +225,7 @@ class _Resolver:
             older.refresh_from_db()
             return older
         MergeSuggestion.objects.get_or_create(
-            customer=older, other=newer, defaults={"kind": IdentityKind.PHONE, "evidence": _evidence(newer)}
+            customer=older, other=newer, defaults={"kind": IdentityKind.PHONE, "evidence": evidence_of(newer)}
         )
         self.result.suggested.append(holder.pk)
         return keep

@@ -186,7 +186,7 @@ def merge_suggestion_confirm(*, suggestion: MergeSuggestion) -> CustomerMerge | 
         suggestion = MergeSuggestion.objects.select_for_update().get(pk=suggestion.pk)
         if suggestion.status != MergeSuggestion.Status.OPEN:
             return None
-        keep, drop = _live(suggestion.customer), _live(suggestion.other)
+        keep, drop = customer_survivor(suggestion.customer), customer_survivor(suggestion.other)
         merge = None
         if keep.pk != drop.pk:
             keep, drop = sorted([keep, drop], key=lambda c: (c.created_at, c.pk))
@@ -205,5 +205,11 @@ def merge_suggestion_reject(*, suggestion: MergeSuggestion) -> None:
     )
 
 
-def _live(customer: Customer) -> Customer:
+def customer_survivor(customer: Customer) -> Customer:
+    """The live customer `customer` is now part of (itself unless it was merged)."""
     return Customer.objects.get(pk=_survivors(Customer.objects.get(pk=customer.pk))[-1])
+
+
+def identity_conflict_resolve(*, conflict: IdentityConflict) -> None:
+    """An admin looked at a refused join and dealt with it: it leaves the open list (idempotent)."""
+    IdentityConflict.objects.filter(pk=conflict.pk, resolved_at__isnull=True).update(resolved_at=timezone.now())
