@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from scrm.api.auth import AUTHENTICATION_CLASSES, PERMISSION_CLASSES
 from scrm.api.exceptions import error_body, error_items, is_rule_error
 from scrm.api.fields import AwareDateTimeField, StrictCharField, StrictChoiceField, StrictRegexField
-from scrm.api.identities import IdentitiesSerializer, verified_field
+from scrm.api.identities import IdentitiesSerializer, api_provenance, verified_field
 from scrm.customers import ingest
 from scrm.customers.events import Channel, EventKind
 from scrm.text import is_utf8, utf8_safe
@@ -145,7 +145,7 @@ class EventBatchResponseSerializer(serializers.Serializer):
     results = EventResultSerializer(many=True)
 
 
-def _event_items(source: str, raws: list) -> list[dict]:
+def _event_items(source: str, raws: list, provenance: str) -> list[dict]:
     """Each item's result, in order. One serializer checks them all, one query finds the redeliveries,
     and a customer met again in the batch is not resolved again."""
     checker = EventItemSerializer()
@@ -175,12 +175,12 @@ def _event_items(source: str, raws: list) -> list[dict]:
             result.update(status="duplicate", event_id=event.pk, customer_id=event.customer_id)
     resolved: ingest.Resolved = {}
     for result, data in todo:
-        if not _event_ingest_one(source, result, data, resolved):
+        if not _event_ingest_one(source, result, data, resolved, provenance):
             resolved.clear()  # what it resolved may have been rolled back with it
     return results
 
 
-def _event_ingest_one(source: str, result: dict, data: dict, resolved: ingest.Resolved) -> bool:
+def _event_ingest_one(source: str, result: dict, data: dict, resolved: ingest.Resolved, provenance: str) -> bool:
     """Store one checked item and fill in its result; False when it failed."""
     try:
         event, created = ingest.event_ingest(
@@ -195,6 +195,7 @@ def _event_ingest_one(source: str, result: dict, data: dict, resolved: ingest.Re
             staff_userid=data.get("staff_userid", ""),
             resolved=resolved,
             verified=set(data.get("verified", [])),
+            provenance=provenance,
         )
     except DjangoValidationError as exc:
         # The service's own checks are rules the schema cannot state (an unknown guide, …).
@@ -256,7 +257,7 @@ class EventBatchView(APIView):
         envelope = EventBatchSerializer(data=request.data)
         envelope.is_valid(raise_exception=True)
         source = envelope.validated_data["source"]
-        results = _event_items(source, envelope.validated_data["events"])
+        results = _event_items(source, envelope.validated_data["events"], api_provenance(request))
         summary = {key: sum(1 for r in results if r["status"] == key) for key in ("created", "duplicate", "error")}
         body = {"source": source, "summary": summary, "results": results}
         if summary["error"] < len(results):

@@ -12,7 +12,14 @@ from rest_framework.views import APIView
 
 from scrm.api.auth import AUTHENTICATION_CLASSES, PERMISSION_CLASSES
 from scrm.api.fields import StrictCharField, StrictChoiceField
-from scrm.api.identities import IdentitiesSerializer, IdentityOutSerializer, drf_error, identity_rows, verified_field
+from scrm.api.identities import (
+    IdentitiesSerializer,
+    IdentityOutSerializer,
+    api_provenance,
+    drf_error,
+    identity_rows,
+    verified_field,
+)
 from scrm.customers import ingest
 from scrm.customers.events import Channel
 from scrm.customers.models import Gender, Identity
@@ -88,6 +95,7 @@ class CustomerIdentifyView(APIView):
                 store_code=profile.get("store_code", ""),
                 channel=data.get("channel", ""),
                 verified=set(data.get("verified", [])),
+                provenance=api_provenance(request),
             )
         except DjangoValidationError as exc:
             raise drf_error(exc) from exc

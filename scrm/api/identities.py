@@ -93,3 +93,10 @@ def verified_field():
         max_length=len(IdentityKind.choices),
         help_text='已验证的身份类型，如 ["phone"]（来自微信手机号授权或短信验证码）；已验证的手机号可以合并客户',
     )
+
+
+def api_provenance(request) -> str:
+    """Who sent this request, as identities record it: "api:<API 密钥名称>" (or the signed-in admin)."""
+    key = getattr(request, "auth", None)
+    name = getattr(key, "name", "") or request.user.get_username()
+    return f"api:{name}"[:100]

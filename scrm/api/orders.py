@@ -22,7 +22,7 @@ from scrm.api.fields import (
     StrictIntegerField,
     key_matches,
 )
-from scrm.api.identities import BuyerIdentitiesSerializer, drf_error
+from scrm.api.identities import BuyerIdentitiesSerializer, api_provenance, drf_error
 from scrm.customers import ingest
 from scrm.customers.events import Channel
 from scrm.customers.models import Order, OrderStatus
@@ -179,7 +179,11 @@ class OrderUpsertView(APIView):
         order_data = order_data_from(data)
         try:
             result = ingest.order_upsert(
-                channel=channel, order_no=order_no, identities=data.get("identities", {}), data=order_data
+                channel=channel,
+                order_no=order_no,
+                identities=data.get("identities", {}),
+                data=order_data,
+                provenance=api_provenance(request),
             )
         except DjangoValidationError as exc:
             raise drf_error(exc) from exc

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scrm.customers.identity_keys import (
@@ -72,9 +73,13 @@ def _root(customer: Customer) -> Customer:
     return customer
 
 
-def customer_resolve(*, identities: list[IdentityTuple], defaults: dict, verified=frozenset()) -> Customer:
+def customer_resolve(
+    *, identities: list[IdentityTuple], defaults: dict, verified=frozenset(), provenance: str = ""
+) -> Customer:
     """The customer known by any of `identities`, created from `defaults` when none is."""
-    return customer_resolve_detail(identities=identities, defaults=defaults, verified=verified).customer
+    return customer_resolve_detail(
+        identities=identities, defaults=defaults, verified=verified, provenance=provenance
+    ).customer
 
 
 def customer_resolve_or_create(
@@ -86,8 +91,11 @@ def customer_resolve_or_create(
     return result.customer, result.created
 
 
-def customer_resolve_detail(*, identities: list[IdentityTuple], defaults: dict, verified=frozenset()) -> Resolution:
-    """Resolve an observation; `verified` names the kinds whose values were verified (e.g. {"phone"})."""
+def customer_resolve_detail(
+    *, identities: list[IdentityTuple], defaults: dict, verified=frozenset(), provenance: str = ""
+) -> Resolution:
+    """Resolve an observation; `verified` names the kinds whose values were verified (e.g. {"phone"}),
+    `provenance` who sent it ("api:<key name>"), recorded on the identities it creates."""
     wanted: dict[tuple[str, str], str] = {}
     for kind, value, display in identities:
         try:
@@ -100,7 +108,7 @@ def customer_resolve_detail(*, identities: list[IdentityTuple], defaults: dict, 
     for attempt in range(_RESOLVE_ATTEMPTS):
         try:
             with transaction.atomic():
-                return _Resolver(wanted, defaults, frozenset(verified)).run()
+                return _Resolver(wanted, defaults, frozenset(verified), provenance[:100]).run()
         except (IntegrityError, OperationalError) as exc:
             # Another transaction created one of these identities first, or
             # deadlocked with this one (PostgreSQL picked this one): look again.
@@ -119,8 +127,9 @@ def _keys(customer: Customer) -> dict[str, set[str]]:
 
 
 class _Resolver:
-    def __init__(self, wanted: dict[tuple[str, str], str], defaults: dict, verified: frozenset):
-        self.wanted, self.defaults, self.verified = wanted, defaults, verified
+    def __init__(self, wanted: dict[tuple[str, str], str], defaults: dict, verified: frozenset, provenance: str):
+        self.wanted, self.defaults, self.verified, self.provenance = wanted, defaults, verified, provenance
+        self.now = timezone.now()
         self.result: Resolution | None = None
 
     def run(self) -> Resolution:
@@ -131,6 +140,8 @@ class _Resolver:
         # No join in the locking query: PostgreSQL re-checks a join after the lock wait and would drop
         # rows a concurrent merge moved; customer_id read here is the committed, current one.
         found = list(Identity.objects.select_for_update().filter(query).order_by("pk"))
+        if found:
+            Identity.objects.filter(pk__in=[i.pk for i in found]).update(last_seen_at=self.now)
         roots = {i.pk: _root(Customer.objects.get(pk=i.customer_id)) for i in found}
         strong = [i for i in found if i.kind not in SHARED_KINDS]
         phone = next((i for i in found if i.kind in SHARED_KINDS), None)
@@ -201,7 +212,7 @@ class _Resolver:
                 continue
             Identity.objects.create(
                 customer=keep, kind=kind, value=value, display=self.wanted[(kind, value)][:64],
-                verified=kind in self.verified,
+                verified=kind in self.verified, source=self.provenance, last_seen_at=self.now,
             )  # fmt: skip
             held.setdefault(kind, set()).add(value)
 
@@ -236,8 +247,9 @@ class _Resolver:
                 continue
             if (kind, value) not in known:
                 Identity.objects.create(
-                    customer=keep, kind=kind, value=value, display=display[:64], verified=kind in self.verified
-                )
+                    customer=keep, kind=kind, value=value, display=display[:64], verified=kind in self.verified,
+                    source=self.provenance, last_seen_at=self.now,
+                )  # fmt: skip
             elif phone is not None and kind in self.verified and not phone.verified and phone.customer_id == keep.pk:
                 phone.verified = True
                 phone.save(update_fields=["verified"])

@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from scrm.customers.identity_keys import SHARED_KINDS
 from scrm.customers.identity_merge import customer_members, customer_survivor
 from scrm.customers.models import Customer, CustomerMerge, Identity, IdentityConflict, IdentityKind, MergeSuggestion
+from scrm.customers.selectors import identity_row
 
 IDENTITY_MOVES = "customers.identity#customer"  # CustomerMerge.moved's key for the identities a merge moved
-BRAND_ROWS = 100
+BRAND_ROWS = 50
 
 
 def _mask(text: str) -> str:
@@ -38,17 +39,52 @@ def evidence_of(customer: Customer) -> str:
 
 
 @dataclass
+class ProvenanceRow:
+    """One identity as an admin reviews it: masked value and where it came from."""
+
+    label: str
+    masked: str
+    source: str
+    first_seen: object
+    last_seen: object
+    verified: bool
+    shared: bool
+
+
+def identity_provenance(*, customer: Customer) -> list[ProvenanceRow]:
+    rows = []
+    for identity in Identity.objects.filter(customer=customer).order_by("pk"):
+        shown = identity_row(identity)
+        rows.append(
+            ProvenanceRow(
+                label=shown.label,
+                masked=shown.masked,
+                source=identity.source_label,
+                first_seen=identity.created_at,
+                last_seen=identity.last_seen_at,
+                verified=identity.verified,
+                shared=identity.shared,
+            )
+        )
+    return rows
+
+
+@dataclass
 class SuggestionRow:
     suggestion: MergeSuggestion
     this: Customer  # the side being looked at (the chat's customer, or the older record brand-wide)
     other: Customer
     evidence: str  # the other side, masked
+    # Both sides' identities with provenance (filled for the console only).
+    this_ids: list[ProvenanceRow] = field(default_factory=list)
+    other_ids: list[ProvenanceRow] = field(default_factory=list)
 
 
 @dataclass
 class PhoneMergeRow:
     merge: CustomerMerge
     evidence: str  # the record the phone merged in, masked
+    keep_ids: list[ProvenanceRow] = field(default_factory=list)
 
 
 @dataclass
@@ -113,11 +149,33 @@ def review_brandwide(*, limit: int = BRAND_ROWS) -> Review:
         .select_related("customer", "other")
         .order_by("-created_at", "-pk")[:limit]
     )
-    return Review(
+    review = Review(
         suggestions=_suggestion_rows(suggestions, None),
         phone_merges=_merge_rows(list(merges)),
         conflicts=list(conflicts),
     )
+    # Both sides shown, with where each identity came from.
+    for row in review.suggestions:
+        row.this_ids = identity_provenance(customer=row.this)
+        row.other_ids = identity_provenance(customer=row.other)
+    for row in review.phone_merges:
+        row.keep_ids = identity_provenance(customer=customer_survivor(row.merge.keep))
+    for conflict in review.conflicts:
+        conflict.customer_ids = identity_provenance(customer=conflict.customer)
+        conflict.other_ids = identity_provenance(customer=conflict.other) if conflict.other else []
+    return review
+
+
+def conflict_open(*, conflict_id: int) -> IdentityConflict | None:
+    return IdentityConflict.objects.filter(pk=conflict_id, resolved_at__isnull=True).first()
+
+
+def suggestion_open(*, suggestion_id: int) -> MergeSuggestion | None:
+    return _open_suggestions().filter(pk=suggestion_id).first()
+
+
+def phone_merge_standing(*, merge_id: int) -> CustomerMerge | None:
+    return _phone_merges().filter(pk=merge_id).first()
 
 
 def suggestion_for_customer(*, customer: Customer, suggestion_id: int) -> MergeSuggestion | None:

@@ -144,6 +144,7 @@ def customer_upsert_from_api(
     store_code: str = "",
     channel: str = "",
     verified: set[str] | None = None,
+    provenance: str = "",
 ) -> IdentifyResult:
     """Find (or create) the one customer behind `identities`, merging customers they prove are one.
 
@@ -164,7 +165,9 @@ def customer_upsert_from_api(
     if phone:
         defaults["phone_hash"], defaults["phone_masked"] = phone
     # customer_resolve also fills a known customer's blank phone: the portrait and admin search need it.
-    resolution = customer_resolve_detail(identities=rows, defaults=defaults, verified=verified or set())
+    resolution = customer_resolve_detail(
+        identities=rows, defaults=defaults, verified=verified or set(), provenance=provenance
+    )
     return IdentifyResult(customer=resolution.customer, created=resolution.created, resolution=resolution)
 
 
@@ -224,6 +227,7 @@ def event_ingest(
     staff_userid: str = "",
     resolved: Resolved | None = None,
     verified: set[str] | None = None,
+    provenance: str = "",
 ) -> tuple[Event, bool]:
     """Store one event from another system once per (source, source_id); (event, created).
 
@@ -250,7 +254,9 @@ def event_ingest(
     known_as = tuple(sorted(rows))
     customer = resolved.get(known_as) if resolved is not None else None
     if customer is None:
-        customer = customer_resolve(identities=rows, defaults={"source": channel}, verified=verified or set())
+        customer = customer_resolve(
+            identities=rows, defaults={"source": channel}, verified=verified or set(), provenance=provenance
+        )
         if resolved:
             # This resolution may have merged a customer resolved earlier into another one.
             earlier = {c.pk for c in resolved.values()}
@@ -398,7 +404,9 @@ def _order_errors(*, channel: str, order_no: str, data: OrderData) -> dict[str, 
     return errors
 
 
-def order_upsert(*, channel: str, order_no: str, identities: dict[str, str], data: OrderData) -> OrderUpsertResult:
+def order_upsert(
+    *, channel: str, order_no: str, identities: dict[str, str], data: OrderData, provenance: str = ""
+) -> OrderUpsertResult:
     """Create or update one order and append its timeline events once each.
 
     - order_paid once; order_shipped once when it ships; order_refunded once per refunded total.
@@ -430,6 +438,7 @@ def order_upsert(*, channel: str, order_no: str, identities: dict[str, str], dat
                     store=store,
                     staff=staff,
                     line_rows=line_rows,
+                    provenance=provenance,
                 )
                 if result.created or result.changed or result.events:
                     ids = (result.order.customer_id, *result.moved_from)
@@ -446,10 +455,11 @@ _FK_FIELDS = ("customer", "store", "staff")
 
 
 def _order_upsert_once(
-    *, channel, order_no, rows, data: OrderData, amount, refund_amount, store, staff, line_rows
+    *, channel, order_no, rows, data: OrderData, amount, refund_amount, store, staff, line_rows, provenance
 ) -> OrderUpsertResult:
     # Resolve first: a merge it causes moves this order, and the row read below already shows that.
-    customer = customer_resolve(identities=rows, defaults={"source": channel, "store": store}) if rows else None
+    defaults = {"source": channel, "store": store}
+    customer = customer_resolve(identities=rows, defaults=defaults, provenance=provenance) if rows else None
     order = Order.objects.select_for_update().filter(channel=channel, order_no=order_no).first()
     if order is None and customer is None:
         raise ValidationError({"identities": _("新订单至少需要一个身份标识。")})

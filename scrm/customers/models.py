@@ -97,7 +97,11 @@ class Identity(models.Model):
     verified = models.BooleanField(_("已验证"), default=False, db_default=False)
     # A phone seen on people with conflicting exclusive keys (a family phone): it no longer merges anyone.
     shared = models.BooleanField(_("多人共用"), default=False, db_default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Provenance: who first sent it ("api:<API 密钥名称>"; "" from WeCom sync or the system) and when
+    # it was first (created_at) and last seen in an observation.
+    source = models.CharField(_("来源"), max_length=100, blank=True, default="", db_default="")
+    created_at = models.DateTimeField(_("首次出现"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("最近出现"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("身份标识")
@@ -106,6 +110,14 @@ class Identity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.display or self.value}"
+
+    @property
+    def source_label(self) -> str:
+        if self.source.startswith("api:"):
+            return f"API · {self.source[4:]}"
+        if self.source:
+            return self.source
+        return str(_("企业微信")) if self.kind == IdentityKind.WECOM else str(_("系统"))
 
 
 class FollowRelation(models.Model):
