@@ -42,7 +42,7 @@ class MergesKeptInline(admin.TabularInline):
     fk_name = "keep"
     extra = 0
     can_delete = False
-    fields = ["drop", "reason", "created_at", "undone_at"]
+    fields = ["drop", "reason", "key", "created_at", "undone_at", "undo_reason"]
     readonly_fields = fields
     verbose_name = _("并入本客户的记录")
     verbose_name_plural = _("并入本客户的记录")

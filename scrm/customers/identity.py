@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from scrm.customers.identity_keys import (
     EXCLUSIVE_KINDS,
     SHARED_KINDS,
+    STRENGTH,
     exclusive_conflict,
     known_apart,
     phone_may_merge,
@@ -32,6 +33,7 @@ from scrm.customers.identity_merge import (
 )
 from scrm.customers.identity_review import evidence_of
 from scrm.customers.identity_values import PlaceholderValue, identity_value_normalise
+from scrm.customers.identity_yield import phone_link_between, phone_link_yield
 from scrm.customers.models import Customer, Identity, IdentityConflict, IdentityKind, MergeSuggestion
 
 __all__ = ["customer_merge", "customer_merge_undo", "customer_resolve", "customer_resolve_or_create"]
@@ -52,6 +54,8 @@ class Resolution:
     merged: list[int] = field(default_factory=list)  # ids merged into customer by this call
     suggested: list[int] = field(default_factory=list)  # ids that may be the same person
     conflicts: list[str] = field(default_factory=list)  # exclusive kinds a join was refused on
+    # The strongest of the observation's identities on customer: what an event or order names them by.
+    via_identity_id: int | None = None
 
     @property
     def outcome(self) -> str:
@@ -126,6 +130,13 @@ def _keys(customer: Customer) -> dict[str, set[str]]:
     return keys
 
 
+class _Yielded(Exception):
+    """A phone-only merge was undone for stronger evidence; resolution starts over."""
+
+
+_YIELDS = 3
+
+
 class _Resolver:
     def __init__(self, wanted: dict[tuple[str, str], str], defaults: dict, verified: frozenset, provenance: str):
         self.wanted, self.defaults, self.verified, self.provenance = wanted, defaults, verified, provenance
@@ -133,6 +144,15 @@ class _Resolver:
         self.result: Resolution | None = None
 
     def run(self) -> Resolution:
+        for _attempt in range(_YIELDS):
+            try:
+                return self._run_once()
+            except _Yielded:
+                continue  # a phone-only link gave way: look at the identities again
+        return self._run_once(may_yield=False)
+
+    def _run_once(self, *, may_yield: bool = True) -> Resolution:
+        self.may_yield = may_yield
         query = Q()
         for kind, value in self.wanted:
             query |= Q(kind=kind, value=value)
@@ -143,6 +163,7 @@ class _Resolver:
         if found:
             Identity.objects.filter(pk__in=[i.pk for i in found]).update(last_seen_at=self.now)
         roots = {i.pk: _root(Customer.objects.get(pk=i.customer_id)) for i in found}
+        self.found_ids = {i.pk for i in found}
         strong = [i for i in found if i.kind not in SHARED_KINDS]
         phone = next((i for i in found if i.kind in SHARED_KINDS), None)
 
@@ -164,7 +185,12 @@ class _Resolver:
         keep = self._attach_phone(keep, known, phone)
         self._fill(keep)
         self.result.customer = keep
+        self.result.via_identity_id = self._via(keep, query)
         return self.result
+
+    def _via(self, keep: Customer, query: Q) -> int | None:
+        held = dict(Identity.objects.filter(query, customer=keep).values_list("kind", "pk"))
+        return next((held[kind] for kind in STRENGTH if kind in held), None)
 
     def _join_strong(self, strong: list[Identity], roots: dict[int, Customer]) -> Customer | None:
         customers = {roots[i.pk].pk: roots[i.pk] for i in strong}
@@ -186,11 +212,26 @@ class _Resolver:
     def _may_join(self, keep: Customer, other: Customer) -> bool:
         kind = exclusive_conflict(_keys(keep), _keys(other))
         if kind:
+            self._yield_weak_link(kind, keep, other)
             self._conflict(kind, keep, other, sorted(_keys(keep)[kind])[0], sorted(_keys(other)[kind])[0])
             return False
         return not known_apart(
             a_ids=customer_members(customer_id=keep.pk), b_ids=customer_members(customer_id=other.pk)
         )
+
+    def _yield_weak_link(self, kind: str, *customers: Customer) -> None:
+        """If only a phone merge put the observed identities beside the contradicting `kind` value on one of
+        `customers`, undo that merge and raise _Yielded (the caller resolves again)."""
+        if not self.may_yield:
+            return
+        for customer in customers:
+            on_customer = set(Identity.objects.filter(customer=customer).values_list("pk", "kind"))
+            observed = {pk for pk, _kind in on_customer if pk in self.found_ids}
+            conflicting = {pk for pk, k in on_customer if k == kind and pk not in self.found_ids}
+            merge = phone_link_between(customer=customer, observed=observed, conflicting=conflicting)
+            if merge is not None:
+                phone_link_yield(merge=merge, kind=kind)
+                raise _Yielded
 
     def _conflict(self, kind: str, customer: Customer, other: Customer | None, value: str, other_value: str):
         IdentityConflict.objects.get_or_create(
@@ -205,6 +246,10 @@ class _Resolver:
 
     def _attach(self, keep: Customer, new: list[tuple[str, str]]) -> None:
         held = _keys(keep)
+        for kind, value in new:
+            if kind in EXCLUSIVE_KINDS and held.get(kind) and value not in held[kind]:
+                # Before anything is attached: a phone-only link may give way (and resolution start over).
+                self._yield_weak_link(kind, keep)
         for kind, value in new:
             if kind in EXCLUSIVE_KINDS and held.get(kind) and value not in held[kind]:
                 # A second unionid (or openid of the same app) for one person: refused, not stored.
@@ -231,7 +276,7 @@ class _Resolver:
         older, newer = sorted([keep, holder], key=lambda c: (c.created_at, c.pk))
         if phone_may_merge(policy=phone_policy(), verified=phone.verified or "phone" in self.verified):
             reason = _("手机号 %(phone)s 相同") % {"phone": phone.display}
-            customer_merge(keep=older, drop=newer, reason=reason, key=IdentityKind.PHONE)
+            customer_merge(keep=older, drop=newer, reason=reason, key=IdentityKind.PHONE, via=phone)
             self.result.merged.append(newer.pk)
             older.refresh_from_db()
             return older

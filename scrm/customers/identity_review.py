@@ -11,11 +11,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from scrm.customers.identity_keys import SHARED_KINDS
-from scrm.customers.identity_merge import customer_members, customer_survivor
+from scrm.customers.identity_merge import IDENTITY_MOVES, customer_members, customer_survivor
 from scrm.customers.models import Customer, CustomerMerge, Identity, IdentityConflict, IdentityKind, MergeSuggestion
 from scrm.customers.selectors import identity_row
 
-IDENTITY_MOVES = "customers.identity#customer"  # CustomerMerge.moved's key for the identities a merge moved
 BRAND_ROWS = 50
 
 
@@ -122,7 +121,7 @@ def _open_suggestions():
     return MergeSuggestion.objects.filter(status=MergeSuggestion.Status.OPEN).select_related("customer", "other")
 
 
-def _phone_merges():
+def phone_merges_standing():
     """Merges a phone made on its own; one a person confirmed from a suggestion was their decision."""
     confirmed = MergeSuggestion.objects.filter(status=MergeSuggestion.Status.CONFIRMED).filter(
         Q(customer_id=OuterRef("keep_id"), other_id=OuterRef("drop_id"))
@@ -136,14 +135,14 @@ def review_for_customer(*, customer: Customer) -> Review:
     """What the guide chatting with `customer` may decide: suggestions naming them, phone merges into them."""
     members = customer_members(customer_id=customer.pk)
     suggestions = _open_suggestions().filter(Q(customer_id__in=members) | Q(other_id__in=members)).order_by("pk")
-    merges = _phone_merges().filter(keep_id__in=members).order_by("-created_at")
+    merges = phone_merges_standing().filter(keep_id__in=members).order_by("-created_at")
     return Review(suggestions=_suggestion_rows(suggestions, members), phone_merges=_merge_rows(list(merges)))
 
 
 def review_brandwide(*, limit: int = BRAND_ROWS) -> Review:
     """Everything open across the brand, newest first (admins' console page)."""
     suggestions = _open_suggestions().order_by("-created_at", "-pk")[:limit]
-    merges = _phone_merges().order_by("-created_at")[:limit]
+    merges = phone_merges_standing().order_by("-created_at")[:limit]
     conflicts = (
         IdentityConflict.objects.filter(resolved_at__isnull=True)
         .select_related("customer", "other")
@@ -175,7 +174,7 @@ def suggestion_open(*, suggestion_id: int) -> MergeSuggestion | None:
 
 
 def phone_merge_standing(*, merge_id: int) -> CustomerMerge | None:
-    return _phone_merges().filter(pk=merge_id).first()
+    return phone_merges_standing().filter(pk=merge_id).first()
 
 
 def suggestion_for_customer(*, customer: Customer, suggestion_id: int) -> MergeSuggestion | None:
@@ -192,4 +191,4 @@ def suggestion_for_customer(*, customer: Customer, suggestion_id: int) -> MergeS
 def phone_merge_for_customer(*, customer: Customer, merge_id: int) -> CustomerMerge | None:
     """A phone merge into `customer` (or into a record merged into them) that still stands, else None."""
     members = customer_members(customer_id=customer.pk)
-    return _phone_merges().filter(keep_id__in=members, pk=merge_id).first()
+    return phone_merges_standing().filter(keep_id__in=members, pk=merge_id).first()

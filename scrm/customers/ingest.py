@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scrm.customers.events import Channel, EventKind
-from scrm.customers.identity import IdentityTuple, Resolution, customer_resolve, customer_resolve_detail
+from scrm.customers.identity import IdentityTuple, Resolution, customer_resolve_detail
 from scrm.customers.models import Customer, Event, FollowRelation, IdentityKind, Order, OrderLine, OrderStatus
 from scrm.customers.services import (
     customer_figures_refresh_later,
@@ -210,7 +210,7 @@ def events_known(*, source: str, source_ids: list[str]) -> dict[str, Event]:
 
 # Customers resolved earlier in the same batch, by identity rows: a batch often holds a whole session
 # of one customer's page views, and resolving the same identities again would find the same customer.
-Resolved = dict[tuple[IdentityTuple, ...], Customer]
+Resolved = dict[tuple[IdentityTuple, ...], tuple[Customer, int | None]]
 
 
 @transaction.atomic
@@ -252,18 +252,19 @@ def event_ingest(
     rows = identity_tuples(identities=identities)
     payload = _clean_payload(payload)
     known_as = tuple(sorted(rows))
-    customer = resolved.get(known_as) if resolved is not None else None
+    customer, via = resolved.get(known_as, (None, None)) if resolved is not None else (None, None)
     if customer is None:
-        customer = customer_resolve(
+        resolution = customer_resolve_detail(
             identities=rows, defaults={"source": channel}, verified=verified or set(), provenance=provenance
         )
+        customer, via = resolution.customer, resolution.via_identity_id
         if resolved:
             # This resolution may have merged a customer resolved earlier into another one.
-            earlier = {c.pk for c in resolved.values()}
+            earlier = {c.pk for c, _via in resolved.values()}
             if Customer.objects.filter(pk__in=earlier, merged_into__isnull=False).exists():
                 resolved.clear()
         if resolved is not None:
-            resolved[known_as] = customer
+            resolved[known_as] = (customer, via)
     return event_record(
         customer=customer,
         kind=kind,
@@ -274,6 +275,7 @@ def event_ingest(
         staff=staff,
         # Under their own keys: the sender's payload may well have a "source" of its own.
         payload={**payload, "api_source": source, "api_id": source_id},
+        via_identity_id=via,
     )
 
 
@@ -459,7 +461,9 @@ def _order_upsert_once(
 ) -> OrderUpsertResult:
     # Resolve first: a merge it causes moves this order, and the row read below already shows that.
     defaults = {"source": channel, "store": store}
-    customer = customer_resolve(identities=rows, defaults=defaults, provenance=provenance) if rows else None
+    resolution = customer_resolve_detail(identities=rows, defaults=defaults, provenance=provenance) if rows else None
+    customer = resolution.customer if resolution else None
+    via = resolution.via_identity_id if resolution else None
     order = Order.objects.select_for_update().filter(channel=channel, order_no=order_no).first()
     if order is None and customer is None:
         raise ValidationError({"identities": _("新订单至少需要一个身份标识。")})
@@ -476,6 +480,7 @@ def _order_upsert_once(
             amount=amount,
             refund_amount=refund_amount,
             status=data.status,
+            via_identity_id=via,
         )
         _lines_write(order, line_rows)
         result = OrderUpsertResult(order=order, created=True)
@@ -485,6 +490,10 @@ def _order_upsert_once(
         updates = {"paid_at": data.paid_at, "amount": amount}
         if customer is not None:
             updates["customer"] = customer
+            if order.via_identity_id != via:
+                # Bookkeeping, not news: the response's `changed` does not list it.
+                order.via_identity_id = via
+                Order.objects.filter(pk=order.pk).update(via_identity_id=via)
         if STATUS_RANK[data.status] >= STATUS_RANK[order.status]:
             updates["status"] = data.status
         if refund_amount > order.refund_amount:
@@ -580,6 +589,7 @@ def _order_events(*, order: Order, lines: list[tuple], data: OrderData, result: 
             dedupe_key=key,
             staff=order.staff,
             payload=payload,
+            via_identity_id=order.via_identity_id,
         )
         if created:
             result.events.append(kind)

@@ -235,6 +235,9 @@ class Event(models.Model):
     # A Meta constraint rather than unique=True: on PostgreSQL the field option also builds a
     # varchar_pattern_ops LIKE index that nothing needs once prefix lookups go by customer (#17).
     dedupe_key = models.CharField(max_length=200)
+    # The identity the sender named the person by (API events): if a phone-only link later yields,
+    # the event follows that identity (scrm.customers.identity_yield). No FK: no index, no cascade.
+    via_identity_id = models.IntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -276,6 +279,8 @@ class Order(models.Model):
     amount = models.DecimalField(_("实付金额"), max_digits=12, decimal_places=2)
     refund_amount = models.DecimalField(_("退款金额"), max_digits=12, decimal_places=2, default=0)
     status = models.CharField(_("状态"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.PAID)
+    # The identity the buyer was named by (see Event.via_identity_id).
+    via_identity_id = models.IntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -347,8 +352,12 @@ class CustomerMerge(models.Model):
     dropped_tags = models.JSONField(default=list)
     # keep's fields that were blank and got drop's value: {field: keep's old value}.
     filled_fields = models.JSONField(default=dict)
+    # The identity whose value joined the two (a phone): marked shared if the link later yields.
+    via_identity_id = models.IntegerField(_("合并依据的身份 id"), null=True, blank=True)
     created_at = models.DateTimeField(_("合并时间"), auto_now_add=True)
     undone_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    # Why it was undone when not by a person: new strong evidence contradicted a phone-only link.
+    undo_reason = models.CharField(_("撤销原因"), max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("客户合并记录")

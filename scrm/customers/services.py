@@ -66,6 +66,7 @@ def event_record(
     dedupe_key: str,
     staff=None,
     payload: dict | None = None,
+    via_identity_id: int | None = None,
 ) -> tuple[Event, bool]:
     """Append a timeline event once per dedupe_key; a redelivery returns the stored one."""
     payload = {"schema": SCHEMA_VERSION, **(payload or {})}
@@ -79,6 +80,7 @@ def event_record(
             "title": title[:200],
             "staff": staff,
             "payload": payload,
+            "via_identity_id": via_identity_id,
         },
     )
     if created:
