@@ -208,6 +208,22 @@ def events_known(*, source: str, source_ids: list[str]) -> dict[str, Event]:
     return {keys[event.dedupe_key]: event for event in found}
 
 
+def customers_live(*, customer_ids) -> dict[int, int]:
+    """{id: the live customer it is now part of} for these ids (a batch's later item may have merged one)."""
+    live = {pk: pk for pk in customer_ids}
+    pending = set(live)
+    while pending:
+        moved = dict(
+            Customer.objects.filter(pk__in=pending, merged_into__isnull=False).values_list("pk", "merged_into")
+        )
+        pending = set()
+        for pk, target in live.items():
+            if target in moved:
+                live[pk] = moved[target]
+                pending.add(moved[target])
+    return live
+
+
 # Customers resolved earlier in the same batch, by identity rows: a batch often holds a whole session
 # of one customer's page views, and resolving the same identities again would find the same customer.
 Resolved = dict[tuple[IdentityTuple, ...], tuple[Customer, int | None]]

@@ -84,10 +84,16 @@ def event_record(
         },
     )
     if created:
-        from scrm.today.hooks import event_recorded  # late: 今日 reads this module
-
-        event_recorded(event)
+        events_recorded(events=[event])
     return event, created
+
+
+def events_recorded(*, events: list[Event]) -> None:
+    """Tell 今日 about newly stored events (event_record does; bulk inserts call this themselves)."""
+    from scrm.today.hooks import event_recorded  # late: 今日 reads this module
+
+    for event in events:
+        event_recorded(event)
 
 
 @dataclass(frozen=True)
