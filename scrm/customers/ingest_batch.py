@@ -9,6 +9,7 @@ every rule; so is the whole batch when the bulk write loses a race with another 
 """
 
 import json
+import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -23,6 +24,9 @@ from scrm.customers.ingest import _clean_payload, event_dedupe_key, event_defaul
 from scrm.customers.models import Customer, Event, Identity
 from scrm.customers.services import events_recorded
 from scrm.org.models import Staff
+
+logger = logging.getLogger(__name__)
+_ATTEMPTS = 3
 
 _EVENT_COLUMNS = (
     "customer",
@@ -224,21 +228,35 @@ def _insert_new(events: list[Event]) -> dict[str, int]:
 def events_ingest_bulk(*, source: str, datas: list[dict], provenance: str = "") -> dict[int, Stored]:
     """Store what can be stored in bulk; {index in datas: Stored}. Indexes missing from the answer are
     for event_ingest (they would merge, conflict, verify, or are wrong in a way it explains)."""
-    now = timezone.now()
     items, slow_keys = _prepared(source, datas)
-    try:
-        with transaction.atomic():
-            found = _lookup(items)
-            if found:
-                Identity.objects.filter(pk__in=[pk for pk, _c in found.values()]).update(last_seen_at=now)
-            known, new = _split(items, found, slow_keys)
-            _create_people(new, provenance, now)
-            todo = known + [item for group in new.values() for item in group]
-            todo.sort(key=lambda item: item.index)
-            events = [_event(source, item, now) for item in todo]
-            stored = _insert_new(events)
-    except IntegrityError:
-        return {}  # another delivery created some of these people first: the careful path sorts it out
+    for _attempt in range(_ATTEMPTS):
+        try:
+            return _bulk_once(source, items, slow_keys, provenance)
+        except IntegrityError:
+            # A concurrent batch created one of these new people first (PostgreSQL waited for it to
+            # commit): looked up again, they are known now.
+            logger.info("bulk event path met a concurrent batch; looking again", exc_info=True)
+    return {}  # still racing: the careful path sorts it out, one by one
+
+
+def _bulk_once(source: str, items: list[_Item], slow_keys: set, provenance: str) -> dict[int, Stored]:
+    now = timezone.now()
+    with transaction.atomic():
+        found = _lookup(items)
+        if found:
+            Identity.objects.filter(pk__in=[pk for pk, _c in found.values()]).update(last_seen_at=now)
+        known, new = _split(items, found, set(slow_keys))
+        _create_people(new, provenance, now)
+        todo = sorted(known + [item for group in new.values() for item in group], key=lambda item: item.index)
+        events = [_event(source, item, now) for item in todo]
+        answer, created = _answers(todo, events, _insert_new(events))
+        # Inside the transaction: 今日 gathers what changed into one task when it commits.
+        events_recorded(events=created)
+    return answer
+
+
+def _answers(todo: list[_Item], events: list[Event], stored: dict[str, int]) -> tuple[dict[int, Stored], list]:
+    """Each item's Stored, and the events this statement created."""
     missing = {item.dedupe_key for item in todo} - set(stored)
     others = Event.objects.filter(dedupe_key__in=missing).values_list("dedupe_key", "pk", "customer_id")
     elsewhere = {key: (pk, customer_id) for key, pk, customer_id in others}
@@ -255,5 +273,4 @@ def events_ingest_bulk(*, source: str, datas: list[dict], provenance: str = "") 
             first[key] = answer[item.index] = Stored(event.pk, item.customer_id, created=True)
         elif key in elsewhere:  # a concurrent delivery stored it first
             first[key] = answer[item.index] = Stored(*elsewhere[key], created=False)
-    events_recorded(events=created)
-    return answer
+    return answer, created
