@@ -33,7 +33,8 @@ parser.add_argument("--identify-clients", type=int, default=4)
 parser.add_argument("--known", type=int, default=10_000)
 args = parser.parse_args()
 
-env = bench_env(DATABASE_URL="postgres://postgres@127.0.0.1:5432/ingest_bench")
+# One brand system posting flat out: the per-key rate limit (API_RATE_LIMIT) is not what is measured.
+env = bench_env(DATABASE_URL="postgres://postgres@127.0.0.1:5432/ingest_bench", API_RATE_LIMIT="10000000/min")
 subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "ingest_bench"], check=False, capture_output=True)
 manage("migrate", "--noinput", "-v", "0", env=env)
 django_setup(env)
@@ -145,6 +146,7 @@ with gunicorn(env, port=8897) as base:
     bodies = batches(count, args.new)
     event_seconds = in_parallel(args.event_clients, bodies, post_events)
     stored = count * args.batch
+    print(f"events: {stored} in {event_seconds:.1f} s = {stored / event_seconds:.0f}/s", flush=True)
     calls = [rng.randrange(people) if i % 2 else people + i for i in range(args.identify)]
     identify_seconds = in_parallel(args.identify_clients, calls, identify)
     load_after = load_average()

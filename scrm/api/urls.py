@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from scrm.api import coupons, customer_detail, docs, events, identify, materials, orders, products
+from scrm.api import coupons, customer_detail, docs, events, identify, materials, orders, orders_bulk, products
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("customers/identify", identify.customer_identify, name="api-customer-identify"),
     path("customers/<int:customer_id>", customer_detail.customer_detail, name="api-customer-detail"),
     path("events", events.event_batch, name="api-event-batch"),
+    path("orders", orders_bulk.order_batch, name="api-order-batch"),
     path("orders/<str:channel>/<str:order_no>", orders.order_upsert, name="api-order-upsert"),
     path("products/<str:sku>", products.product_upsert_view, name="api-product-upsert"),
     # 任务卡 coupons used at the till or online (scrm.api.coupons).

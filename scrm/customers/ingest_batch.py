@@ -235,7 +235,7 @@ def events_ingest_bulk(*, source: str, datas: list[dict], provenance: str = "") 
         except IntegrityError:
             # A concurrent batch created one of these new people first (PostgreSQL waited for it to
             # commit): looked up again, they are known now.
-            logger.info("bulk event path met a concurrent batch; looking again", exc_info=True)
+            logger.info("bulk event path met a concurrent batch; looking again")
     return {}  # still racing: the careful path sorts it out, one by one
 
 
