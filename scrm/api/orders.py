@@ -23,7 +23,7 @@ from scrm.api.fields import (
     key_matches,
 )
 from scrm.api.identities import BuyerIdentitiesSerializer, api_provenance, drf_error
-from scrm.customers import ingest
+from scrm.customers import ingest, ingest_orders
 from scrm.customers.events import Channel
 from scrm.customers.models import Order, OrderStatus
 
@@ -178,7 +178,7 @@ class OrderUpsertView(APIView):
         data = serializer.validated_data
         order_data = order_data_from(data)
         try:
-            result = ingest.order_upsert(
+            result = ingest_orders.order_upsert(
                 channel=channel,
                 order_no=order_no,
                 identities=data.get("identities", {}),

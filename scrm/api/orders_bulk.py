@@ -20,7 +20,7 @@ from scrm.api.exceptions import error_body, error_items, is_rule_error
 from scrm.api.fields import KEY_SEGMENT, StrictChoiceField, StrictRegexField
 from scrm.api.identities import api_provenance
 from scrm.api.orders import ORDER_CHANNELS, OrderSerializer, order_data_from
-from scrm.customers import ingest
+from scrm.customers import ingest_orders
 from scrm.customers.services import figures_refresh_batched
 from scrm.text import utf8_safe
 
@@ -85,7 +85,7 @@ def _one(checker: OrderItemSerializer, index: int, raw, provenance: str) -> dict
     except ValidationError as exc:
         return {**result, "status": "error", "errors": error_items(exc.detail)}
     try:
-        done = ingest.order_upsert(
+        done = ingest_orders.order_upsert(
             channel=data["channel"],
             order_no=data["order_no"],
             identities=data.get("identities", {}),
