@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sidebar import auth_views, material_views, task_views, today_views, views
+from sidebar import auth_views, identity_views, material_views, task_views, today_views, views
 
 app_name = "sidebar"
 urlpatterns = [
@@ -17,6 +17,18 @@ urlpatterns = [
     path("c/<str:external_userid>/timeline/", views.timeline, name="timeline"),
     path("c/<str:external_userid>/notes/", views.note_add, name="note_add"),
     path("c/<str:external_userid>/notes/<int:note_id>/close/", views.note_close, name="note_close"),
+    # 身份核对: merge suggestions and phone merges, decided by the guide in the chat.
+    path(
+        "c/<str:external_userid>/identity/suggestions/<int:suggestion_id>/confirm",
+        identity_views.suggestion_confirm,
+        name="suggestion_confirm",
+    ),
+    path(
+        "c/<str:external_userid>/identity/suggestions/<int:suggestion_id>/reject",
+        identity_views.suggestion_reject,
+        name="suggestion_reject",
+    ),
+    path("c/<str:external_userid>/identity/merges/<int:merge_id>/undo", identity_views.merge_undo, name="merge_undo"),
     # The material tab.
     path("c/<str:external_userid>/materials/", material_views.materials, name="materials"),
     path(

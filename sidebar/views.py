@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from scrm.customers import selectors, services
 from scrm.customers.events import EventGroup
+from scrm.customers.identity_review import review_for_customer
 from scrm.customers.models import Customer, Note
 from scrm.privacy.models import AccessLog
 from scrm.privacy.services import access_record
@@ -24,6 +25,8 @@ from sidebar.task_views import task_items_for_chat
 def _portrait_context(request: HttpRequest, customer: Customer, external_userid: str, **extra) -> dict:
     return {
         "p": selectors.customer_portrait(staff=request.staff, customer=customer),
+        # 身份核对: suggestions and phone merges the guide can decide in one tap.
+        "review": review_for_customer(customer=customer),
         "external_userid": external_userid,
         "tab": "portrait",
         **extra,
@@ -42,7 +45,12 @@ def ping(request: HttpRequest) -> HttpResponse:
 def portrait(request: HttpRequest, external_userid: str) -> HttpResponse:
     customer = customer_or_404(request, external_userid)
     access_record(staff=request.staff, action=AccessLog.Action.VIEW, customer_id=customer.pk, request=request)
-    context = _portrait_context(request, customer, external_userid)
+    return portrait_render(request, customer, external_userid)
+
+
+def portrait_render(request: HttpRequest, customer: Customer, external_userid: str, **extra) -> HttpResponse:
+    """The portrait page, or its screen for an htmx load into #main (also after an identity decision)."""
+    context = _portrait_context(request, customer, external_userid, **extra)
     context["task_items"] = task_items_for_chat(request, customer, external_userid)
     template = "sidebar/portrait.html#screen" if swaps_main(request) else "sidebar/portrait.html"
     return render(request, template, context)

@@ -8,7 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 
-from scrm.api.ingest import EVENT_KINDS, MAX_BATCH
+from scrm.api.events import EVENT_KINDS, MAX_BATCH
 from scrm.customers.events import Channel, EventKind
 from scrm.customers.ingest import event_default_title
 from scrm.customers.models import IdentityKind

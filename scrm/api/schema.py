@@ -15,7 +15,7 @@ ERROR = {
             "throttled、parse_error、server_error",
         },
         "message": {"type": "string", "description": "中文说明，可直接展示或记录"},
-        # ApiErrorItem is scrm.api.ingest.ApiErrorItemSerializer's component.
+        # ApiErrorItem is scrm.api.events.ApiErrorItemSerializer's component.
         "errors": {"type": "array", "items": {"$ref": "#/components/schemas/ApiErrorItem"}},
     },
 }

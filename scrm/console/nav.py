@@ -27,6 +27,7 @@ NAV: list[NavItem] = [
     NavItem(_("渠道活码"), "console:livecodes", MANAGER_ROLES, "livecodes"),
     NavItem(_("素材库"), "console:materials", MATERIAL_ROLES, "materials"),
     NavItem(_("素材分类"), "console:material_categories", MATERIAL_ROLES, "materials/categories"),
+    NavItem(_("身份核对"), "console:identity", ADMIN_ROLES, "identity"),
     NavItem(_("个人信息"), "console:privacy", ADMIN_ROLES, "privacy"),
 ]
 

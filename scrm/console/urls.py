@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from scrm.console.views import auth, customers, materials, privacy, sop, today
+from scrm.console.views import auth, customers, identity, materials, privacy, sop, today
 
 app_name = "console"
 
@@ -30,6 +30,12 @@ urlpatterns = [
     path("privacy/", privacy.privacy_home, name="privacy"),
     path("privacy/customers/<int:customer_id>/export/", privacy.customer_export, name="privacy_export"),
     path("privacy/customers/<int:customer_id>/erase/", privacy.customer_erase_view, name="privacy_erase"),
+    # 身份核对 (admins): merge suggestions, phone merges and identity conflicts, brand-wide.
+    path("identity/", identity.identity_home, name="identity"),
+    path("identity/suggestions/<int:suggestion_id>/confirm/", identity.suggestion_confirm, name="identity_confirm"),
+    path("identity/suggestions/<int:suggestion_id>/reject/", identity.suggestion_reject, name="identity_reject"),
+    path("identity/merges/<int:merge_id>/undo/", identity.merge_undo, name="identity_undo"),
+    path("identity/conflicts/<int:conflict_id>/resolve/", identity.conflict_resolve, name="identity_resolve"),
     # Material library (content staff, managers, admins).
     path("materials/", materials.material_list, name="materials"),
     path("materials/new/<str:kind>/", materials.material_create, name="material_create"),

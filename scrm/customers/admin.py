@@ -23,8 +23,9 @@ from scrm.customers.services import phone_hash
 class IdentityInline(admin.TabularInline):
     model = Identity
     extra = 0
-    fields = ["kind", "display", "created_at"]
-    readonly_fields = ["created_at"]
+    # Provenance: where each identity came from, when first and last seen, whether verified.
+    fields = ["kind", "display", "verified", "shared", "source", "created_at", "last_seen_at"]
+    readonly_fields = ["source", "created_at", "last_seen_at"]
 
 
 class FollowRelationInline(admin.TabularInline):
@@ -41,7 +42,7 @@ class MergesKeptInline(admin.TabularInline):
     fk_name = "keep"
     extra = 0
     can_delete = False
-    fields = ["drop", "reason", "created_at", "undone_at"]
+    fields = ["drop", "reason", "key", "created_at", "undone_at", "undo_reason"]
     readonly_fields = fields
     verbose_name = _("并入本客户的记录")
     verbose_name_plural = _("并入本客户的记录")
@@ -103,10 +104,21 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(Identity)
 class IdentityAdmin(admin.ModelAdmin):
-    list_display = ["kind", "display", "value", "customer", "verified", "shared"]
+    list_display = [
+        "kind",
+        "display",
+        "value",
+        "customer",
+        "verified",
+        "shared",
+        "source",
+        "created_at",
+        "last_seen_at",
+    ]
     search_fields = ["value", "display"]
-    list_filter = ["kind", "verified", "shared"]
+    list_filter = ["kind", "verified", "shared", "source"]
     raw_id_fields = ["customer"]
+    readonly_fields = ["source", "created_at", "last_seen_at"]
 
 
 @admin.register(FollowRelation)

@@ -44,8 +44,10 @@ def event_record(
     dedupe_key: str,
     staff=None,
     payload: dict | None = None,
+    via_identity_id: int | None = None,
 ) -> tuple[Event, bool]:
-    """Append a timeline event once per dedupe_key; a redelivery returns the stored one."""
+    """Append a timeline event once per dedupe_key; a redelivery returns the stored one.
+    `via_identity_id`: the identity that named the customer (an ingested event), so it can follow it."""
     payload = {"schema": SCHEMA_VERSION, **(payload or {})}
     event, created = Event.objects.get_or_create(
         dedupe_key=dedupe_key,
@@ -57,11 +59,18 @@ def event_record(
             "title": title[:200],
             "staff": staff,
             "payload": payload,
+            "via_identity_id": via_identity_id,
         },
     )
     if created:
-        signals.event_recorded.send(sender=Event, event=event)
+        events_recorded(events=[event])
     return event, created
+
+
+def events_recorded(*, events: list[Event]) -> None:
+    """Announce newly stored events (event_record does; bulk inserts call this themselves)."""
+    for event in events:
+        signals.event_recorded.send(sender=Event, event=event)
 
 
 # --- friends --------------------------------------------------------------------------------------

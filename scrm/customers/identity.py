@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scrm.customers.identity_keys import (
     EXCLUSIVE_KINDS,
     SHARED_KINDS,
+    STRENGTH,
     exclusive_conflict,
     known_apart,
     phone_may_merge,
@@ -29,7 +31,9 @@ from scrm.customers.identity_merge import (
     customer_merge,
     customer_merge_undo,
 )
+from scrm.customers.identity_review import evidence_of
 from scrm.customers.identity_values import PlaceholderValue, identity_value_normalise
+from scrm.customers.identity_yield import phone_link_between, phone_link_yield
 from scrm.customers.models import Customer, Identity, IdentityConflict, IdentityKind, MergeSuggestion
 
 __all__ = ["customer_merge", "customer_merge_undo", "customer_resolve", "customer_resolve_or_create"]
@@ -50,6 +54,8 @@ class Resolution:
     merged: list[int] = field(default_factory=list)  # ids merged into customer by this call
     suggested: list[int] = field(default_factory=list)  # ids that may be the same person
     conflicts: list[str] = field(default_factory=list)  # exclusive kinds a join was refused on
+    # The strongest of the observation's identities on customer: what an event or order names them by.
+    via_identity_id: int | None = None
 
     @property
     def outcome(self) -> str:
@@ -71,9 +77,13 @@ def _root(customer: Customer) -> Customer:
     return customer
 
 
-def customer_resolve(*, identities: list[IdentityTuple], defaults: dict, verified=frozenset()) -> Customer:
+def customer_resolve(
+    *, identities: list[IdentityTuple], defaults: dict, verified=frozenset(), provenance: str = ""
+) -> Customer:
     """The customer known by any of `identities`, created from `defaults` when none is."""
-    return customer_resolve_detail(identities=identities, defaults=defaults, verified=verified).customer
+    return customer_resolve_detail(
+        identities=identities, defaults=defaults, verified=verified, provenance=provenance
+    ).customer
 
 
 def customer_resolve_or_create(
@@ -85,8 +95,11 @@ def customer_resolve_or_create(
     return result.customer, result.created
 
 
-def customer_resolve_detail(*, identities: list[IdentityTuple], defaults: dict, verified=frozenset()) -> Resolution:
-    """Resolve an observation; `verified` names the kinds whose values were verified (e.g. {"phone"})."""
+def customer_resolve_detail(
+    *, identities: list[IdentityTuple], defaults: dict, verified=frozenset(), provenance: str = ""
+) -> Resolution:
+    """Resolve an observation; `verified` names the kinds whose values were verified (e.g. {"phone"}),
+    `provenance` who sent it ("api:<key name>"), recorded on the identities it creates."""
     wanted: dict[tuple[str, str], str] = {}
     for kind, value, display in identities:
         try:
@@ -99,7 +112,7 @@ def customer_resolve_detail(*, identities: list[IdentityTuple], defaults: dict, 
     for attempt in range(_RESOLVE_ATTEMPTS):
         try:
             with transaction.atomic():
-                return _Resolver(wanted, defaults, frozenset(verified)).run()
+                return _Resolver(wanted, defaults, frozenset(verified), provenance[:100]).run()
         except (IntegrityError, OperationalError) as exc:
             # Another transaction created one of these identities first, or
             # deadlocked with this one (PostgreSQL picked this one): look again.
@@ -117,27 +130,29 @@ def _keys(customer: Customer) -> dict[str, set[str]]:
     return keys
 
 
-def _mask(text: str) -> str:
-    return f"{text[:3]}***{text[-3:]}" if len(text) > 6 else f"{text[:1]}***"
+class _Yielded(Exception):
+    """A phone-only merge was undone for stronger evidence; resolution starts over."""
 
 
-def _evidence(customer: Customer) -> str:
-    """The other record, masked, by its strongest non-phone key: "天猫账号 tb_***123"."""
-    identity = customer.identities.exclude(kind__in=SHARED_KINDS).order_by("pk").first()
-    if identity is None:
-        return _("另一条记录")
-    return _("%(kind)s账号 %(value)s") % {
-        "kind": IdentityKind(identity.kind).label,
-        "value": _mask(identity.display or identity.value),
-    }
+_YIELDS = 3
 
 
 class _Resolver:
-    def __init__(self, wanted: dict[tuple[str, str], str], defaults: dict, verified: frozenset):
-        self.wanted, self.defaults, self.verified = wanted, defaults, verified
+    def __init__(self, wanted: dict[tuple[str, str], str], defaults: dict, verified: frozenset, provenance: str):
+        self.wanted, self.defaults, self.verified, self.provenance = wanted, defaults, verified, provenance
+        self.now = timezone.now()
         self.result: Resolution | None = None
 
     def run(self) -> Resolution:
+        for _attempt in range(_YIELDS):
+            try:
+                return self._run_once()
+            except _Yielded:
+                continue  # a phone-only link gave way: look at the identities again
+        return self._run_once(may_yield=False)
+
+    def _run_once(self, *, may_yield: bool = True) -> Resolution:
+        self.may_yield = may_yield
         query = Q()
         for kind, value in self.wanted:
             query |= Q(kind=kind, value=value)
@@ -145,7 +160,10 @@ class _Resolver:
         # No join in the locking query: PostgreSQL re-checks a join after the lock wait and would drop
         # rows a concurrent merge moved; customer_id read here is the committed, current one.
         found = list(Identity.objects.select_for_update().filter(query).order_by("pk"))
+        if found:
+            Identity.objects.filter(pk__in=[i.pk for i in found]).update(last_seen_at=self.now)
         roots = {i.pk: _root(Customer.objects.get(pk=i.customer_id)) for i in found}
+        self.found_ids = {i.pk for i in found}
         strong = [i for i in found if i.kind not in SHARED_KINDS]
         phone = next((i for i in found if i.kind in SHARED_KINDS), None)
 
@@ -167,7 +185,12 @@ class _Resolver:
         keep = self._attach_phone(keep, known, phone)
         self._fill(keep)
         self.result.customer = keep
+        self.result.via_identity_id = self._via(keep, query)
         return self.result
+
+    def _via(self, keep: Customer, query: Q) -> int | None:
+        held = dict(Identity.objects.filter(query, customer=keep).values_list("kind", "pk"))
+        return next((held[kind] for kind in STRENGTH if kind in held), None)
 
     def _join_strong(self, strong: list[Identity], roots: dict[int, Customer]) -> Customer | None:
         customers = {roots[i.pk].pk: roots[i.pk] for i in strong}
@@ -189,11 +212,26 @@ class _Resolver:
     def _may_join(self, keep: Customer, other: Customer) -> bool:
         kind = exclusive_conflict(_keys(keep), _keys(other))
         if kind:
+            self._yield_weak_link(kind, keep, other)
             self._conflict(kind, keep, other, sorted(_keys(keep)[kind])[0], sorted(_keys(other)[kind])[0])
             return False
         return not known_apart(
             a_ids=customer_members(customer_id=keep.pk), b_ids=customer_members(customer_id=other.pk)
         )
+
+    def _yield_weak_link(self, kind: str, *customers: Customer) -> None:
+        """If only a phone merge put the observed identities beside the contradicting `kind` value on one of
+        `customers`, undo that merge and raise _Yielded (the caller resolves again)."""
+        if not self.may_yield:
+            return
+        for customer in customers:
+            on_customer = set(Identity.objects.filter(customer=customer).values_list("pk", "kind"))
+            observed = {pk for pk, _kind in on_customer if pk in self.found_ids}
+            conflicting = {pk for pk, k in on_customer if k == kind and pk not in self.found_ids}
+            merge = phone_link_between(customer=customer, observed=observed, conflicting=conflicting)
+            if merge is not None:
+                phone_link_yield(merge=merge, kind=kind)
+                raise _Yielded
 
     def _conflict(self, kind: str, customer: Customer, other: Customer | None, value: str, other_value: str):
         IdentityConflict.objects.get_or_create(
@@ -210,12 +248,16 @@ class _Resolver:
         held = _keys(keep)
         for kind, value in new:
             if kind in EXCLUSIVE_KINDS and held.get(kind) and value not in held[kind]:
+                # Before anything is attached: a phone-only link may give way (and resolution start over).
+                self._yield_weak_link(kind, keep)
+        for kind, value in new:
+            if kind in EXCLUSIVE_KINDS and held.get(kind) and value not in held[kind]:
                 # A second unionid (or openid of the same app) for one person: refused, not stored.
                 self._conflict(kind, keep, None, sorted(held[kind])[0], value)
                 continue
             Identity.objects.create(
                 customer=keep, kind=kind, value=value, display=self.wanted[(kind, value)][:64],
-                verified=kind in self.verified,
+                verified=kind in self.verified, source=self.provenance, last_seen_at=self.now,
             )  # fmt: skip
             held.setdefault(kind, set()).add(value)
 
@@ -234,12 +276,12 @@ class _Resolver:
         older, newer = sorted([keep, holder], key=lambda c: (c.created_at, c.pk))
         if phone_may_merge(policy=phone_policy(), verified=phone.verified or "phone" in self.verified):
             reason = _("手机号 %(phone)s 相同") % {"phone": phone.display}
-            customer_merge(keep=older, drop=newer, reason=reason, key=IdentityKind.PHONE)
+            customer_merge(keep=older, drop=newer, reason=reason, key=IdentityKind.PHONE, via=phone)
             self.result.merged.append(newer.pk)
             older.refresh_from_db()
             return older
         MergeSuggestion.objects.get_or_create(
-            customer=older, other=newer, defaults={"kind": IdentityKind.PHONE, "evidence": _evidence(newer)}
+            customer=older, other=newer, defaults={"kind": IdentityKind.PHONE, "evidence": evidence_of(newer)}
         )
         self.result.suggested.append(holder.pk)
         return keep
@@ -250,8 +292,9 @@ class _Resolver:
                 continue
             if (kind, value) not in known:
                 Identity.objects.create(
-                    customer=keep, kind=kind, value=value, display=display[:64], verified=kind in self.verified
-                )
+                    customer=keep, kind=kind, value=value, display=display[:64], verified=kind in self.verified,
+                    source=self.provenance, last_seen_at=self.now,
+                )  # fmt: skip
             elif phone is not None and kind in self.verified and not phone.verified and phone.customer_id == keep.pk:
                 phone.verified = True
                 phone.save(update_fields=["verified"])

@@ -13,13 +13,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scrm.customers.events import customer_merged_record
-from scrm.customers.models import Customer, CustomerMerge, CustomerTag, Event, Gender, IdentityConflict, MergeSuggestion
+from scrm.customers.models import (
+    Customer,
+    CustomerMerge,
+    CustomerTag,
+    Event,
+    Gender,
+    Identity,
+    IdentityConflict,
+    MergeSuggestion,
+)
 from scrm.customers.services import customer_figures_refresh_later
 
 logger = logging.getLogger(__name__)
 
 # keep's blank fields take drop's value on merge; the old values are kept for undo.
 FILLABLE = ["name", "avatar", "gender", "birthday", "phone_hash", "phone_masked", "store_id"]
+IDENTITY_MOVES = "customers.identity#customer"  # CustomerMerge.moved's key for the identities a merge moved
 # Review rows name both people as they were: they never move.
 _UNMOVED = (CustomerMerge, IdentityConflict, MergeSuggestion)
 
@@ -42,7 +52,7 @@ def customer_members(*, customer_id: int) -> set[int]:
     return members
 
 
-def _survivors(customer: Customer) -> list[int]:
+def customer_survivors(customer: Customer) -> list[int]:
     """customer and whoever it was merged into since, up to the live customer."""
     chain = [customer.pk]
     while customer.merged_into_id and customer.merged_into_id not in chain:
@@ -58,7 +68,9 @@ def _customer_relations():
             yield rel.related_model, rel.field.name
 
 
-def customer_merge(*, keep: Customer, drop: Customer, reason: str, key: str = "") -> CustomerMerge:
+def customer_merge(
+    *, keep: Customer, drop: Customer, reason: str, key: str = "", via: Identity | None = None
+) -> CustomerMerge:
     """Merge `drop` into `keep`: every related row moves, drop.merged_into is set, audited."""
     if keep.pk == drop.pk:
         raise ValueError("cannot merge a customer into itself")
@@ -117,6 +129,7 @@ def customer_merge(*, keep: Customer, drop: Customer, reason: str, key: str = ""
             drop=drop,
             reason=reason[:200],
             key=key,
+            via_identity_id=via.pk if via is not None else None,
             moved=moved,
             dropped_tags=dropped_tags,
             filled_fields=filled,
@@ -132,7 +145,7 @@ def _json_value(value):
     return value
 
 
-def customer_merge_undo(*, merge: CustomerMerge) -> CustomerMerge:
+def customer_merge_undo(*, merge: CustomerMerge, reason: str = "") -> CustomerMerge:
     """Put back what `customer_merge` moved, wherever later merges took it; rows added since stay.
 
     The pair is then known to be two people (see identity_keys.known_apart): the same evidence will
@@ -145,7 +158,7 @@ def customer_merge_undo(*, merge: CustomerMerge) -> CustomerMerge:
         keep = Customer.objects.select_for_update().get(pk=merge.keep_id)
         drop = Customer.objects.select_for_update().get(pk=merge.drop_id)
         # keep may itself have been merged since: the moved rows followed it to its survivors.
-        holders = _survivors(keep)
+        holders = customer_survivors(keep)
         for key, ids in merge.moved.items():
             label, field = key.split("#")
             model = apps.get_model(label)
@@ -166,8 +179,8 @@ def customer_merge_undo(*, merge: CustomerMerge) -> CustomerMerge:
         drop.merged_into = None
         drop.save(update_fields=["merged_into", "updated_at"])
         Event.objects.filter(dedupe_key=f"customer_merged:{merge.pk}").delete()
-        merge.undone_at = timezone.now()
-        merge.save(update_fields=["undone_at"])
+        merge.undone_at, merge.undo_reason = timezone.now(), reason[:200]
+        merge.save(update_fields=["undone_at", "undo_reason"])
         customer_figures_refresh_later(customer_ids=[*holders, drop.pk])
     return merge
 
@@ -178,7 +191,7 @@ def merge_suggestion_confirm(*, suggestion: MergeSuggestion) -> CustomerMerge | 
         suggestion = MergeSuggestion.objects.select_for_update().get(pk=suggestion.pk)
         if suggestion.status != MergeSuggestion.Status.OPEN:
             return None
-        keep, drop = _live(suggestion.customer), _live(suggestion.other)
+        keep, drop = customer_survivor(suggestion.customer), customer_survivor(suggestion.other)
         merge = None
         if keep.pk != drop.pk:
             keep, drop = sorted([keep, drop], key=lambda c: (c.created_at, c.pk))
@@ -197,5 +210,11 @@ def merge_suggestion_reject(*, suggestion: MergeSuggestion) -> None:
     )
 
 
-def _live(customer: Customer) -> Customer:
-    return Customer.objects.get(pk=_survivors(Customer.objects.get(pk=customer.pk))[-1])
+def customer_survivor(customer: Customer) -> Customer:
+    """The live customer `customer` is now part of (itself unless it was merged)."""
+    return Customer.objects.get(pk=customer_survivors(Customer.objects.get(pk=customer.pk))[-1])
+
+
+def identity_conflict_resolve(*, conflict: IdentityConflict) -> None:
+    """An admin looked at a refused join and dealt with it: it leaves the open list (idempotent)."""
+    IdentityConflict.objects.filter(pk=conflict.pk, resolved_at__isnull=True).update(resolved_at=timezone.now())

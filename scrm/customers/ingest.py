@@ -7,21 +7,18 @@ a Chinese message keyed by field.
 """
 
 import datetime as dt
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scrm.customers.events import Channel, EventKind, event_record
-from scrm.customers.identity import IdentityTuple, Resolution, customer_resolve, customer_resolve_detail
-from scrm.customers.models import Customer, Event, FollowRelation, IdentityKind, Order, OrderLine, OrderStatus
+from scrm.customers.identity import IdentityTuple, Resolution, customer_resolve_detail
+from scrm.customers.models import Customer, Event, IdentityKind, OrderStatus
 from scrm.customers.services import (
-    customer_figures_refresh_later,
     phone_hash,
     phone_mask,
     phone_normalize,
@@ -91,7 +88,7 @@ def identity_tuples(*, identities: dict[str, str]) -> list[IdentityTuple]:
     return rows
 
 
-def _store_by_code(code: str, *, field_name: str = "store_code") -> Store | None:
+def store_by_code(code: str, *, field_name: str = "store_code") -> Store | None:
     if not code:
         return None
     store = Store.objects.filter(code=code).first()
@@ -100,7 +97,7 @@ def _store_by_code(code: str, *, field_name: str = "store_code") -> Store | None
     return store
 
 
-def _staff_by_userid(userid: str, *, field_name: str = "staff_userid") -> Staff | None:
+def staff_by_userid(userid: str, *, field_name: str = "staff_userid") -> Staff | None:
     if not userid:
         return None
     staff = Staff.objects.filter(userid=userid).first()
@@ -143,13 +140,14 @@ def customer_upsert_from_api(
     store_code: str = "",
     channel: str = "",
     verified: set[str] | None = None,
+    provenance: str = "",
 ) -> IdentifyResult:
     """Find (or create) the one customer behind `identities`, merging customers they prove are one.
 
     Profile fields only fill blanks: what a guide or WeCom already knows is not overwritten.
     """
     rows = identity_tuples(identities=identities)
-    store = _store_by_code(store_code)
+    store = store_by_code(store_code)
     if not channel:
         channel = next((IDENTITY_CHANNEL[k] for k, _v, _d in rows if k in IDENTITY_CHANNEL), Channel.SYSTEM)
     defaults = {"name": (name or "").strip()[:100], "source": channel}
@@ -163,7 +161,9 @@ def customer_upsert_from_api(
     if phone:
         defaults["phone_hash"], defaults["phone_masked"] = phone
     # customer_resolve also fills a known customer's blank phone: the portrait and admin search need it.
-    resolution = customer_resolve_detail(identities=rows, defaults=defaults, verified=verified or set())
+    resolution = customer_resolve_detail(
+        identities=rows, defaults=defaults, verified=verified or set(), provenance=provenance
+    )
     return IdentifyResult(customer=resolution.customer, created=resolution.created, resolution=resolution)
 
 
@@ -204,9 +204,25 @@ def events_known(*, source: str, source_ids: list[str]) -> dict[str, Event]:
     return {keys[event.dedupe_key]: event for event in found}
 
 
+def customers_live(*, customer_ids) -> dict[int, int]:
+    """{id: the live customer it is now part of} for these ids (a batch's later item may have merged one)."""
+    live = {pk: pk for pk in customer_ids}
+    pending = set(live)
+    while pending:
+        moved = dict(
+            Customer.objects.filter(pk__in=pending, merged_into__isnull=False).values_list("pk", "merged_into")
+        )
+        pending = set()
+        for pk, target in live.items():
+            if target in moved:
+                live[pk] = moved[target]
+                pending.add(moved[target])
+    return live
+
+
 # Customers resolved earlier in the same batch, by identity rows: a batch often holds a whole session
 # of one customer's page views, and resolving the same identities again would find the same customer.
-Resolved = dict[tuple[IdentityTuple, ...], Customer]
+Resolved = dict[tuple[IdentityTuple, ...], tuple[Customer, int | None]]
 
 
 @transaction.atomic
@@ -223,6 +239,7 @@ def event_ingest(
     staff_userid: str = "",
     resolved: Resolved | None = None,
     verified: set[str] | None = None,
+    provenance: str = "",
 ) -> tuple[Event, bool]:
     """Store one event from another system once per (source, source_id); (event, created).
 
@@ -243,20 +260,23 @@ def event_ingest(
         raise ValidationError({"channel": _("未知的渠道 %(channel)s。") % {"channel": channel}})
     if timezone.is_naive(occurred_at):
         raise ValidationError({"occurred_at": _("时间必须带时区，例如 2026-11-01T08:00:00+08:00。")})
-    staff = _staff_by_userid(staff_userid)
+    staff = staff_by_userid(staff_userid)
     rows = identity_tuples(identities=identities)
     payload = _clean_payload(payload)
     known_as = tuple(sorted(rows))
-    customer = resolved.get(known_as) if resolved is not None else None
+    customer, via = resolved.get(known_as, (None, None)) if resolved is not None else (None, None)
     if customer is None:
-        customer = customer_resolve(identities=rows, defaults={"source": channel}, verified=verified or set())
+        resolution = customer_resolve_detail(
+            identities=rows, defaults={"source": channel}, verified=verified or set(), provenance=provenance
+        )
+        customer, via = resolution.customer, resolution.via_identity_id
         if resolved:
             # This resolution may have merged a customer resolved earlier into another one.
-            earlier = {c.pk for c in resolved.values()}
+            earlier = {c.pk for c, _via in resolved.values()}
             if Customer.objects.filter(pk__in=earlier, merged_into__isnull=False).exists():
                 resolved.clear()
         if resolved is not None:
-            resolved[known_as] = customer
+            resolved[known_as] = (customer, via)
     return event_record(
         customer=customer,
         kind=kind,
@@ -267,6 +287,7 @@ def event_ingest(
         staff=staff,
         # Under their own keys: the sender's payload may well have a "source" of its own.
         payload={**payload, "api_source": source, "api_id": source_id},
+        via_identity_id=via,
     )
 
 
@@ -286,46 +307,8 @@ class LineData:
         return (self.sku, self.name, self.quantity, Decimal(self.unit_price).quantize(Decimal("0.01")), amount)
 
 
-@dataclass
-class OrderUpsertResult:
-    order: Order
-    created: bool
-    changed: list[str] = field(default_factory=list)
-    events: list[str] = field(default_factory=list)
-    # Customers the order was taken from because its identities now name someone else.
-    moved_from: list[int] = field(default_factory=list)
-
-    @property
-    def result(self) -> str:
-        if self.created:
-            return "created"
-        return "updated" if self.changed or self.events else "unchanged"
-
-
-def order_attributed_staff(*, customer: Customer, paid_at: dt.datetime, store: Store | None) -> Staff | None:
-    """The guide who served the customer when they paid: same-store guides first, then the earliest."""
-    relations = list(
-        FollowRelation.objects.filter(customer=customer, added_at__lte=paid_at)
-        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=paid_at))
-        .select_related("staff")
-        .order_by("added_at", "id")
-    )
-    if store is not None:
-        relations = [r for r in relations if r.staff.store_id == store.pk] or relations
-    return relations[0].staff if relations else None
-
-
 def _money(value) -> Decimal:
     return Decimal(value).quantize(Decimal("0.01"))
-
-
-def _order_title(order: Order, lines: list[tuple]) -> str:
-    where = order.store.name if order.store_id else str(Channel(order.channel).label)
-    title = _("在%(where)s下单 ¥%(amount)s") % {"where": where, "amount": order.amount}
-    if not lines:
-        return title
-    first = lines[0][1] + (_(" 等%(n)d件") % {"n": len(lines)} if len(lines) > 1 else "")
-    return f"{title}：{first}"
 
 
 @dataclass(frozen=True)
@@ -360,8 +343,18 @@ def _refund_error(status: str, amount: Decimal, refund_amount: Decimal) -> tuple
     return None
 
 
-def _order_checked(*, channel: str, order_no: str, data: OrderData) -> tuple[Decimal, Decimal, list]:
-    """The order's domain rules, all errors at once: (amount, refund_amount, line rows) or ValidationError."""
+def _order_amounts(data: OrderData) -> tuple[Decimal, Decimal, list[tuple]]:
+    """(amount, refund_amount, line rows) as stored: cents, and a refunded order's refund defaulting to all."""
+    amount = _money(data.amount)
+    refund_amount = data.refund_amount
+    if refund_amount is None:
+        refund_amount = amount if data.status == OrderStatus.REFUNDED else Decimal("0.00")
+    return amount, _money(refund_amount), [line.row() for line in data.lines]
+
+
+def _order_errors(*, channel: str, order_no: str, data: OrderData) -> dict[str, str]:
+    """Every domain rule the order breaks, by field ({} when none). The one place they are checked:
+    the API's serializers check shapes only."""
     errors = {}
     if channel not in Channel.values or channel in (Channel.WECOM, Channel.SYSTEM):
         errors["channel"] = _("未知的订单渠道 %(channel)s。") % {"channel": channel}
@@ -375,194 +368,21 @@ def _order_checked(*, channel: str, order_no: str, data: OrderData) -> tuple[Dec
         value = getattr(data, name)
         if value is not None and timezone.is_naive(value):
             errors[name] = _("时间必须带时区，例如 2026-11-01T08:00:00+08:00。")
-    amount = _money(data.amount)
+    amount, refund_amount, line_rows = _order_amounts(data)
     if amount < 0:
         errors["amount"] = _("金额不能为负数。")
-    refund_amount = data.refund_amount
-    if refund_amount is None:
-        refund_amount = amount if data.status == OrderStatus.REFUNDED else Decimal("0.00")
-    refund_amount = _money(refund_amount)
     refund_error = _refund_error(data.status, amount, refund_amount)
     if refund_error:
-        errors[refund_error[0]] = refund_error[1]
-    line_rows = [line.row() for line in data.lines]
+        errors.setdefault(*refund_error)  # an unknown status is the first thing to fix
     if any(not 0 <= row[4] < MAX_MONEY for row in line_rows):
         # 单价×数量 can exceed the column (12 digits): PostgreSQL would refuse it with a 500.
         errors["lines"] = _("商品小计必须在 0 到 9999999999.99 之间。")
+    return errors
+
+
+def order_checked(*, channel: str, order_no: str, data: OrderData) -> tuple[Decimal, Decimal, list[tuple]]:
+    """(amount, refund_amount, line rows) as stored, or ValidationError naming every broken rule."""
+    errors = _order_errors(channel=channel, order_no=order_no, data=data)
     if errors:
         raise ValidationError(errors)
-    return amount, refund_amount, line_rows
-
-
-def order_upsert(*, channel: str, order_no: str, identities: dict[str, str], data: OrderData) -> OrderUpsertResult:
-    """Create or update one order and append its timeline events once each.
-
-    - order_paid once; order_shipped once when it ships; order_refunded once per refunded total.
-    - Status never moves back (paid → shipped → completed → refunded), refunds never shrink:
-      a late redelivery of an older state changes nothing.
-    - Attribution: the given staff userid, else the customer's guide at paid_at; a resend without
-      a userid keeps it (a later hand-over never takes an order away).
-    - Identities are required to create an order; an update without them keeps the buyer.
-    - The customer's figures are recomputed after commit.
-    """
-    amount, refund_amount, line_rows = _order_checked(channel=channel, order_no=order_no, data=data)
-    store = _store_by_code(data.store_code)
-    staff = _staff_by_userid(data.staff_userid)
-    rows = identity_tuples(identities=identities) if any((v or "").strip() for v in identities.values()) else []
-
-    for attempt in range(2):
-        try:
-            with transaction.atomic():
-                result = _order_upsert_once(
-                    channel=channel,
-                    order_no=order_no,
-                    rows=rows,
-                    data=data,
-                    amount=amount,
-                    refund_amount=refund_amount,
-                    store=store,
-                    staff=staff,
-                    line_rows=line_rows,
-                )
-                if result.created or result.changed or result.events:
-                    ids = (result.order.customer_id, *result.moved_from)
-                    customer_figures_refresh_later(customer_ids=ids)
-                return result
-        except IntegrityError:
-            # A concurrent first delivery of the same order created it; the retry updates it.
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
-
-
-_FK_FIELDS = ("customer", "store", "staff")
-
-
-def _order_upsert_once(
-    *, channel, order_no, rows, data: OrderData, amount, refund_amount, store, staff, line_rows
-) -> OrderUpsertResult:
-    # Resolve first: a merge it causes moves this order, and the row read below already shows that.
-    customer = customer_resolve(identities=rows, defaults={"source": channel, "store": store}) if rows else None
-    order = Order.objects.select_for_update().filter(channel=channel, order_no=order_no).first()
-    if order is None and customer is None:
-        raise ValidationError({"identities": _("新订单至少需要一个身份标识。")})
-
-    if order is None:
-        staff = staff or order_attributed_staff(customer=customer, paid_at=data.paid_at, store=store)
-        order = Order.objects.create(
-            channel=channel,
-            order_no=order_no,
-            customer=customer,
-            store=store or (staff.store if staff else None),
-            staff=staff,
-            paid_at=data.paid_at,
-            amount=amount,
-            refund_amount=refund_amount,
-            status=data.status,
-        )
-        _lines_write(order, line_rows)
-        result = OrderUpsertResult(order=order, created=True)
-        stored_lines = line_rows
-    else:
-        result = OrderUpsertResult(order=order, created=False)
-        updates = {"paid_at": data.paid_at, "amount": amount}
-        if customer is not None:
-            updates["customer"] = customer
-        if STATUS_RANK[data.status] >= STATUS_RANK[order.status]:
-            updates["status"] = data.status
-        if refund_amount > order.refund_amount:
-            updates["refund_amount"] = refund_amount
-        if max(refund_amount, order.refund_amount) > amount:
-            raise ValidationError(
-                {"amount": _("实付金额不能小于已退款金额 ¥%(refund)s。") % {"refund": order.refund_amount}}
-            )
-        if store is not None:
-            updates["store"] = store
-        if staff is not None:
-            updates["staff"] = staff
-        for name, value in updates.items():
-            current = getattr(order, f"{name}_id") if name in _FK_FIELDS else getattr(order, name)
-            if current != (value.pk if name in _FK_FIELDS else value):
-                if name == "customer":
-                    # The identities now name someone else as the buyer: the order's events follow.
-                    result.moved_from.append(order.customer_id)
-                    _order_events_of(order).update(customer=value)
-                setattr(order, name, value)
-                result.changed.append(name)
-        if result.changed:
-            order.save(update_fields=[*result.changed, "updated_at"])
-        stored_lines = [(li.sku, li.name, li.quantity, li.unit_price, li.amount) for li in order.lines.order_by("id")]
-        if line_rows and line_rows != stored_lines:
-            order.lines.all().delete()
-            _lines_write(order, line_rows)
-            result.changed.append("lines")
-            stored_lines = line_rows
-    _order_events(order=order, lines=stored_lines, data=data, result=result)
-    return result
-
-
-def _lines_write(order: Order, line_rows: list[tuple]) -> None:
-    OrderLine.objects.bulk_create(
-        OrderLine(order=order, sku=sku, name=name, quantity=qty, unit_price=price, amount=amount)
-        for sku, name, qty, price, amount in line_rows
-    )
-
-
-def _order_key_base(order: Order) -> str:
-    return f"order:{order.channel}:{order.order_no}:"
-
-
-def _order_events_of(order: Order):
-    """This order's timeline events. Order numbers may hold ':', so the prefix alone would also
-    match order 'A:1' for order 'A'; the anchored suffix rules that out. An order's events always
-    belong to the order's customer (they move together), so the (customer, kind) index finds them
-    without a LIKE index on dedupe_key."""
-    base = _order_key_base(order)
-    kinds = [EventKind.ORDER_PAID, EventKind.ORDER_SHIPPED, EventKind.ORDER_REFUNDED]
-    events = Event.objects.filter(customer_id=order.customer_id, kind__in=kinds)
-    return events.filter(dedupe_key__startswith=base).filter(
-        dedupe_key__regex=rf"^{re.escape(base)}(paid|shipped|refunded:[0-9]+\.[0-9]+)$"
-    )
-
-
-def _order_events(*, order: Order, lines: list[tuple], data: OrderData, result: OrderUpsertResult) -> None:
-    base = _order_key_base(order)
-    common = {"order_no": order.order_no, "channel": order.channel}
-    items = [{"sku": sku, "name": name, "quantity": qty, "price": str(price)} for sku, name, qty, price, _a in lines]
-    wanted = [
-        (
-            EventKind.ORDER_PAID,
-            order.paid_at,
-            _order_title(order, lines),
-            f"{base}paid",
-            {**common, "amount": str(order.amount), "items": items},
-        )
-    ]
-    if order.status == OrderStatus.SHIPPED or data.shipped_at:
-        title = _("订单已发货")
-        if data.carrier or data.waybill:
-            title = f"{title}：{data.carrier} {data.waybill}".strip()
-        shipped = {**common, "carrier": data.carrier, "waybill": data.waybill}
-        wanted.append((EventKind.ORDER_SHIPPED, data.shipped_at or timezone.now(), title, f"{base}shipped", shipped))
-    if order.refund_amount > 0:
-        full = order.refund_amount >= order.amount
-        title = (_("全额退款 ¥%(amount)s") if full else _("部分退款 ¥%(amount)s")) % {"amount": order.refund_amount}
-        if data.refund_reason:
-            title = f"{title}（{data.refund_reason}）"
-        refunded = {**common, "refund_amount": str(order.refund_amount), "reason": data.refund_reason}
-        # One event per refunded total: a second, larger refund is news, a resend is not.
-        key = f"{base}refunded:{order.refund_amount}"
-        wanted.append((EventKind.ORDER_REFUNDED, data.refunded_at or timezone.now(), title, key, refunded))
-    for kind, occurred_at, title, key, payload in wanted:
-        _event, created = event_record(
-            customer=order.customer,
-            kind=kind,
-            occurred_at=occurred_at,
-            channel=order.channel,
-            title=title,
-            dedupe_key=key,
-            staff=order.staff,
-            payload=payload,
-        )
-        if created:
-            result.events.append(kind)
+    return _order_amounts(data)

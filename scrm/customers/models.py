@@ -97,7 +97,11 @@ class Identity(models.Model):
     verified = models.BooleanField(_("已验证"), default=False, db_default=False)
     # A phone seen on people with conflicting exclusive keys (a family phone): it no longer merges anyone.
     shared = models.BooleanField(_("多人共用"), default=False, db_default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Provenance: who first sent it ("api:<API 密钥名称>"; "" from WeCom sync or the system) and when
+    # it was first (created_at) and last seen in an observation.
+    source = models.CharField(_("来源"), max_length=100, blank=True, default="", db_default="")
+    created_at = models.DateTimeField(_("首次出现"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("最近出现"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("身份标识")
@@ -106,6 +110,16 @@ class Identity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.display or self.value}"
+
+    @property
+    def source_label(self) -> str:
+        if self.source.startswith("api:"):
+            return f"API · {self.source[4:]}"
+        if self.source == "wecom":
+            return str(_("企业微信"))
+        if self.source:
+            return self.source
+        return str(_("企业微信")) if self.kind == IdentityKind.WECOM else str(_("系统"))
 
 
 class FollowRelation(models.Model):
@@ -223,6 +237,9 @@ class Event(models.Model):
     # A Meta constraint rather than unique=True: on PostgreSQL the field option also builds a
     # varchar_pattern_ops LIKE index that nothing needs once prefix lookups go by customer (#17).
     dedupe_key = models.CharField(max_length=200)
+    # The identity the sender named the person by (API events): if a phone-only link later yields,
+    # the event follows that identity (scrm.customers.identity_yield). No FK: no index, no cascade.
+    via_identity_id = models.IntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -264,6 +281,8 @@ class Order(models.Model):
     amount = models.DecimalField(_("实付金额"), max_digits=12, decimal_places=2)
     refund_amount = models.DecimalField(_("退款金额"), max_digits=12, decimal_places=2, default=0)
     status = models.CharField(_("状态"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.PAID)
+    # The identity the buyer was named by (see Event.via_identity_id).
+    via_identity_id = models.IntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -335,8 +354,12 @@ class CustomerMerge(models.Model):
     dropped_tags = models.JSONField(default=list)
     # keep's fields that were blank and got drop's value: {field: keep's old value}.
     filled_fields = models.JSONField(default=dict)
+    # The identity whose value joined the two (a phone): marked shared if the link later yields.
+    via_identity_id = models.IntegerField(_("合并依据的身份 id"), null=True, blank=True)
     created_at = models.DateTimeField(_("合并时间"), auto_now_add=True)
     undone_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    # Why it was undone when not by a person: new strong evidence contradicted a phone-only link.
+    undo_reason = models.CharField(_("撤销原因"), max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("客户合并记录")

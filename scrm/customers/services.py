@@ -7,7 +7,9 @@ import itertools
 import logging
 import re
 import statistics
+import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -167,11 +169,32 @@ def customers_refresh_figures(*, customer_ids: list[int], today: dt.date | None 
     return figures
 
 
+_batch = threading.local()
+
+
+@contextmanager
+def figures_refresh_batched():
+    """Inside, customer_figures_refresh_later only gathers ids; on leaving, each touched customer is
+    refreshed once (a bulk API request: 1,000 orders of 300 customers cost 300 refreshes, not 1,000)."""
+    outer = getattr(_batch, "ids", None)
+    _batch.ids = set() if outer is None else outer
+    try:
+        yield
+    finally:
+        if outer is None:
+            ids, _batch.ids = _batch.ids, None
+            if ids:
+                customer_figures_refresh_later(customer_ids=sorted(ids))
+
+
 def customer_figures_refresh_later(*, customer_ids) -> None:
     """Recompute these customers' figures in Celery once the current transaction commits.
 
     A dispatch lost to a broker outage is not an error: the nightly sweep recomputes everyone.
     """
+    if getattr(_batch, "ids", None) is not None:
+        _batch.ids.update(customer_ids)
+        return
     ids = list(dict.fromkeys(customer_ids))
     # The same facts feed 今日's reminders (gathered into one task per transaction).
     signals.facts_changed.send(sender=Customer, customer_ids=ids)

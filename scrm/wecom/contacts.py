@@ -163,6 +163,7 @@ def contact_upsert(*, staff: Staff, external_contact: dict, follow: dict, state:
     gender = int(external_contact.get("gender") or 0)
     customer = customer_resolve(
         identities=identities,
+        provenance="wecom",
         defaults={
             "name": name,
             "avatar": (external_contact.get("avatar") or "")[:500],

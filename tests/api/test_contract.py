@@ -163,7 +163,7 @@ def test_the_schema_states_what_validation_checks(schema):
 
 
 def test_the_guide_names_every_event_kind_and_identity_kind(schema):
-    from scrm.api.ingest import EVENT_KINDS
+    from scrm.api.events import EVENT_KINDS
     from scrm.customers.models import IdentityKind
 
     guide = schema["info"]["description"]

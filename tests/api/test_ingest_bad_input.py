@@ -193,6 +193,7 @@ def test_an_item_stored_by_a_concurrent_delivery_is_a_duplicate_not_an_error(wri
         raise RuntimeError("deadlock detected")
 
     monkeypatch.setattr(ingest, "event_ingest", lose_to_the_other_delivery)
-    response = writer.post(EVENTS, {"source": "mp", "events": [event(1)]})
+    # A verified identity takes the one-by-one path (the bulk path answers races by ON CONFLICT).
+    response = writer.post(EVENTS, {"source": "mp", "events": [event(1, verified=["mp_openid"])]})
     result = response.json()["results"][0]
     assert result["status"] == "duplicate" and result["event_id"] == Event.objects.get().pk

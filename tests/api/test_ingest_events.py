@@ -113,7 +113,7 @@ def test_a_batch_refused_only_by_rules_is_a_422(writer):
         ({"source": "mp", "events": []}, "events"),
         ({"source": "m p", "events": [item(1)]}, "source"),
         ({"source": "mp", "events": "x"}, "events"),
-        ({"source": "mp", "events": [item(i) for i in range(501)]}, "events"),
+        ({"source": "mp", "events": [item(i) for i in range(1001)]}, "events"),
     ],
 )
 def test_bad_envelope_is_a_400(writer, body, field):
@@ -123,10 +123,10 @@ def test_bad_envelope_is_a_400(writer, body, field):
     assert Event.objects.count() == 0
 
 
-def test_a_full_batch_of_500_is_accepted(writer):
-    response = post(writer, [item(i, identities={"mp_openid": f"oMP{i % 50}"}) for i in range(500)])
+def test_a_full_batch_of_1000_is_accepted(writer):
+    response = post(writer, [item(i, identities={"mp_openid": f"oMP{i % 50}"}) for i in range(1000)])
     assert response.status_code == 200
-    assert response.json()["summary"]["created"] == 500
+    assert response.json()["summary"]["created"] == 1000
     assert Customer.objects.count() == 50
 
 

@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from scrm.customers import ingest
+from scrm.customers import ingest, ingest_orders
 from scrm.customers.models import Customer, Event, Order
 from tests.factories import CustomerFactory, FollowRelationFactory, StaffFactory, StoreFactory
 
@@ -35,7 +35,7 @@ def test_phone_is_never_stored_in_clear_anywhere(django_capture_on_commit_callba
             identities={"phone": f"+86 {PHONE}"},
             payload={"phone": PHONE, "page": "首页"},
         )
-        ingest.order_upsert(channel="mp", order_no="A1", identities={"phone": PHONE}, data=data())
+        ingest_orders.order_upsert(channel="mp", order_no="A1", identities={"phone": PHONE}, data=data())
     assert Customer.objects.count() == 1
     # Every text and JSON column of every customer-domain row.
     for model in apps.get_app_config("customers").get_models():
@@ -77,7 +77,7 @@ def test_service_refuses_what_the_serializer_would(db):
         )
     assert "kind" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        ingest.order_upsert(
+        ingest_orders.order_upsert(
             channel="mp", order_no="A", identities={"mp_openid": "o"}, data=data(paid_at=dt.datetime(2026, 1, 1))
         )
     assert "paid_at" in exc.value.message_dict
@@ -93,17 +93,17 @@ def test_attribution_prefers_a_guide_of_the_order_store():
     FollowRelationFactory(staff=first, customer=customer, added_at=PAID - dt.timedelta(days=20))
     local = StaffFactory(store=store)
     FollowRelationFactory(staff=local, customer=customer, added_at=PAID - dt.timedelta(days=5))
-    assert ingest.order_attributed_staff(customer=customer, paid_at=PAID, store=None) == first
-    assert ingest.order_attributed_staff(customer=customer, paid_at=PAID, store=store) == local
+    assert ingest_orders.order_attributed_staff(customer=customer, paid_at=PAID, store=None) == first
+    assert ingest_orders.order_attributed_staff(customer=customer, paid_at=PAID, store=store) == local
 
 
 def test_order_follows_corrected_buyer_and_both_figures_refresh(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        ingest.order_upsert(channel="jd", order_no="J1", identities={"jd": "wrong"}, data=data())
+        ingest_orders.order_upsert(channel="jd", order_no="J1", identities={"jd": "wrong"}, data=data())
     wrong = Customer.objects.get()
     assert wrong.order_count == 1
     with django_capture_on_commit_callbacks(execute=True):
-        result = ingest.order_upsert(channel="jd", order_no="J1", identities={"jd": "right"}, data=data())
+        result = ingest_orders.order_upsert(channel="jd", order_no="J1", identities={"jd": "right"}, data=data())
     assert result.changed == ["customer"] and result.moved_from == [wrong.pk]
     right = Customer.objects.exclude(pk=wrong.pk).get()
     assert Order.objects.get().customer == right
@@ -115,8 +115,8 @@ def test_order_follows_corrected_buyer_and_both_figures_refresh(django_capture_o
 
 def test_a_corrected_buyer_takes_only_this_orders_events_not_those_of_an_order_no_it_prefixes():
     # Order numbers may contain ':'; J1's events must not be confused with J1:2's.
-    ingest.order_upsert(channel="jd", order_no="J1", identities={"jd": "wrong"}, data=data())
-    ingest.order_upsert(
+    ingest_orders.order_upsert(channel="jd", order_no="J1", identities={"jd": "wrong"}, data=data())
+    ingest_orders.order_upsert(
         channel="jd",
         order_no="J1:2",
         identities={"jd": "wrong"},
@@ -124,7 +124,7 @@ def test_a_corrected_buyer_takes_only_this_orders_events_not_those_of_an_order_n
     )
     wrong = Customer.objects.get()
 
-    ingest.order_upsert(
+    ingest_orders.order_upsert(
         channel="jd", order_no="J1", identities={"jd": "right"}, data=data(status="refunded", shipped_at=PAID)
     )
 
@@ -137,8 +137,8 @@ def test_a_corrected_buyer_takes_only_this_orders_events_not_those_of_an_order_n
 
 def test_shipped_event_uses_shipped_at():
     shipped_at = timezone.now().replace(microsecond=0)
-    ingest.order_upsert(channel="tmall", order_no="T1", identities={"tmall": "tb"}, data=data())
-    result = ingest.order_upsert(
+    ingest_orders.order_upsert(channel="tmall", order_no="T1", identities={"tmall": "tb"}, data=data())
+    result = ingest_orders.order_upsert(
         channel="tmall", order_no="T1", identities={"tmall": "tb"}, data=data(status="shipped", shipped_at=shipped_at)
     )
     assert result.events == ["order_shipped"]
@@ -178,7 +178,7 @@ def test_concurrent_first_deliveries_store_one_order_and_one_event():
     if connection.vendor != "postgresql":
         pytest.skip("row locks and concurrent inserts need PostgreSQL")
     _twice_at_once(
-        lambda: ingest.order_upsert(
+        lambda: ingest_orders.order_upsert(
             channel="youzan", order_no="Y1", identities={"youzan": "yz1", "unionid": "oU9"}, data=data()
         )
     )

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from scrm.customers import ingest
+from scrm.customers import ingest, ingest_orders
 from scrm.customers.events import Channel, EventKind
 from scrm.customers.services import note_create
 from scrm.materials.sending import material_send_prepare, material_send_record
@@ -42,7 +42,7 @@ def test_hooks_alone_keep_today_current_and_match_the_nightly_pass(
     line = ingest.LineData(name="修护精华", unit_price=Decimal("299"), sku="ESS")
     with django_capture_on_commit_callbacks(execute=True):
         for n, ago in enumerate((58, 28)):
-            ingest.order_upsert(
+            ingest_orders.order_upsert(
                 channel=Channel.MP,
                 order_no=f"NO{n}",
                 identities=who,

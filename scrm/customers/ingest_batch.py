@@ -1,0 +1,275 @@
+"""Events in bulk (#12): a batch from another system resolved set-wise, not item by item.
+
+One query looks up every identity the batch names. Items whose identities all point at one customer,
+and items whose identities are all new (each new person named the same way throughout the batch),
+are stored in bulk: new customers and identities with one INSERT each, events with one
+INSERT … ON CONFLICT (dedupe_key) DO NOTHING. Everything else — an item that would merge, attach, meet
+a conflict, verify a phone, name an unknown guide — is left to `event_ingest`, one by one, which knows
+every rule; so is the whole batch when the bulk write loses a race with another delivery.
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from scrm.customers.events import SCHEMA_VERSION, events_recorded
+from scrm.customers.identity_keys import SHARED_KINDS, STRENGTH
+from scrm.customers.identity_values import PlaceholderValue, identity_value_normalise
+from scrm.customers.ingest import _clean_payload, event_dedupe_key, event_default_title, identity_tuples
+from scrm.customers.models import Customer, Event, Identity
+from scrm.org.models import Staff
+
+logger = logging.getLogger(__name__)
+_ATTEMPTS = 3
+
+_EVENT_COLUMNS = (
+    "customer",
+    "kind",
+    "occurred_at",
+    "channel",
+    "staff",
+    "title",
+    "payload",
+    "schema",
+    "dedupe_key",
+    "via_identity_id",
+    "created_at",
+)
+
+
+@dataclass
+class Stored:
+    """What the bulk path did with one item (the others are left to event_ingest)."""
+
+    event_id: int
+    customer_id: int
+    created: bool
+
+
+@dataclass
+class _Item:
+    index: int
+    data: dict
+    keys: dict[tuple[str, str], str]  # (kind, value) → display
+    dedupe_key: str
+    staff_id: int | None = None
+    customer_id: int | None = None
+    via: int | None = None
+
+
+def _keys(identities: dict[str, str]) -> dict[tuple[str, str], str] | None:
+    """The item's identities as the resolver would store them, or None when only the slow path can say."""
+    try:
+        rows = identity_tuples(identities=identities)
+    except ValidationError:
+        return None
+    keys = {}
+    for kind, value, display in rows:
+        try:
+            keys[(kind, identity_value_normalise(value))] = display
+        except PlaceholderValue:
+            continue
+    return keys or None
+
+
+def _prepared(source: str, datas: list[dict]) -> tuple[list[_Item], set[tuple[str, str]]]:
+    """The items the bulk path may take, and the identities of those it may not."""
+    staff_ids = dict(
+        Staff.objects.filter(userid__in={d.get("staff_userid") for d in datas if d.get("staff_userid")}).values_list(
+            "userid", "pk"
+        )
+    )
+    items, slow_keys = [], set()
+    for index, data in enumerate(datas):
+        keys = _keys(data["identities"])
+        dedupe_key = event_dedupe_key(source=source, source_id=data["id"])
+        userid = data.get("staff_userid", "")
+        if keys is None or data.get("verified") or len(dedupe_key) > 200 or (userid and userid not in staff_ids):
+            # The careful path verifies, or reports the error with its message.
+            slow_keys.update(keys or ())
+            continue
+        items.append(_Item(index, data, keys, dedupe_key, staff_ids.get(userid)))
+    return items, slow_keys
+
+
+def _lookup(items: list[_Item]) -> dict[tuple[str, str], tuple[int, int]]:
+    """(kind, value) → (identity id, customer id) for every identity the batch names: one query."""
+    by_kind: dict[str, set[str]] = {}
+    for item in items:
+        for kind, value in item.keys:
+            by_kind.setdefault(kind, set()).add(value)
+    if not by_kind:
+        return {}
+    query = Q()
+    for kind, values in by_kind.items():
+        query |= Q(kind=kind, value__in=values)
+    rows = Identity.objects.filter(query).values_list("kind", "value", "pk", "customer_id")
+    return {(kind, value): (pk, customer_id) for kind, value, pk, customer_id in rows}
+
+
+def _via(keys, ids: dict[tuple[str, str], int]) -> int | None:
+    ranked = sorted(keys, key=lambda kv: STRENGTH.index(kv[0]) if kv[0] in STRENGTH else len(STRENGTH))
+    return next((ids[kv] for kv in ranked if kv in ids), None)
+
+
+def _split(items: list[_Item], found, slow_keys: set) -> tuple[list[_Item], dict[frozenset, list[_Item]]]:
+    """Items whose identities all name one (live) customer, and new people by their identity set."""
+    known, new = [], {}
+    owners: dict[tuple[str, str], frozenset] = {}
+    for item in items:
+        customers = {found[kv][1] for kv in item.keys if kv in found}
+        if len(customers) == 1 and all(kv in found for kv in item.keys):
+            item.customer_id = customers.pop()
+            item.via = _via(item.keys, {kv: found[kv][0] for kv in item.keys})
+            known.append(item)
+        elif not customers:
+            keyset = frozenset(item.keys)
+            new.setdefault(keyset, []).append(item)
+            for kv in keyset:
+                owners.setdefault(kv, keyset)
+        else:
+            slow_keys.update(item.keys)  # joins or attaches: one by one
+    # A key two different new sets share, or an item left to the resolver names, would join or
+    # conflict: the resolver decides those, in order.
+    clashing = {keyset for keyset in new for kv in keyset if owners[kv] != keyset or kv in slow_keys}
+    clashing |= {owners[kv] for keyset in clashing for kv in keyset}
+    live = set(
+        Customer.objects.filter(pk__in={i.customer_id for i in known}, merged_into__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    known = [item for item in known if item.customer_id in live]
+    return known, {keyset: group for keyset, group in new.items() if keyset not in clashing}
+
+
+def _create_people(new: dict[frozenset, list[_Item]], provenance: str, now) -> None:
+    """One customer per new identity set, and its identities, in two INSERTs."""
+    people = []
+    for keyset, group in new.items():
+        phone = next(((v, group[0].keys[(k, v)]) for k, v in keyset if k in SHARED_KINDS), None)
+        people.append(
+            Customer(
+                source=group[0].data["channel"],
+                phone_hash=phone[0] if phone else "",
+                phone_masked=phone[1][:20] if phone else "",
+            )
+        )
+    Customer.objects.bulk_create(people)
+    identities = []
+    for customer, (keyset, group) in zip(people, new.items(), strict=True):
+        for kind, value in sorted(keyset):
+            display = group[0].keys[(kind, value)][:64]
+            identities.append(
+                Identity(
+                    customer=customer,
+                    kind=kind,
+                    value=value,
+                    display=display,
+                    source=provenance,
+                    last_seen_at=now,
+                )
+            )
+    Identity.objects.bulk_create(identities)
+    ids = {(i.kind, i.value): i.pk for i in identities}
+    for customer, (keyset, group) in zip(people, new.items(), strict=True):
+        for item in group:
+            item.customer_id, item.via = customer.pk, _via(keyset, ids)
+
+
+def _event(source: str, item: _Item, now) -> Event:
+    data = item.data
+    payload = _clean_payload(data.get("payload") or {})
+    return Event(
+        customer_id=item.customer_id,
+        kind=data["kind"],
+        occurred_at=data["occurred_at"],
+        channel=data["channel"],
+        staff_id=item.staff_id,
+        title=(data.get("title") or "").strip() or event_default_title(kind=data["kind"], payload=payload),
+        payload={"schema": SCHEMA_VERSION, **payload, "api_source": source, "api_id": data["id"]},
+        schema=SCHEMA_VERSION,
+        dedupe_key=item.dedupe_key,
+        via_identity_id=item.via,
+        created_at=now,
+    )
+
+
+def _insert_new(events: list[Event]) -> dict[str, int]:
+    """INSERT … ON CONFLICT (dedupe_key) DO NOTHING; {dedupe_key: id} of the rows this statement stored."""
+    if not events:
+        return {}
+    fields = [Event._meta.get_field(name) for name in _EVENT_COLUMNS]
+    quote = connection.ops.quote_name
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    row = "(" + ", ".join(f"%s{cast}" if f.name == "payload" else "%s" for f in fields) + ")"
+    sql = (
+        f"INSERT INTO {quote(Event._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join([row] * len(events))} "
+        f"ON CONFLICT ({quote('dedupe_key')}) DO NOTHING RETURNING {quote('id')}, {quote('dedupe_key')}"
+    )
+    params = []
+    for event in events:
+        for f in fields:
+            value = getattr(event, f.attname)
+            params.append(
+                json.dumps(value, ensure_ascii=False) if f.name == "payload" else f.get_db_prep_save(value, connection)
+            )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {dedupe_key: pk for pk, dedupe_key in cursor.fetchall()}
+
+
+def events_ingest_bulk(*, source: str, datas: list[dict], provenance: str = "") -> dict[int, Stored]:
+    """Store what can be stored in bulk; {index in datas: Stored}. Indexes missing from the answer are
+    for event_ingest (they would merge, conflict, verify, or are wrong in a way it explains)."""
+    items, slow_keys = _prepared(source, datas)
+    for _attempt in range(_ATTEMPTS):
+        try:
+            return _bulk_once(source, items, slow_keys, provenance)
+        except IntegrityError:
+            # A concurrent batch created one of these new people first (PostgreSQL waited for it to
+            # commit): looked up again, they are known now.
+            logger.info("bulk event path met a concurrent batch; looking again")
+    return {}  # still racing: the careful path sorts it out, one by one
+
+
+def _bulk_once(source: str, items: list[_Item], slow_keys: set, provenance: str) -> dict[int, Stored]:
+    now = timezone.now()
+    with transaction.atomic():
+        found = _lookup(items)
+        if found:
+            Identity.objects.filter(pk__in=[pk for pk, _c in found.values()]).update(last_seen_at=now)
+        known, new = _split(items, found, set(slow_keys))
+        _create_people(new, provenance, now)
+        todo = sorted(known + [item for group in new.values() for item in group], key=lambda item: item.index)
+        events = [_event(source, item, now) for item in todo]
+        answer, created = _answers(todo, events, _insert_new(events))
+        # Inside the transaction: 今日 gathers what changed into one task when it commits.
+        events_recorded(events=created)
+    return answer
+
+
+def _answers(todo: list[_Item], events: list[Event], stored: dict[str, int]) -> tuple[dict[int, Stored], list]:
+    """Each item's Stored, and the events this statement created."""
+    missing = {item.dedupe_key for item in todo} - set(stored)
+    others = Event.objects.filter(dedupe_key__in=missing).values_list("dedupe_key", "pk", "customer_id")
+    elsewhere = {key: (pk, customer_id) for key, pk, customer_id in others}
+    first: dict[str, Stored] = {}
+    answer: dict[int, Stored] = {}
+    created = []
+    for item, event in zip(todo, events, strict=True):
+        key = item.dedupe_key
+        if key in first:  # the same id twice in one batch: the second is its duplicate
+            answer[item.index] = Stored(first[key].event_id, first[key].customer_id, created=False)
+        elif key in stored:
+            event.pk = stored[key]
+            created.append(event)
+            first[key] = answer[item.index] = Stored(event.pk, item.customer_id, created=True)
+        elif key in elsewhere:  # a concurrent delivery stored it first
+            first[key] = answer[item.index] = Stored(*elsewhere[key], created=False)
+    return answer, created
