@@ -336,3 +336,26 @@ def test_remark_mobiles_are_stored_and_put_on_the_timeline_masked_only(post_call
     # Syncing the same numbers again changes nothing (the masked value is compared, not the clear one).
     post_callback(contact_event("edit_external_contact", userid=guide.userid, external_userid=ext, create_time=1))
     assert Event.objects.filter(kind="friend_edited").count() == 1
+
+
+def test_wecom_answering_garbage_keeps_the_row_pending_until_the_sweep_succeeds(
+    post_callback, wecom_sim, sim_pair, tmp_path, settings
+):
+    guide, ext, _ = sim_pair
+    faults = tmp_path / "faults.json"
+    settings.WECOM_SIM_FAULTS_FILE = str(faults)
+    faults.write_text('{"bad_json": true, "paths": ["externalcontact/get"]}')
+
+    post_callback(_add_event(guide, ext))
+
+    row = CallbackInbox.objects.get()
+    assert row.status == CallbackInbox.Status.PENDING  # not failed for good: WeCom is unwell, not refusing
+    assert "not JSON" in row.last_error
+
+    faults.write_text("{}")
+    CallbackInbox.objects.filter(pk=row.pk).update(received_at=timezone.now() - dt.timedelta(minutes=5))
+    tasks.sweep_callback_inbox()
+
+    row.refresh_from_db()
+    assert row.status == CallbackInbox.Status.DONE
+    assert FollowRelation.objects.count() == 1
