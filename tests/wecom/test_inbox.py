@@ -359,3 +359,20 @@ def test_wecom_answering_garbage_keeps_the_row_pending_until_the_sweep_succeeds(
     row.refresh_from_db()
     assert row.status == CallbackInbox.Status.DONE
     assert FollowRelation.objects.count() == 1
+
+
+def test_a_new_member_created_meanwhile_by_another_worker_does_not_fail_the_callback(db, monkeypatch):
+    # Two add callbacks of a guide not yet known, processed at once: both look the member up, find
+    # nothing, and insert. The second insert must refresh the first one's row, not fail the callback.
+    from django.db.models.query import QuerySet
+
+    StaffFactory(userid="guide_new", name="旧名")
+    real_first = QuerySet.first
+    misses = iter([None])
+    monkeypatch.setattr(QuerySet, "first", lambda qs, _m=misses: next(_m, real_first(qs)))
+
+    staff, _changed = services.staff_upsert_from_wecom(user={"userid": "guide_new", "name": "新名", "status": 1})
+
+    assert Staff.objects.filter(userid="guide_new").count() == 1
+    assert Staff.objects.get(userid="guide_new").name == "新名"
+    assert staff.pk == Staff.objects.get(userid="guide_new").pk
