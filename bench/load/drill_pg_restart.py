@@ -53,11 +53,11 @@ class Drill:
             ext = externals[n % len(externals)]
             n += 1
             for path in (f"/sidebar/c/{ext}/", f"/sidebar/c/{ext}/timeline/", "/sidebar/today/"):
-                phase = self.tally.phase
                 try:
                     status = session.get(self.base + path, timeout=15).status_code
                 except requests.RequestException as exc:
                     status = type(exc).__name__
+                phase = self.tally.phase  # when the answer came: one in flight at the stop may fail too
                 self.page_statuses[phase][status] += 1
                 # During the outage an error page is the clean answer; before and after, only a page is.
                 clean = status == 200 or (phase == "PostgreSQL down" and isinstance(status, int) and status >= 500)
@@ -68,11 +68,11 @@ class Drill:
         deadline = time.monotonic() + RETRY_FOR
         first = True
         while True:
-            phase = self.tally.phase
             if send():
                 self.tally.record(action if first else f"{action} accepted on retry", True)
                 return True
-            self.tally.record(f"{action} refused", phase == "PostgreSQL down")
+            # Refused is right once the outage began (also for one sent just before it, answered in it).
+            self.tally.record(f"{action} refused", self.tally.phase == "PostgreSQL down")
             first = False
             self.retried[action] += 1
             if time.monotonic() > deadline:
@@ -80,21 +80,26 @@ class Drill:
                 return False
             time.sleep(RETRY_EVERY)
 
-    def callbacks_and_events(self, spare: list[str]) -> None:
+    def send_callbacks(self, spare: list[str]) -> None:
         for ext in spare:
             if self.stop.is_set():
                 return
             if self.with_retries("callback", lambda ext=ext: callback_send(self.base, add_event(ext), timeout=15)):
                 self.callbacks.append(ext)
-            event_ids = []
+            time.sleep(0.2)
 
-            def batch(ext=ext, event_ids=event_ids) -> bool:
+    def send_event_batches(self) -> None:
+        while not self.stop.is_set():
+            ext = f"wmPGEV{secrets.token_hex(6)}"
+            sent: list[str] = []
+
+            def batch(ext=ext, sent=sent) -> bool:
                 event_id, status = event_batch_send(self.base, self.api_key, ext)
-                event_ids.append(event_id)
+                sent.append(event_id)
                 return status == 200
 
             if self.with_retries("event batch", batch):
-                self.events.append(event_ids[-1])
+                self.events.append(sent[-1])
             time.sleep(0.2)
 
 
@@ -105,7 +110,8 @@ def main(base: str, api_key: str, down: int) -> int:
     for ext in spare:
         sim.follow_add(userid=GUIDE, external_userid=ext)
     threads = [threading.Thread(target=drill.pages, args=(session, externals)) for _ in range(2)]
-    threads.append(threading.Thread(target=drill.callbacks_and_events, args=(spare,)))
+    threads.append(threading.Thread(target=drill.send_callbacks, args=(spare,)))
+    threads.append(threading.Thread(target=drill.send_event_batches))
     for thread in threads:
         thread.start()
     time.sleep(PHASE_SECONDS)
