@@ -481,6 +481,8 @@ GROUPSEND_MONTHLY_LIMIT = int(env("GROUPSEND_MONTHLY_LIMIT", "0"))
 GROUPSEND_BATCH_SIZE = int(env("GROUPSEND_BATCH_SIZE", "10000"))
 # The simulator completes a waiting customer transfer after this many seconds (WeCom: 24 hours).
 WECOM_SIM_TRANSFER_SECONDS = int(env("WECOM_SIM_TRANSFER_SECONDS", "60"))
+# Fault drills (bench/load/drill-wecom-faults): a JSON file of faults the simulator re-reads on every call.
+WECOM_SIM_FAULTS_FILE = env("WECOM_SIM_FAULTS_FILE")
 WECOM_CORP_ID = env("WECOM_CORP_ID", "ww_demo_corp")
 WECOM_AGENT_ID = env("WECOM_AGENT_ID", "1000002")
 WECOM_SECRET = env("WECOM_SECRET", "demo-app-secret")

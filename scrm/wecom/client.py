@@ -97,7 +97,7 @@ class WeComClient(WeChatClient):
         except requests.RequestException as exc:
             raise _transport_error(exc, endpoint, started) from exc
         except ValueError as exc:
-            raise _logged(WeComError(errors.BAD_RESPONSE, "response is not JSON", path=endpoint), started) from exc
+            raise _logged(_not_json(endpoint), started) from exc
         errcode = int(result.get("errcode", 0))
         if errcode != 0:
             # A rejected corpid/secret stays rejected; only busy/rate-limit answers are worth retrying.
@@ -159,10 +159,16 @@ class WeComClient(WeChatClient):
             except requests.RequestException as exc:
                 raise _transport_error(exc, path, started) from exc
             if isinstance(result, requests.Response):
-                raise _logged(WeComError(errors.BAD_RESPONSE, "response is not JSON", path=path), started)
+                raise _logged(_not_json(path), started)
             _call_done(path, 0, started)
             return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _not_json(path: str) -> WeComError:
+    # A truncated answer or a proxy's error page is WeCom (or the way to it) being unwell, not a refusal:
+    # retried later like a 5xx, so a callback waits in the inbox instead of failing for good.
+    return WeComError(errors.BAD_RESPONSE, "response is not JSON", retryable=True, path=path)
 
 
 def _rewind_files(kwargs: dict) -> None:

@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from scrm.customers.events import Channel
@@ -38,8 +38,14 @@ def staff_upsert_from_wecom(*, user: dict) -> tuple[Staff, bool]:
     }
     staff = Staff.objects.filter(userid=userid).first()
     if staff is None:
-        staff = Staff.objects.create(userid=userid, departed_at=None if active else timezone.now(), **values)
-        return staff, True
+        try:
+            with transaction.atomic():
+                staff = Staff.objects.create(userid=userid, departed_at=None if active else timezone.now(), **values)
+            return staff, True
+        except IntegrityError:
+            # Two callbacks of a new member processed at once: the other one created it first; refresh
+            # that row instead of failing this callback (which would wait a minute for the sweep).
+            staff = Staff.objects.get(userid=userid)
     # A field WeCom left out (privacy settings hide mobile) keeps its local value.
     changed = [k for k, v in values.items() if (v or k == "is_active") and getattr(staff, k) != v]
     for name in changed:

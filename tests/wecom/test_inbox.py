@@ -17,7 +17,7 @@ from scrm.customers.models import (
     TagGroup,
 )
 from scrm.org.models import Staff
-from scrm.wecom import dispatch, signals, tasks
+from scrm.wecom import contacts, dispatch, signals, tasks
 from scrm.wecom.models import CallbackInbox
 from scrm.wecom.simulator.callbacks import contact_event, tag_event
 from scrm.wecom.simulator.models import SimFollowUser, SimTag
@@ -356,3 +356,43 @@ def test_remark_mobiles_are_stored_and_put_on_the_timeline_masked_only(post_call
     # Syncing the same numbers again changes nothing (the masked value is compared, not the clear one).
     post_callback(contact_event("edit_external_contact", userid=guide.userid, external_userid=ext, create_time=1))
     assert Event.objects.filter(kind="friend_edited").count() == 1
+
+
+def test_wecom_answering_garbage_keeps_the_row_pending_until_the_sweep_succeeds(
+    post_callback, wecom_sim, sim_pair, tmp_path, settings
+):
+    guide, ext, _ = sim_pair
+    faults = tmp_path / "faults.json"
+    settings.WECOM_SIM_FAULTS_FILE = str(faults)
+    faults.write_text('{"bad_json": true, "paths": ["externalcontact/get"]}')
+
+    post_callback(_add_event(guide, ext))
+
+    row = CallbackInbox.objects.get()
+    assert row.status == CallbackInbox.Status.PENDING  # not failed for good: WeCom is unwell, not refusing
+    assert "not JSON" in row.last_error
+
+    faults.write_text("{}")
+    CallbackInbox.objects.filter(pk=row.pk).update(received_at=timezone.now() - dt.timedelta(minutes=5))
+    tasks.sweep_callback_inbox()
+
+    row.refresh_from_db()
+    assert row.status == CallbackInbox.Status.DONE
+    assert FollowRelation.objects.count() == 1
+
+
+def test_a_new_member_created_meanwhile_by_another_worker_does_not_fail_the_callback(db, monkeypatch):
+    # Two add callbacks of a guide not yet known, processed at once: both look the member up, find
+    # nothing, and insert. The second insert must refresh the first one's row, not fail the callback.
+    from django.db.models.query import QuerySet
+
+    StaffFactory(userid="guide_new", name="旧名")
+    real_first = QuerySet.first
+    misses = iter([None])
+    monkeypatch.setattr(QuerySet, "first", lambda qs, _m=misses: next(_m, real_first(qs)))
+
+    staff, _changed = contacts.staff_upsert_from_wecom(user={"userid": "guide_new", "name": "新名", "status": 1})
+
+    assert Staff.objects.filter(userid="guide_new").count() == 1
+    assert Staff.objects.get(userid="guide_new").name == "新名"
+    assert staff.pk == Staff.objects.get(userid="guide_new").pk

@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from scrm.wecom.simulator import services
+from scrm.wecom.simulator import faults, services
 from scrm.wecom.simulator.endpoints import auth, contacts, media, messages, tags, transfers, ways
 from scrm.wecom.simulator.endpoints.common import SimError
 from scrm.wecom.simulator.models import SimAccessToken, SimContactWay, SimMember
@@ -80,6 +80,9 @@ def api(request: HttpRequest, endpoint: str) -> JsonResponse:
         if route is None:
             raise SimError(60001, f"api not found: {endpoint}")  # unknown path, still JSON like WeCom
         handler, needs = route
+        injected = faults.fault_answer(endpoint=endpoint)  # dev-only drill switch (WECOM_SIM_FAULTS_FILE)
+        if injected is not None:
+            return injected
         fault = services.fault_take(path=endpoint)
         if fault is not None:
             raise SimError(fault.errcode, fault.errmsg)
