@@ -18,6 +18,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Func, JSONField, Q, Sum, Value
 from django.utils.translation import gettext_lazy as _
 
+from scrm.analytics.days import day_bounds
+from scrm.analytics.facts import distinct_counts
 from scrm.analytics.models import (
     ADDITIVE,
     RESPONSE_BUCKETS,
@@ -30,7 +32,7 @@ from scrm.analytics.models import (
     GuideStoreSpan,
     StoreDay,
 )
-from scrm.analytics.services import day_bounds, distinct_counts, latest_values, totals_parts
+from scrm.analytics.running import latest_values, totals_parts
 from scrm.customers.models import Event, FollowRelation
 from scrm.materials.models import MaterialSend
 from scrm.org.models import Staff, Store

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from scrm.analytics.days import local_day
 from scrm.analytics.selectors import (
     FIGURES,
     FIGURES_BY_KEY,
@@ -36,7 +37,6 @@ from scrm.analytics.selectors import (
     quartiles,
     rows_sorted,
 )
-from scrm.analytics.services import local_day
 from scrm.console.charts import nice_scale
 from scrm.console.permissions import MANAGER_ROLES, console_required
 from scrm.csv_export import csv_response

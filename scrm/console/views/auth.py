@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 
-from scrm.analytics.services import local_day
+from scrm.analytics.days import local_day
 from scrm.console.forms import ConsoleLoginForm
 from scrm.console.performance import cell
 from scrm.console.permissions import CONSOLE_ROLES, console_required
