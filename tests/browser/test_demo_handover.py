@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from scrm.customers.models import FollowRelation
-from scrm.handover.services import handover_results_poll
+from scrm.handover.results import handover_results_poll
 from scrm.org.models import Staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
