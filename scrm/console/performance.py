@@ -18,14 +18,10 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from scrm.analytics.days import local_day
+from scrm.analytics.figures import FIGURES, FIGURES_BY_KEY, Row
+from scrm.analytics.periods import MAX_RANGE_DAYS, PRESETS, Period, period_for
 from scrm.analytics.selectors import (
-    FIGURES,
-    FIGURES_BY_KEY,
-    MAX_RANGE_DAYS,
-    PRESETS,
     QUARTILE_MIN_GUIDES,
-    Period,
-    Row,
     Scope,
     guide_customers_page,
     guide_recent_events,
@@ -33,7 +29,6 @@ from scrm.analytics.selectors import (
     guide_top_materials,
     performance_dashboard,
     performance_trend,
-    period_for,
     quartiles,
     rows_sorted,
 )

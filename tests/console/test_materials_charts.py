@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from django.template.loader import render_to_string
 
-from scrm.analytics.selectors import FIGURES_BY_KEY
+from scrm.analytics.figures import FIGURES_BY_KEY
 from scrm.console.charts import bar_chart, nice_scale
 from scrm.console.performance import line_chart
 
