@@ -125,8 +125,8 @@ def handover_batch(request: HttpRequest, pk: int) -> HttpResponse:
         "items": items,
         "state": state,
         "states": HandoverItem.State.choices,
-        "retryable": batch.n_refused + batch.n_failed,
-        "open": batch.n_pending + batch.n_sending + batch.n_waiting,
+        "retryable": batch.n_unsuccessful,
+        "open": batch.n_open,
         "send_error": selectors.batch_send_error(batch=batch) if batch.n_pending else None,
     }
     template = "console/handover_batch.html#body" if request.htmx else "console/handover_batch.html"
