@@ -143,6 +143,8 @@ def _trend_csv(figure_key: str, points, *, scope_name: str, period: Period) -> S
 
 
 def _dashboard(request, *, store: Store | None):
+    """A brand's or a store's board: parse the query, answer a trend CSV or partial, else read the board
+    and answer it as CSV or as the page."""
     form, error = _parse(request)
     if error:
         return error
@@ -151,7 +153,6 @@ def _dashboard(request, *, store: Store | None):
     sort, descending = data["sort"] or "gmv", (data["dir"] or "desc") == "desc"
     trend_key = data["trend"] or sort
     scope = Scope(store_id=store.pk if store else None)
-
     scope_name = store.name if store else str(_("全品牌"))
     if data["table"] == "trend":
         points = performance_trend(scope=scope, period=period, figure=trend_key)
@@ -163,39 +164,54 @@ def _dashboard(request, *, store: Store | None):
     guides = rows_sorted(board.guides, key=sort, descending=descending)
     stores = rows_sorted(board.stores, key=sort, descending=descending)
     sides = quartiles(board.guides, period)
-
     if data["format"] == "csv":
-        table = data["table"] or "guides"
-        if table == "stores":
-            return csv_response(
-                csv_name("stores", scope_name, period),
-                [_("门店"), *figure_header()],
-                ([r.name, *figure_csv_cells(r)] for r in stores),
-            )
-        if table == "quartiles":
-            return csv_response(csv_name("quartiles", scope_name, period), *quartile_table(sides))
-        return csv_response(
-            csv_name("guides", scope_name, period),
-            [_("导购"), _("门店"), *figure_header()],
-            ([r.name, r.store_name, *figure_csv_cells(r)] for r in guides),
+        return _board_csv(
+            data["table"], guides=guides, stores=stores, sides=sides, scope_name=scope_name, period=period
         )
 
-    page_no = data["page"] or 1
-    pages = max(1, -(-len(guides) // GUIDES_PER_PAGE))
-    page_no = min(page_no, pages)
-    shown = guides[(page_no - 1) * GUIDES_PER_PAGE : page_no * GUIDES_PER_PAGE]
     context = {
         "form": form,
         "period": period,
         "previous": period.previous,
         "store": store,
-        "presets": [
-            (key, label, _query(request, preset=key, page="", **{"from": "", "to": ""}))
-            for key, label in PRESETS.items()
-            if key != "custom"
-        ],
+        "presets": _presets(request),
         "preset": data["preset"],
         "figures": FIGURES,
+        **_sort_headers(request, sort=sort, descending=descending),
+        "total_cells": row_cells(board.total),
+        **_guide_page(request, guides, page_no=data["page"] or 1),
+        "store_rows": [(row, row_cells(row)) for row in stores] if store is None else [],
+        "csv_links": {t: _query(request, format="csv", table=t) for t in ("guides", "stores", "quartiles", "trend")},
+        "quartiles": sides,
+        "quartile_rows": quartile_table(sides)[1] if sides else [],
+        "quartile_halves": bool(sides) and sides[0].label == str(_("GMV 前一半")),
+        "min_guides": QUARTILE_MIN_GUIDES,
+        "query": _query(request),
+    }
+    context |= _trend_context(request, scope, period, trend_key)
+    return render(request, "console/performance.html", context)
+
+
+def _board_csv(table: str, *, guides: list[Row], stores: list[Row], sides, scope_name: str, period: Period):
+    """The board as CSV: its stores, its quartiles, or (by default) its guides."""
+    if table == "stores":
+        return csv_response(
+            csv_name("stores", scope_name, period),
+            [_("门店"), *figure_header()],
+            ([r.name, *figure_csv_cells(r)] for r in stores),
+        )
+    if table == "quartiles":
+        return csv_response(csv_name("quartiles", scope_name, period), *quartile_table(sides))
+    return csv_response(
+        csv_name("guides", scope_name, period),
+        [_("导购"), _("门店"), *figure_header()],
+        ([r.name, r.store_name, *figure_csv_cells(r)] for r in guides),
+    )
+
+
+def _sort_headers(request, *, sort: str, descending: bool) -> dict:
+    """Column headers that sort the board by their figure (a second click flips the direction)."""
+    return {
         "sort": sort,
         # Only ascending needs carrying: descending is the default.
         "dir": "" if descending else "asc",
@@ -208,23 +224,22 @@ def _dashboard(request, *, store: Store | None):
             )
             for f in FIGURES
         ],
-        "total_cells": row_cells(board.total),
+    }
+
+
+def _guide_page(request, guides: list[Row], *, page_no: int) -> dict:
+    """One page of the guide leaderboard, with its neighbours' links."""
+    pages = max(1, -(-len(guides) // GUIDES_PER_PAGE))
+    page_no = min(page_no, pages)
+    shown = guides[(page_no - 1) * GUIDES_PER_PAGE : page_no * GUIDES_PER_PAGE]
+    return {
         "guide_rows": [(row, row_cells(row)) for row in shown],
-        "store_rows": [(row, row_cells(row)) for row in stores] if store is None else [],
         "guide_count": len(guides),
         "page_no": page_no,
         "pages": pages,
         "prev_page": _query(request, page=page_no - 1) if page_no > 1 else "",
         "next_page": _query(request, page=page_no + 1) if page_no < pages else "",
-        "csv_links": {t: _query(request, format="csv", table=t) for t in ("guides", "stores", "quartiles", "trend")},
-        "quartiles": sides,
-        "quartile_rows": quartile_table(sides)[1] if sides else [],
-        "quartile_halves": bool(sides) and sides[0].label == str(_("GMV 前一半")),
-        "min_guides": QUARTILE_MIN_GUIDES,
-        "query": _query(request),
     }
-    context |= _trend_context(request, scope, period, trend_key)
-    return render(request, "console/performance.html", context)
 
 
 def quartile_table(sides) -> tuple[list[str], list[list[str]]]:
@@ -275,33 +290,8 @@ def guide_detail(request, staff_id: int):
     period: Period = data["period"]
     scope = Scope(staff_id=guide.pk)
     trend_key = data["trend"] or "gmv"
-    table = data["table"]
-
-    if data["format"] == "csv" and table == "trend":
-        points = performance_trend(scope=scope, period=period, figure=trend_key)
-        return _trend_csv(trend_key, points, scope_name=guide.name, period=period)
-    if data["format"] == "csv" and table == "materials":
-        return csv_response(
-            csv_name("materials", guide.name, period),
-            [_("素材"), _("发送次数"), _("触达客户")],
-            ((m["material__title"], m["sends"], m["reach"]) for m in guide_top_materials(staff=guide, period=period)),
-        )
     if data["format"] == "csv":
-        relations = guide_relations(staff=guide)
-        return csv_response(
-            f"customers-{guide.name}",
-            [_("客户"), _("添加时间"), _("状态"), _("订单数"), _("累计消费（元）")],
-            (
-                (
-                    r.customer.name,
-                    timezone.localtime(r.added_at).strftime("%Y-%m-%d %H:%M"),
-                    r.get_ended_by_display() if r.ended_at else _("服务中"),
-                    r.customer.order_count,
-                    r.customer.total_spend,
-                )
-                for r in relations.iterator()
-            ),
-        )
+        return _guide_csv(data["table"], guide=guide, scope=scope, period=period, trend_key=trend_key)
     if request.htmx and request.GET.get("partial") == "trend":
         return render(request, "console/_performance_trend.html", _trend_context(request, scope, period, trend_key))
 
@@ -331,6 +321,34 @@ def guide_detail(request, staff_id: int):
     }
     context |= _trend_context(request, scope, period, trend_key)
     return render(request, "console/performance_guide.html", context)
+
+
+def _guide_csv(table: str, *, guide: Staff, scope: Scope, period: Period, trend_key: str) -> HttpResponse:
+    """A guide's page as CSV: the trend, their top materials, or (by default) their customers."""
+    if table == "trend":
+        points = performance_trend(scope=scope, period=period, figure=trend_key)
+        return _trend_csv(trend_key, points, scope_name=guide.name, period=period)
+    if table == "materials":
+        return csv_response(
+            csv_name("materials", guide.name, period),
+            [_("素材"), _("发送次数"), _("触达客户")],
+            ((m["material__title"], m["sends"], m["reach"]) for m in guide_top_materials(staff=guide, period=period)),
+        )
+    relations = guide_relations(staff=guide)
+    return csv_response(
+        f"customers-{guide.name}",
+        [_("客户"), _("添加时间"), _("状态"), _("订单数"), _("累计消费（元）")],
+        (
+            (
+                r.customer.name,
+                timezone.localtime(r.added_at).strftime("%Y-%m-%d %H:%M"),
+                r.get_ended_by_display() if r.ended_at else _("服务中"),
+                r.customer.order_count,
+                r.customer.total_spend,
+            )
+            for r in relations.iterator()
+        ),
+    )
 
 
 @console_required(roles=MANAGER_ROLES)
