@@ -41,8 +41,8 @@ from django.db import connection, transaction  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from scrm.customers.demo.writer import RowWriter  # noqa: E402
 from scrm.customers.models import Customer, FollowRelation, LifecycleStage, Tag  # noqa: E402
+from scrm.devtools.demo.writer import RowWriter  # noqa: E402
 from scrm.materials.models import Material, MaterialCategory, MaterialSend  # noqa: E402
 from scrm.materials.sending import send_request_id  # noqa: E402
 

@@ -1,8 +1,10 @@
 import os
 
-from celery import Celery, signals
+from celery import Celery
 
-# Request ids follow tasks (task headers) and land in the worker's log lines.
+# Both connect their own Celery signals: request ids follow tasks (task headers) into the worker's log
+# lines, and the worker serves its own /metrics (worker_init).
+import scrm.observe.metrics
 import scrm.observe.requestid  # noqa: F401
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scrm.settings")
@@ -10,14 +12,3 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scrm.settings")
 app = Celery("scrm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-
-@signals.worker_init.connect
-def _worker_metrics(**_kwargs):
-    # In the worker's main process, before the pool forks: one HTTP server for all its children.
-    from django.conf import settings
-
-    if settings.CELERY_METRICS_PORT:
-        from scrm.observe.metrics import worker_metrics_serve
-
-        worker_metrics_serve(port=settings.CELERY_METRICS_PORT, addr=settings.CELERY_METRICS_ADDR)

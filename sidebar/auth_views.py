@@ -19,10 +19,10 @@ from django.views.decorators.http import require_GET
 
 from scrm.org.auth import current_staff
 from scrm.org.models import Staff
+from scrm.org.services import staff_user_ensure
 from scrm.wecom import api, errors
 from scrm.wecom.errors import WeComError
 from scrm.wecom.jssdk import jssdk_config_for_url
-from sidebar.auth_services import staff_user_ensure
 from sidebar.signin import sidebar_staff_required
 
 logger = logging.getLogger(__name__)

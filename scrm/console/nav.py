@@ -20,6 +20,7 @@ NAV: list[NavItem] = [
     NavItem(_("概览"), "console:home", MANAGER_ROLES, ""),
     NavItem(_("客户"), "console:customers", MANAGER_ROLES, "customers"),
     NavItem(_("任务卡"), "console:tasks", MANAGER_ROLES, "tasks"),
+    NavItem(_("自动化任务"), "console:sop_rules", MANAGER_ROLES, "sop"),
     NavItem(_("导购业绩"), "console:performance", MANAGER_ROLES, "performance"),
     NavItem(_("客户继承"), "console:handover", MANAGER_ROLES, "handover"),
     NavItem(_("今日提醒"), "console:today", MANAGER_ROLES, "today"),

@@ -8,6 +8,7 @@ from scrm.console.views import (
     materials,
     performance,
     privacy,
+    sop,
     tasks,
     today,
 )
@@ -53,6 +54,15 @@ urlpatterns = [
     path("tasks/", tasks.task_list, name="tasks"),
     path("tasks/new/", tasks.task_create, name="task_create"),
     path("tasks/<int:task_id>/", tasks.task_detail, name="task_detail"),
+    path("tasks/<int:task_id>/groupsend/refresh/", tasks.task_groupsend_refresh, name="task_groupsend_refresh"),
+    path(
+        "tasks/<int:task_id>/groupsend/<int:batch_id>/remind/",
+        tasks.task_groupsend_remind,
+        name="task_groupsend_remind",
+    ),
+    # 自动化任务: SOP rules that put customers in guides' 今日 (managers, admins).
+    path("sop/", sop.sop_rules, name="sop_rules"),
+    path("sop/<int:rule_id>/toggle/", sop.sop_rule_toggle, name="sop_rule_toggle"),
     # 今日 reminders: worked and selling? (managers, admins)
     path("today/", today.today_report, name="today"),
     # 个人信息 (admins): the access log, a customer's data export and erasure on request.

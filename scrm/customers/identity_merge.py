@@ -12,9 +12,9 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scrm.customers.events import Channel, EventKind
+from scrm.customers.events import customer_merged_record
 from scrm.customers.models import Customer, CustomerMerge, CustomerTag, Event, Gender, IdentityConflict, MergeSuggestion
-from scrm.customers.services import customer_figures_refresh_later, event_record
+from scrm.customers.services import customer_figures_refresh_later
 
 logger = logging.getLogger(__name__)
 
@@ -121,15 +121,7 @@ def customer_merge(*, keep: Customer, drop: Customer, reason: str, key: str = ""
             dropped_tags=dropped_tags,
             filled_fields=filled,
         )
-        event_record(
-            customer=keep,
-            kind=EventKind.CUSTOMER_MERGED,
-            occurred_at=merge.created_at,
-            channel=Channel.SYSTEM,
-            title=_("合并了客户 %(name)s") % {"name": str(drop)},
-            dedupe_key=f"customer_merged:{merge.pk}",
-            payload={"merge_id": merge.pk, "drop_id": drop.pk, "reason": merge.reason},
-        )
+        customer_merged_record(merge=merge, keep=keep, drop=drop)
         customer_figures_refresh_later(customer_ids=[keep.pk])
     return merge
 

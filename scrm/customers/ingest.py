@@ -17,12 +17,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scrm.customers.events import Channel, EventKind
+from scrm.customers.events import Channel, EventKind, event_record
 from scrm.customers.identity import IdentityTuple, Resolution, customer_resolve, customer_resolve_detail
 from scrm.customers.models import Customer, Event, FollowRelation, IdentityKind, Order, OrderLine, OrderStatus
 from scrm.customers.services import (
     customer_figures_refresh_later,
-    event_record,
     phone_hash,
     phone_mask,
     phone_normalize,

@@ -2,7 +2,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from scrm.customers.events import SCHEMA_VERSION, Channel, EventKind
+from scrm.customers.vocabulary import SCHEMA_VERSION, Channel, EventKind
 from scrm.org.models import Staff, Store
 
 

@@ -5,10 +5,9 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from scrm.customers.events import KIND_INFO, STATE_LABELS, EventGroup, EventKind, kinds_in_group
+from scrm.customers.events import EventGroup, EventKind, kinds_in_group
 from scrm.customers.models import (
     Customer,
     CustomerTag,
@@ -58,23 +57,6 @@ PORTRAIT_ORDERS = 5
 
 def add_way_label(add_way: int) -> str:
     return str(ADD_WAY_LABELS.get(add_way, ADD_WAY_LABELS[0]))
-
-
-def state_label(state: str) -> str:
-    """The readable source of a 活码 state: '门店柜台 · 静安店收银台' for a code made in the console.
-
-    A state no console code has (made in WeCom's admin before this product, or the demo's) is named
-    like the timeline names it: store codes by their last part ('store_sh001_event' → '门店活动'),
-    others whole, from scrm.customers.events.STATE_LABELS; an unknown one is shown as is.
-    """
-    if not state:
-        return ""
-    from scrm.livecodes.selectors import livecode_source_label  # late: livecodes builds on customers
-
-    named = livecode_source_label(state=state)
-    if named:
-        return named
-    return STATE_LABELS.get(state) or STATE_LABELS.get(state.rsplit("_", 1)[-1]) or state
 
 
 def identity_mask(value: str) -> str:
@@ -170,7 +152,6 @@ class Portrait:
     friend_days: int | None
     days_since_last_order: int | None
     add_way_label: str
-    state_label: str = ""
     # Days the expected next purchase is past (None when not yet due or unknown).
     next_expected_overdue_days: int | None = None
 
@@ -244,7 +225,6 @@ def customer_portrait(*, staff: Staff, customer: Customer, today: dt.date | None
         friend_days=(today - timezone.localdate(source_relation.added_at)).days if source_relation else None,
         days_since_last_order=(today - timezone.localdate(last)).days if last else None,
         add_way_label=add_way_label(source_relation.add_way) if source_relation else "",
-        state_label=state_label(source_relation.state) if source_relation else "",
         next_expected_overdue_days=_overdue_days(customer.next_expected_on, today),
     )
 
@@ -296,13 +276,6 @@ class TimelinePage:
     next_cursor: Cursor | None
 
 
-def _decorate(event: Event, now: dt.datetime | None = None) -> Event:
-    info = KIND_INFO.get(event.kind)
-    event.icon = info.icon if info else "•"
-    event.when = relative_time(event.occurred_at, now=now)
-    return event
-
-
 def note_event(*, note: Note) -> Event | None:
     """The timeline event recorded with a note."""
     event = (
@@ -310,7 +283,7 @@ def note_event(*, note: Note) -> Event | None:
         .select_related("staff")
         .first()
     )
-    return _decorate(event) if event else None
+    return event
 
 
 def timeline_page(
@@ -325,28 +298,5 @@ def timeline_page(
     rows = list(events.order_by("-occurred_at", "-id")[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
-    now = timezone.now()
-    for event in rows:
-        _decorate(event, now)
     next_cursor = Cursor(occurred_at=rows[-1].occurred_at, id=rows[-1].pk) if more else None
     return TimelinePage(events=rows, next_cursor=next_cursor)
-
-
-def relative_time(value: dt.datetime, *, now: dt.datetime | None = None) -> str:
-    """Chinese relative time as WeCom shows it: 刚刚, 3 分钟前, 今天 09:12, 昨天 14:05, 11月3日 10:00."""
-    now = timezone.localtime(now or timezone.now())
-    local = timezone.localtime(value)
-    delta = now - local
-    # A little clock skew between systems reads as "just now", not as the future.
-    if abs(delta) < dt.timedelta(minutes=1):
-        return _("刚刚")
-    if dt.timedelta(0) < delta < dt.timedelta(hours=1):
-        return _("%(n)d 分钟前") % {"n": delta.seconds // 60}
-    hm = local.strftime("%H:%M")
-    if local.date() == now.date():
-        return _("今天 %(hm)s") % {"hm": hm}
-    if local.date() == now.date() - dt.timedelta(days=1):
-        return _("昨天 %(hm)s") % {"hm": hm}
-    if local.year == now.year:
-        return _("%(m)d月%(d)d日 %(hm)s") % {"m": local.month, "d": local.day, "hm": hm}
-    return _("%(y)d年%(m)d月%(d)d日 %(hm)s") % {"y": local.year, "m": local.month, "d": local.day, "hm": hm}

@@ -14,15 +14,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scrm.customers.events import SCHEMA_VERSION, Channel, EventKind
+from scrm.customers import events, signals
 from scrm.customers.models import (
     Customer,
     CustomerTag,
-    Event,
     FollowRelation,
     LifecycleStage,
     Note,
@@ -54,38 +52,6 @@ def phone_mask(raw: str) -> str:
     if len(digits) < 7:
         return "*" * len(digits)
     return f"{digits[:3]}****{digits[-4:]}"
-
-
-def event_record(
-    *,
-    customer: Customer,
-    kind: str,
-    occurred_at: dt.datetime,
-    channel: str,
-    title: str,
-    dedupe_key: str,
-    staff=None,
-    payload: dict | None = None,
-) -> tuple[Event, bool]:
-    """Append a timeline event once per dedupe_key; a redelivery returns the stored one."""
-    payload = {"schema": SCHEMA_VERSION, **(payload or {})}
-    event, created = Event.objects.get_or_create(
-        dedupe_key=dedupe_key,
-        defaults={
-            "customer": customer,
-            "kind": kind,
-            "occurred_at": occurred_at,
-            "channel": channel,
-            "title": title[:200],
-            "staff": staff,
-            "payload": payload,
-        },
-    )
-    if created:
-        from scrm.today.hooks import event_recorded  # late: 今日 reads this module
-
-        event_recorded(event)
-    return event, created
 
 
 @dataclass(frozen=True)
@@ -208,9 +174,7 @@ def customer_figures_refresh_later(*, customer_ids) -> None:
     """
     ids = list(dict.fromkeys(customer_ids))
     # The same facts feed 今日's reminders (gathered into one task per transaction).
-    from scrm.today.hooks import facts_changed  # late: 今日 reads this module
-
-    facts_changed(customer_ids=ids)
+    signals.facts_changed.send(sender=Customer, customer_ids=ids)
 
     def dispatch():
         # Imported late: tasks import this module.
@@ -230,7 +194,6 @@ def customer_figures_refresh_later(*, customer_ids) -> None:
 
 # Sent inside the edit's transaction when a guide adds or removes a tag here. The WeCom app listens
 # (its tag outbox pushes mark_tag after commit); customers itself never imports scrm.wecom.
-customer_tag_changed = Signal()  # kwargs: customer, staff, tag, added
 
 
 @transaction.atomic
@@ -241,17 +204,10 @@ def customer_tag_add(*, customer: Customer, tag: Tag, staff: Staff) -> bool:
     )
     if not created:
         return False
-    event_record(
-        customer=customer,
-        kind=EventKind.TAG_ADDED,
-        occurred_at=timezone.now(),
-        channel=Channel.WECOM,
-        title=_("添加标签「%(tag)s」") % {"tag": tag.name},
-        dedupe_key=f"tag_added:{link.pk}",
-        staff=staff,
-        payload={"tag_id": tag.pk, "tag": tag.name, "group": tag.group.name},
+    events.tag_changed_record(
+        customer=customer, staff=staff, tag=tag, added=True, link_id=link.pk, occurred_at=timezone.now()
     )
-    customer_tag_changed.send(sender=Customer, customer=customer, staff=staff, tag=tag, added=True)
+    signals.customer_tag_changed.send(sender=Customer, customer=customer, staff=staff, tag=tag, added=True)
     if tag.group.single_choice:
         # One tag per customer in this group: the new one replaces the others (each removal recorded).
         others = Tag.objects.filter(group_id=tag.group_id, customer_tags__customer=customer, deleted=False).exclude(
@@ -271,17 +227,10 @@ def customer_tag_remove(*, customer: Customer, tag: Tag, staff: Staff) -> bool:
         return False
     link_pk = link.pk
     link.delete()
-    event_record(
-        customer=customer,
-        kind=EventKind.TAG_REMOVED,
-        occurred_at=timezone.now(),
-        channel=Channel.WECOM,
-        title=_("移除标签「%(tag)s」") % {"tag": tag.name},
-        dedupe_key=f"tag_removed:{link_pk}",
-        staff=staff,
-        payload={"tag_id": tag.pk, "tag": tag.name, "group": tag.group.name},
+    events.tag_changed_record(
+        customer=customer, staff=staff, tag=tag, added=False, link_id=link_pk, occurred_at=timezone.now()
     )
-    customer_tag_changed.send(sender=Customer, customer=customer, staff=staff, tag=tag, added=False)
+    signals.customer_tag_changed.send(sender=Customer, customer=customer, staff=staff, tag=tag, added=False)
     return True
 
 
@@ -298,18 +247,9 @@ def note_create(
         raise ValidationError(_("请填写跟进内容"))
     now = timezone.now()
     key = f"note:{staff.pk}:{customer.pk}:{request_id or uuid.uuid4().hex}"
-    first_line = body.splitlines()[0]
     # The event goes first: its unique dedupe_key is what turns a replay into a no-op.
-    event, created = event_record(
-        customer=customer,
-        kind=EventKind.NOTE,
-        occurred_at=now,
-        channel=Channel.WECOM,
-        title=first_line[:80],
-        dedupe_key=key,
-        staff=staff,
-        # The whole note, so the timeline shows every line of it (the title is its first line).
-        payload={"body": body, "next_contact_on": next_contact_on.isoformat() if next_contact_on else None},
+    event, created = events.note_record(
+        customer=customer, staff=staff, body=body, next_contact_on=next_contact_on, occurred_at=now, dedupe_key=key
     )
     if not created:
         return Note.objects.get(pk=event.payload["note_id"])

@@ -14,9 +14,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scrm.customers.events import Channel, EventKind
+from scrm.customers import events
 from scrm.customers.models import FollowRelation
-from scrm.customers.services import event_record
 from scrm.handover.models import HandoverBatch, HandoverItem
 from scrm.handover.reasons import FAIL_REASONS, errcode_reason, send_error_reason
 from scrm.org.models import Staff
@@ -257,15 +256,12 @@ def handover_item_settle_failed(
     if not updated:
         return
     item.state, item.errcode, item.reason, item.settled_at = state, errcode, reason[:200], at
-    title = _("转接给 %(to)s 失败：%(reason)s") % {"to": item.takeover.name, "reason": reason}
-    event_record(
+    events.transfer_failed_record(
         customer=item.customer,
-        kind=EventKind.TRANSFER_FAILED,
-        occurred_at=at,
-        channel=Channel.WECOM,
-        title=title,
-        dedupe_key=item.failed_event_key,
         staff=item.takeover,
+        reason=reason,
+        occurred_at=at,
+        dedupe_key=item.failed_event_key,
         payload={
             "batch_id": item.batch_id,
             "external_userid": item.external_userid,
@@ -311,15 +307,12 @@ def handover_item_accept(*, item_id: int, at: dt.datetime | None = None) -> Hand
             state=old.state,
             added_at=at,
         )
-    old_name, new_name = item.batch.handover.name, item.takeover.name
-    event_record(
+    events.transfer_record(
         customer=item.customer,
-        kind=EventKind.TRANSFER,
+        takeover=item.takeover,
+        from_name=item.batch.handover.name,
         occurred_at=at,
-        channel=Channel.WECOM,
-        title=_("从 %(from)s 转接给 %(to)s") % {"from": old_name, "to": new_name},
         dedupe_key=item.accepted_event_key,
-        staff=item.takeover,
         payload={
             "batch_id": item.batch_id,
             "kind": HandoverBatch.Kind.RESIGNED if _via_resigned(item) else HandoverBatch.Kind.IN_SERVICE,

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from scrm.customers.events import STATE_LABELS
 from scrm.customers.models import Customer, FollowRelation, LifecycleStage, Order
 from scrm.livecodes.models import ChannelGroup, LiveCode, LiveCodeAdd
 from scrm.org.models import Staff, Store
@@ -23,6 +24,23 @@ def livecode_source_label(*, state: str) -> str:
     """'门店柜台 · 静安店收银台' for the code behind `state` (deleted ones too: the add stays theirs)."""
     code = LiveCode.objects.filter(state=state).only("name", "channel_group").first()
     return code.source_label if code else ""
+
+
+def state_source_label(state: str) -> str:
+    """The readable source of a 活码 state: '门店柜台 · 静安店收银台' for a code made in the console.
+
+    A state no console code has (made in WeCom's admin before this product, or the demo's) is named
+    like the timeline names it: store codes by their last part ('store_sh001_event' → '门店活动'),
+    others whole, from scrm.customers.events.STATE_LABELS; an unknown one is shown as is.
+    """
+    if not state:
+        return ""
+    return (
+        livecode_source_label(state=state)
+        or STATE_LABELS.get(state)
+        or STATE_LABELS.get(state.rsplit("_", 1)[-1])
+        or state
+    )
 
 
 def livecodes_for(*, staff: Staff) -> QuerySet[LiveCode]:

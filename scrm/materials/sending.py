@@ -26,9 +26,8 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from scrm.customers.events import Channel, EventKind
+from scrm.customers.events import material_sent_record
 from scrm.customers.models import Customer
-from scrm.customers.services import event_record
 from scrm.materials.errors import MaterialSendError
 from scrm.materials.media import MEDIA_KINDS, material_media_ensure, material_media_invalidate
 from scrm.materials.models import Material, MaterialSend
@@ -256,23 +255,8 @@ def _send_move(send: MaterialSend, *, status: str, error: str, now: dt.datetime)
 
 
 def _sent_count(send: MaterialSend) -> None:
-    material, staff = send.material, send.staff
-    Material.objects.filter(pk=material.pk).update(send_count=F("send_count") + 1)
-    event_record(
-        customer=send.customer,
-        kind=EventKind.MATERIAL_SENT,
-        occurred_at=send.sent_at,
-        channel=Channel.WECOM,
-        title=_("%(staff)s发送了素材「%(title)s」") % {"staff": staff.name, "title": material.title},
-        dedupe_key=f"material_sent:{send.request_id}",
-        staff=staff,
-        payload={
-            "material_id": material.pk,
-            "material_kind": material.kind,
-            "title": material.title,
-            "request_id": send.request_id,
-        },
-    )
+    Material.objects.filter(pk=send.material_id).update(send_count=F("send_count") + 1)
+    material_sent_record(send=send)
 
 
 def material_sends_settle(*, now: dt.datetime | None = None, batch: int = 500) -> int:

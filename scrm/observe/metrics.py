@@ -3,12 +3,17 @@
 Counters and histograms are recorded where things happen (requests here, WeCom calls in the client).
 Under gunicorn with several workers, and in Celery's worker processes, they go to files in
 PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode) so one scrape sums every process on
-the node. Backlogs and queue depths are read from PostgreSQL and Redis at scrape time.
+the node. Backlogs and queue depths are read from PostgreSQL and Redis at scrape time: apps register
+their backlog readers here (observe is infrastructure and imports no app), and Celery's queues come from
+the current Celery app.
 """
 
 import logging
 import time
+from collections.abc import Callable
+from typing import Protocol
 
+from celery import current_app, signals
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import Http404, HttpResponse, HttpResponseForbidden
@@ -54,6 +59,20 @@ WELCOME_LATE = Counter(
 UNRESOLVED = "<unresolved>"
 
 
+class Backlog(Protocol):
+    pending: int
+    oldest_age: float  # seconds the oldest waiting row has waited; 0 when none
+
+
+# Queue name → reader, filled by the apps' AppConfig.ready (wecom: callback_inbox, tag_outbox).
+BACKLOG_READERS: dict[str, Callable[[], Backlog]] = {}
+
+
+def backlog_register(*, queue: str, read: Callable[[], Backlog]) -> None:
+    """Report `read()` as the scrm_backlog_* gauges of `queue` at every scrape."""
+    BACKLOG_READERS[queue] = read
+
+
 def metrics_middleware(get_response):
     def middleware(request):
         started = time.perf_counter()
@@ -81,29 +100,26 @@ def celery_queue_lengths() -> dict[str, int]:
         return {}
     import redis
 
-    from scrm.celery import app
-
     client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
     sep = "\x06\x16"  # kombu's separator between a queue's name and its priority
     lengths = {}
-    for queue in app.amqp.queues:
+    for queue in current_app.amqp.queues:
         keys = [queue, *(f"{queue}{sep}{priority}" for priority in (3, 6, 9))]
         lengths[queue] = sum(client.llen(key) for key in keys)
     return lengths
 
 
 class BacklogCollector:
-    """Gauges read at scrape time: the database's callback and tag queues, and Celery's queues."""
+    """Gauges read at scrape time: the registered backlogs (database queues), and Celery's queues."""
 
     def collect(self):
-        from scrm.wecom.selectors import inbox_backlog, outbox_backlog
-
         pending = GaugeMetricFamily("scrm_backlog_pending", "Rows waiting to be processed.", labels=["queue"])
         oldest = GaugeMetricFamily(
             "scrm_backlog_oldest_age_seconds", "Age of the oldest waiting row (0 when none).", labels=["queue"]
         )
         try:
-            for name, backlog in (("callback_inbox", inbox_backlog()), ("tag_outbox", outbox_backlog())):
+            for name, read in BACKLOG_READERS.items():
+                backlog = read()
                 pending.add_metric([name], backlog.pending)
                 oldest.add_metric([name], backlog.oldest_age)
             yield pending
@@ -163,3 +179,10 @@ def worker_metrics_serve(*, port: int, addr: str) -> None:
         multiproc_dir_clear(settings.PROMETHEUS_MULTIPROC_DIR)
     start_http_server(port, addr=addr, registry=_registry())
     logger.info("worker metrics on %s:%s", addr, port)
+
+
+@signals.worker_init.connect
+def _worker_metrics(**_kwargs):
+    # In the worker's main process, before the pool forks: one HTTP server for all its children.
+    if settings.CELERY_METRICS_PORT:
+        worker_metrics_serve(port=settings.CELERY_METRICS_PORT, addr=settings.CELERY_METRICS_ADDR)

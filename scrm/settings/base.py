@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "scrm.wecom",
     # Dev/test only: installed (tables, admin, URLs) only with the simulator on.
     *(["scrm.wecom.simulator"] if WECOM_SIMULATOR else []),
+    # Dev only: the demo brand and seed_demo (public demo passwords) never exist in production.
+    *(["scrm.devtools"] if DEBUG else []),
     "scrm.console",
     "scrm.analytics",
     "scrm.api",

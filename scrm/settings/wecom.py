@@ -10,6 +10,11 @@ from scrm.settings.env import env
 # documents 30 a minute per member and app, the daily cap depends on the corp's seats: keep both settings.
 WECOM_SIM_APP_MSG_PER_MINUTE = int(env("WECOM_SIM_APP_MSG_PER_MINUTE", "30"))
 WECOM_SIM_APP_MSG_PER_DAY = int(env("WECOM_SIM_APP_MSG_PER_DAY", "200"))
+# 企业群发: how many brand group messages one customer may receive a month. WeCom's default is as many
+# as the month has days (0 here); older corps had 4 a month. Both the product and the simulator use it.
+GROUPSEND_MONTHLY_LIMIT = int(env("GROUPSEND_MONTHLY_LIMIT", "0"))
+# add_msg_template takes up to 10,000 external_userid a call.
+GROUPSEND_BATCH_SIZE = int(env("GROUPSEND_BATCH_SIZE", "10000"))
 # The simulator completes a waiting customer transfer after this many seconds (WeCom: 24 hours).
 WECOM_SIM_TRANSFER_SECONDS = int(env("WECOM_SIM_TRANSFER_SECONDS", "60"))
 WECOM_CORP_ID = env("WECOM_CORP_ID", "ww_demo_corp")

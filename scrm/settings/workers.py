@@ -39,6 +39,8 @@ CELERY_TASK_ROUTES = {
     "scrm.today.tasks.push_digests": {"queue": "slow"},
     "scrm.handover.tasks.poll_results": {"queue": "slow"},
     "scrm.org.tasks.clear_expired_sessions": {"queue": "slow"},
+    # 企业群发 calls WeCom per guide and may upload attachments first.
+    "scrm.taskcards.tasks.groupsend*": {"queue": "slow"},
 }
 # Our logging config (request ids, JSON) stays in force in the worker instead of Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -94,4 +96,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # 任务卡: guides with items still to send get an app message before the deadline.
     "taskcards-remind-lagging": {"task": "scrm.taskcards.tasks.remind_lagging", "schedule": 900.0},
+    # 企业群发: submit the ones whose start time came (and retry refused ones), then pull who sent them.
+    "taskcards-groupsends-submit-due": {"task": "scrm.taskcards.tasks.groupsends_submit_due", "schedule": 60.0},
+    "taskcards-groupsends-pull": {
+        "task": "scrm.taskcards.tasks.groupsends_pull",
+        "schedule": int(env("GROUPSEND_PULL_SECONDS", "60" if DEBUG else "900")),
+    },
 }

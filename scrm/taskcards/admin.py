@@ -1,11 +1,12 @@
 from django.contrib import admin
 
-from scrm.taskcards.models import Coupon, Task, TaskItem, TaskNudge
+from scrm.taskcards.models import Coupon, GroupSendBatch, Task, TaskItem, TaskNudge
 
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
-    list_display = ("name", "coupon_mode", "starts_at", "deadline", "created_by")
+    list_display = ("name", "kind", "coupon_mode", "starts_at", "deadline", "created_by")
+    list_filter = ("kind",)
     search_fields = ("name",)
 
 
@@ -26,3 +27,10 @@ class CouponAdmin(admin.ModelAdmin):
 @admin.register(TaskNudge)
 class TaskNudgeAdmin(admin.ModelAdmin):
     list_display = ("task", "staff", "open_items", "created_at")
+
+
+@admin.register(GroupSendBatch)
+class GroupSendBatchAdmin(admin.ModelAdmin):
+    list_display = ("task", "staff", "number", "state", "msgid", "sent_at", "pulled_at")
+    list_filter = ("state",)
+    raw_id_fields = ("task", "staff")

@@ -1,24 +1,38 @@
-"""Reads: tasks a console user may see, their progress per store and guide, and a guide's open items."""
+"""Reads: tasks a console user may see, their progress per store and guide, and a guide's open items.
+
+Group sends (企业群发) are done in WeCom, so their items never show as one-tap cards in 今日 or the chat.
+"""
 
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from scrm.customers.models import Order
 from scrm.org.models import Staff
-from scrm.taskcards.models import Task, TaskItem
+from scrm.taskcards.groupsend_results import REMIND_WINDOW, REMINDS_PER_DAY
+from scrm.taskcards.models import GroupSendBatch, GroupSendResult, Task, TaskItem
 
 SENT = TaskItem.State.SENT
+CARD = Task.Kind.CARD
 
 
 def tasks_visible(*, viewer: Staff) -> QuerySet[Task]:
+    """Admins see every task; a manager their store's, and headquarters' tasks that reach their store."""
     tasks = Task.objects.select_related("segment", "material", "created_by")
     if viewer.role == Staff.Role.ADMIN:
         return tasks
-    return tasks.filter(store_id=viewer.store_id) if viewer.store_id else tasks.none()
+    if not viewer.store_id:
+        return tasks.none()
+    reaches = TaskItem.objects.filter(task=OuterRef("pk"), staff__store_id=viewer.store_id)
+    return tasks.filter(Q(store_id=viewer.store_id) | Q(store__isnull=True) & Exists(reaches))
+
+
+def progress_scope(*, viewer: Staff) -> int | None:
+    """The store whose items a viewer's progress counts: a manager's own; None (all) for admins."""
+    return None if viewer.role == Staff.Role.ADMIN else viewer.store_id
 
 
 def task_get(*, viewer: Staff, task_id: int) -> Task:
@@ -43,7 +57,7 @@ class Progress:
         return round(100 * self.sent / self.assigned) if self.assigned else 0
 
 
-def _items_with_outcome(task: Task) -> QuerySet[TaskItem]:
+def _items_with_outcome(task: Task, store_id: int | None) -> QuerySet[TaskItem]:
     """Items with `ordered`: the customer paid an order within the task's window after the send."""
     window = dt.timedelta(days=task.order_window_days)
     orders = Order.objects.filter(
@@ -51,7 +65,10 @@ def _items_with_outcome(task: Task) -> QuerySet[TaskItem]:
         paid_at__gte=OuterRef("sent_at"),
         paid_at__lt=ExpressionWrapper(OuterRef("sent_at") + window, output_field=DateTimeField()),
     )
-    return TaskItem.objects.filter(task=task).annotate(ordered=Exists(orders))
+    items = TaskItem.objects.filter(task=task)
+    if store_id is not None:
+        items = items.filter(staff__store_id=store_id)
+    return items.annotate(ordered=Exists(orders))
 
 
 def _count(rows) -> dict:
@@ -70,8 +87,9 @@ class TaskProgress:
     guides: list[Progress]
 
 
-def task_progress(*, task: Task) -> TaskProgress:
-    items = _items_with_outcome(task)
+def task_progress(*, task: Task, store_id: int | None = None) -> TaskProgress:
+    """Progress of the whole task, or of one store's guides (what a manager sees of a brand task)."""
+    items = _items_with_outcome(task, store_id)
     total = Progress(label="")
     guides, stores = [], {}
     rows = _count(items.values("staff_id", "staff__name", "staff__store__name")).order_by(
@@ -92,13 +110,12 @@ def task_progress(*, task: Task) -> TaskProgress:
     return TaskProgress(total=total, stores=list(stores.values()), guides=guides)
 
 
-def task_totals(*, tasks: list[Task]) -> dict[int, Progress]:
-    """Assigned and sent per task, for the list (one query)."""
-    rows = (
-        TaskItem.objects.filter(task__in=tasks)
-        .values("task_id")
-        .annotate(assigned=Count("pk"), sent=Count("pk", filter=Q(state=SENT)))
-    )
+def task_totals(*, tasks: list[Task], store_id: int | None = None) -> dict[int, Progress]:
+    """Assigned and sent per task, for the list (one query); one store's only when `store_id` is given."""
+    items = TaskItem.objects.filter(task__in=tasks)
+    if store_id is not None:
+        items = items.filter(staff__store_id=store_id)
+    rows = items.values("task_id").annotate(assigned=Count("pk"), sent=Count("pk", filter=Q(state=SENT)))
     return {r["task_id"]: Progress(label="", assigned=r["assigned"], sent=r["sent"]) for r in rows}
 
 
@@ -107,7 +124,7 @@ def open_items_for_guide(*, staff: Staff, now: dt.datetime | None = None, limit:
     now = now or timezone.now()
     return list(
         TaskItem.objects.filter(
-            staff=staff, state=TaskItem.State.OPEN, task__starts_at__lte=now, task__deadline__gt=now
+            staff=staff, state=TaskItem.State.OPEN, task__starts_at__lte=now, task__deadline__gt=now, task__kind=CARD
         )
         .select_related("task", "customer")
         .order_by("task__deadline", "task_id", "pk")[:limit]
@@ -120,7 +137,7 @@ def items_for_chat(*, staff: Staff, customer_id: int, now: dt.datetime | None = 
     running = Q(state=TaskItem.State.OPEN, task__starts_at__lte=now, task__deadline__gt=now)
     sent_today = Q(state=SENT, sent_at__date=timezone.localdate(now))
     return list(
-        TaskItem.objects.filter(running | sent_today, staff=staff, customer_id=customer_id)
+        TaskItem.objects.filter(running | sent_today, staff=staff, customer_id=customer_id, task__kind=CARD)
         .select_related("task", "task__material", "customer", "coupon")
         .order_by("state", "task__deadline")
     )
@@ -138,4 +155,52 @@ def lagging_guides(*, task: Task) -> list[tuple[int, int]]:
 
 
 def tasks_due_soon(*, now: dt.datetime, within: dt.timedelta) -> QuerySet[Task]:
-    return Task.objects.filter(starts_at__lte=now, deadline__gt=now, deadline__lte=now + within)
+    # Group sends are nudged through WeCom (remind_groupmsg_send), not by app message.
+    return Task.objects.filter(starts_at__lte=now, deadline__gt=now, deadline__lte=now + within, kind=CARD)
+
+
+@dataclass
+class GuideSend:
+    """One guide's part of a group send, for the task's page."""
+
+    batch: GroupSendBatch
+    customers: int
+    received: int
+    failed: int
+    reminders_left: int
+
+
+def groupsend_guides(*, task: Task, now: dt.datetime | None = None) -> list[GuideSend]:
+    now = now or timezone.now()
+    since = (now - REMIND_WINDOW).timestamp()
+    failed = Q(items__wecom_status__in=(GroupSendResult.NOT_FRIEND, GroupSendResult.OVER_LIMIT))
+    batches = (
+        task.batches.select_related("staff", "staff__store")
+        .annotate(
+            n=Count("items"),
+            received=Count("items", filter=Q(items__wecom_status=GroupSendResult.RECEIVED)),
+            failed=Count("items", filter=failed),
+        )  # fmt: skip
+        .order_by("staff__store__name", "staff__name", "number")
+    )
+    return [
+        GuideSend(
+            batch=b,
+            customers=b.n,
+            received=b.received,
+            failed=b.failed,
+            reminders_left=max(REMINDS_PER_DAY - sum(t > since for t in b.reminded_at), 0),
+        )  # fmt: skip
+        for b in batches
+    ]
+
+
+def groupsend_customers(*, task: Task, limit: int = 500) -> list[TaskItem]:
+    """Each customer's result, failures first, then not yet sent, then received."""
+    order = Case(
+        When(wecom_status__in=(GroupSendResult.NOT_FRIEND, GroupSendResult.OVER_LIMIT), then=0),
+        When(wecom_status=GroupSendResult.RECEIVED, then=2),
+        default=1,
+    )
+    items = task.items.select_related("customer", "staff").annotate(rank=order)
+    return list(items.order_by("rank", "staff__name", "pk")[:limit])

@@ -11,13 +11,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from scrm.customers.models import FollowRelation
+from scrm.livecodes.models import MAX_ATTACHMENTS
+from scrm.livecodes.services import ATTACHMENT_KINDS
 from scrm.materials.models import Material
 from scrm.materials.services import PLACEHOLDERS
 from scrm.org.models import Staff, Store
 from scrm.segments.filters import customers_matching
 from scrm.segments.models import Segment
-from scrm.taskcards import coupons
+from scrm.taskcards import coupons, quota
+from scrm.taskcards.groupsend import groupsend_plan
 from scrm.taskcards.models import Task, TaskItem
+from scrm.taskcards.tasks import groupsend_submit
 
 COUPON_PLACEHOLDER = "券码"
 SCRIPT_PLACEHOLDERS = {*PLACEHOLDERS, COUPON_PLACEHOLDER}
@@ -40,10 +44,30 @@ class TaskDraft:
     stores: list[Store] = field(default_factory=list)
     guides: list[Staff] = field(default_factory=list)
     request_key: str | None = None
+    kind: str = Task.Kind.CARD
+    attachments: list[Material] = field(default_factory=list)
 
 
 def script_unknown_placeholders(script: str) -> list[str]:
     return sorted({name for name in _PLACEHOLDER.findall(script) if name not in SCRIPT_PLACEHOLDERS})
+
+
+def _groupsend_errors(draft: TaskDraft) -> list[str]:
+    """A group send is one message for all: text and/or up to 9 attachments, nothing per customer."""
+    errors = []
+    if not draft.script.strip() and not draft.attachments:
+        errors.append(_("企业群发需要填写群发文字或选择附件。"))
+    if draft.material:
+        errors.append(_("企业群发请在「群发附件」中选择素材。"))
+    if len(draft.attachments) > MAX_ATTACHMENTS:
+        errors.append(_("企业群发最多 %(n)s 个附件。") % {"n": MAX_ATTACHMENTS})
+    if any(m.kind not in ATTACHMENT_KINDS for m in draft.attachments):
+        errors.append(_("群发附件只能是图片、链接、小程序、视频或文件。"))
+    if _PLACEHOLDER.search(draft.script):
+        errors.append(_("企业群发的文字对每位客户都一样，不能使用占位符。"))
+    if draft.coupon_mode != Task.CouponMode.NONE:
+        errors.append(_("企业群发不能发券，请改用任务卡。"))
+    return errors
 
 
 def _validate(draft: TaskDraft, now: dt.datetime) -> None:
@@ -51,7 +75,9 @@ def _validate(draft: TaskDraft, now: dt.datetime) -> None:
     errors: list[str] = []
     if not draft.name.strip():
         errors.append(_("请填写任务名称。"))
-    if bool(draft.material) == bool(draft.script.strip()):
+    if draft.kind == Task.Kind.GROUPSEND:
+        errors += _groupsend_errors(draft)
+    elif bool(draft.material) == bool(draft.script.strip()):
         errors.append(_("请选择一个素材或填写话术（二选一）。"))
     if draft.script and (unknown := script_unknown_placeholders(draft.script)):
         names = "、".join(f"{{{n}}}" for n in unknown)
@@ -81,7 +107,8 @@ def task_guides(*, task: Task) -> QuerySet[Staff]:
 
 def _items_create(task: Task) -> int:
     """One item per customer of the audience that a target guide serves now; a customer served by two
-    of them goes to the one who added them first."""
+    of them goes to the one who added them first. A group send leaves out customers who have received
+    this month's quota of brand group messages (counted on the task)."""
     audience = customers_matching(spec=task.spec)
     relations = (
         FollowRelation.objects.filter(
@@ -93,6 +120,11 @@ def _items_create(task: Task) -> int:
     owners: dict[int, int] = {}
     for customer_id, staff_id in relations:
         owners.setdefault(customer_id, staff_id)
+    if task.kind == Task.Kind.GROUPSEND:
+        full = quota.customers_at_limit(customer_ids=owners)
+        owners = {c: s for c, s in owners.items() if c not in full}
+        task.quota_excluded = len(full)
+        task.save(update_fields=["quota_excluded"])
     items = [TaskItem(task=task, customer_id=c, staff_id=s) for c, s in owners.items()]
     TaskItem.objects.bulk_create(items, batch_size=1000, ignore_conflicts=True)
     return len(items)
@@ -102,6 +134,7 @@ def _task_write(*, draft: TaskDraft, spec: dict, staff: Staff) -> Task:
     with transaction.atomic():
         task = Task.objects.create(
             request_key=draft.request_key or None,
+            kind=draft.kind,
             name=draft.name.strip(),
             segment=draft.segment,
             spec=spec,
@@ -116,7 +149,12 @@ def _task_write(*, draft: TaskDraft, spec: dict, staff: Staff) -> Task:
         )
         task.stores.set(draft.stores)
         task.guides.set(draft.guides)
+        task.attachments.set(draft.attachments)
         count = _items_create(task)
+        if task.kind == Task.Kind.GROUPSEND:
+            groupsend_plan(task=task)
+            if task.starts_at <= timezone.now():
+                transaction.on_commit(lambda: groupsend_submit.delay(task.pk))
         if draft.coupon_mode == Task.CouponMode.UPLOAD:
             coupons.codes_add(task=task, codes=draft.coupon_codes)
         elif draft.coupon_mode == Task.CouponMode.GENERATE:

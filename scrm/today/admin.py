@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from scrm.today.models import PushLog, ReminderItem, ReminderSettings
+from scrm.today.models import PushLog, ReminderItem, ReminderSettings, SopRule
 
 
 @admin.register(ReminderSettings)
@@ -24,3 +24,10 @@ class PushLogAdmin(admin.ModelAdmin):
     list_display = ["kind", "staff", "day", "status", "errcode", "created_at"]
     list_filter = ["kind", "status"]
     raw_id_fields = ["staff", "item"]
+
+
+@admin.register(SopRule)
+class SopRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "trigger", "days", "enabled", "store", "created_at"]
+    list_filter = ["trigger", "enabled"]
+    raw_id_fields = ["segment", "material", "created_by"]

@@ -89,3 +89,11 @@ def event_recorded(event) -> None:
         )
     if event.kind in FACT_KINDS or via:
         facts_changed(customer_ids=[event.customer_id])
+
+
+def on_event_recorded(sender, *, event, **kwargs) -> None:
+    event_recorded(event)
+
+
+def on_facts_changed(sender, *, customer_ids, **kwargs) -> None:
+    facts_changed(customer_ids=customer_ids)

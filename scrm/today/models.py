@@ -23,6 +23,7 @@ class ReminderKind(models.TextChoices):
     DELETED = "deleted", _("删除了我")
     HANDOVER = "handover", _("转接客户")
     INTENT = "intent", _("高意向")
+    SOP = "sop", _("自动化任务")
 
 
 class ReminderSettings(models.Model):
@@ -162,3 +163,50 @@ class PushLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.staff_id} {self.day}"
+
+
+class SopRule(models.Model):
+    """自动化任务 (SOP): a rule that puts 今日 items in front of guides by itself.
+
+    Its trigger and days say when (days 0/1/3/7 after a customer adds a guide, N days before the expected
+    repurchase or the birthday, N days after entering 沉睡 or after an order), its segment which customers,
+    its material what to send. Items are ordinary 今日 items of kind `sop`, one per customer, guide and
+    occurrence (scrm/today/sop.py), live for `window_days` from their day.
+    """
+
+    class Trigger(models.TextChoices):
+        FRIEND_ADDED = "friend_added", _("添加导购后第 N 天")
+        REPURCHASE = "repurchase", _("预计复购日前 N 天")
+        BIRTHDAY = "birthday", _("生日前 N 天")
+        DORMANT = "dormant", _("进入沉睡后第 N 天")
+        ORDER_PAID = "order_paid", _("下单后第 N 天")
+
+    name = models.CharField(_("规则名称"), max_length=40)
+    trigger = models.CharField(_("触发时机"), max_length=16, choices=Trigger.choices)
+    days = models.JSONField(_("天数"), default=list)
+    segment = models.ForeignKey(
+        "segments.Segment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("客户分群"),
+    )
+    material = models.ForeignKey(
+        "materials.Material", on_delete=models.PROTECT, related_name="+", verbose_name=_("素材")
+    )
+    window_days = models.PositiveSmallIntegerField(_("提醒保留天数"), default=3)
+    enabled = models.BooleanField(_("启用"), default=True)
+    # A manager's rule reaches their store's guides only (None: brand-wide, an admin's).
+    store = models.ForeignKey("org.Store", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    request_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("自动化任务")
+        verbose_name_plural = _("自动化任务")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name

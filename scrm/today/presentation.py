@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from scrm.today.models import ReminderItem, ReminderKind
 
@@ -33,6 +34,25 @@ def _intent(item: ReminderItem) -> str:
     return text
 
 
+SOP_WHY = {
+    "friend_added": _lazy("添加好友第 %(n)s 天"),
+    "repurchase": _lazy("预计复购日前 %(n)s 天"),
+    "birthday": _lazy("生日前 %(n)s 天"),
+    "dormant": _lazy("进入沉睡第 %(n)s 天"),
+    "order_paid": _lazy("下单后第 %(n)s 天"),
+}
+
+
+def _sop(item: ReminderItem) -> str:
+    """自动化任务: the rule's name and why this customer, today."""
+    c = item.context
+    why = SOP_WHY.get(c.get("trigger", ""))
+    if c.get("trigger") == "birthday" and not c.get("n"):
+        why = _lazy("今天生日")
+    text = str(why) % {"n": c.get("n", 0)} if why else ""
+    return _("自动化任务「%(rule)s」：%(why)s") % {"rule": c.get("rule", ""), "why": text}
+
+
 def reminder_reason(item: ReminderItem, today: dt.date) -> str:
     days = (item.due_on - today).days
     c, name = item.context, str(item.customer)
@@ -49,7 +69,7 @@ def reminder_reason(item: ReminderItem, today: dt.date) -> str:
             ) + (_("（回购周期约 %(c)s 天）") % {"c": c["cycle"]} if c.get("cycle") else "")
         case ReminderKind.REPLENISH:
             when = _when(days, ahead=_("约 %(n)s 天后用完"), today=_("今天用完"), behind=_("已用完 %(n)s 天"))
-            return _("%(name)s的%(product)s%(when)s") % {"name": name, "product": c.get("product", ""), "when": when}
+            return _("%(name)s的%(product)s %(when)s") % {"name": name, "product": c.get("product", ""), "when": when}
         case ReminderKind.CHURN:
             return _("超过回购周期没有再买，新近有流失风险（最近购买 %(d)s）") % {"d": c.get("last_order_on", "")}
         case ReminderKind.BIRTHDAY:
@@ -61,4 +81,6 @@ def reminder_reason(item: ReminderItem, today: dt.date) -> str:
             return _("刚从 %(from)s 转接给你，先打个招呼吧") % {"from": c.get("from") or _("其他导购")}
         case ReminderKind.INTENT:
             return _intent(item)
+        case ReminderKind.SOP:
+            return _sop(item)
     return item.get_kind_display()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from scrm.customers.events import KIND_INFO, EventKind
 from scrm.customers.models import Event
 from scrm.org.models import Staff
-from scrm.today.models import PushLog, ReminderItem, ReminderKind
+from scrm.today.models import PushLog, ReminderItem, ReminderKind, SopRule
 
 State = ReminderItem.State
 WORKBENCH_PAGE = 20
@@ -175,3 +175,23 @@ def since_last_talk(*, customer_id: int, staff: Staff, now: dt.datetime | None =
         for kind, rows in grouped.items()
     ]
     return SinceDigest(since=last_out, lines=lines[:SINCE_LINES])
+
+
+def sop_rules_visible(*, viewer: Staff):
+    """自动化任务 a console user may see and switch: an admin all, a manager their store's."""
+    rules = SopRule.objects.select_related("segment", "material", "created_by")
+    if viewer.role == Staff.Role.ADMIN:
+        return rules
+    return rules.filter(store_id=viewer.store_id) if viewer.store_id else rules.none()
+
+
+def sop_rule_figures(*, rule_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per rule: items live now and items done (sent or marked done) so far."""
+    rows = (
+        ReminderItem.objects.filter(kind=ReminderKind.SOP, context__rule_id__in=rule_ids)
+        .values("context__rule_id")
+        .annotate(
+            live=Count("pk", filter=Q(state__in=ReminderItem.LIVE_STATES)), done=Count("pk", filter=Q(state=State.DONE))
+        )
+    )
+    return {r["context__rule_id"]: {"live": r["live"], "done": r["done"]} for r in rows}

@@ -20,6 +20,7 @@ from scrm.today import scoring
 from scrm.today.facts import facts_load, products_load
 from scrm.today.models import ReminderItem, ReminderKind, ReminderSettings
 from scrm.today.rules import ProductInfo, specs_for
+from scrm.today.sop import sop_specs
 
 State = ReminderItem.State
 REFRESH_BATCH = 500
@@ -94,24 +95,25 @@ def reminders_refresh(
     facts = facts_load(customer_ids=customer_ids, now=now, cfg=cfg)
     materials: dict = {}
     wanted: dict[tuple, dict] = {}
-    for customer_id, f in facts.items():
-        for spec in specs_for(f, cfg=cfg, now=now, products=products):
-            wanted[(spec.kind, customer_id, spec.staff_id, spec.occurrence)] = {
-                "due_on": spec.due_on,
-                "context": spec.context,
-                "material_id": spec.material_id or _kind_material_id(spec.kind, now, materials),
-                "score": scoring.score(
-                    kind=spec.kind,
-                    due_on=spec.due_on,
-                    today=today,
-                    total_spend=f.total_spend,
-                    trigger_at=spec.trigger_at,
-                    now=now,
-                    strength=spec.strength,
-                ),
-                "trigger_at": spec.trigger_at,
-                "urgent_at": spec.urgent_at,
-            }
+    specs = [(c, spec) for c, f in facts.items() for spec in specs_for(f, cfg=cfg, now=now, products=products)]
+    for customer_id, spec in [*specs, *sop_specs(facts=facts, now=now)]:
+        f = facts[customer_id]
+        wanted[(spec.kind, customer_id, spec.staff_id, spec.occurrence)] = {
+            "due_on": spec.due_on,
+            "context": spec.context,
+            "material_id": spec.material_id or _kind_material_id(spec.kind, now, materials),
+            "score": scoring.score(
+                kind=spec.kind,
+                due_on=spec.due_on,
+                today=today,
+                total_spend=f.total_spend,
+                trigger_at=spec.trigger_at,
+                now=now,
+                strength=spec.strength,
+            ),
+            "trigger_at": spec.trigger_at,
+            "urgent_at": spec.urgent_at,
+        }
     existing = {
         (i.kind, i.customer_id, i.staff_id, i.occurrence): i
         # Every requested customer: one merged into another has no facts, so its live items expire.

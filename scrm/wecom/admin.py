@@ -4,7 +4,7 @@ from django.utils.translation import ngettext
 
 from scrm.customers.identity import customer_merge_undo
 from scrm.customers.models import CustomerMerge
-from scrm.wecom import services
+from scrm.wecom import dispatch, tag_outbox
 from scrm.wecom.models import CallbackInbox, CallbackNonce, ChatArchiveCursor, TagOutbox
 
 
@@ -28,7 +28,7 @@ class TagOutboxAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("重新推送"))
     def push_again(self, request, queryset):
-        count = services.tag_outbox_retry(row_ids=list(queryset.values_list("pk", flat=True)))
+        count = tag_outbox.tag_outbox_retry(row_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, _("已重新排队 %(count)d 条") % {"count": count}, messages.SUCCESS)
 
 
@@ -64,7 +64,7 @@ class CallbackInboxAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("重新处理"))
     def process_again(self, request, queryset):
-        count = services.inbox_retry(row_ids=list(queryset.values_list("pk", flat=True)))
+        count = dispatch.inbox_retry(row_ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, _("已重新排队 %(count)d 条失败的回调") % {"count": count}, messages.SUCCESS)
 
 

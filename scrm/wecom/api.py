@@ -306,6 +306,26 @@ def get_groupmsg_list_v2(
     return result.get("group_msg_list", []), result.get("next_cursor", "")
 
 
+def get_groupmsg_task(*, msgid: str, cursor: str = "", limit: int = 1000) -> tuple[list[dict], str]:
+    """Each member's part of a group send: task_list[] of {userid, status 0 unsent / 2 sent, send_time}."""
+    result = _contact().post(
+        "externalcontact/get_groupmsg_task", data={"msgid": msgid, "limit": limit, "cursor": cursor}
+    )
+    return result.get("task_list", []), result.get("next_cursor", "")
+
+
+def get_groupmsg_send_result(*, msgid: str, userid: str, cursor: str = "", limit: int = 1000) -> tuple[list[dict], str]:
+    """Per customer: send_list[] of {external_userid, userid, status 0/1/2/3, send_time}."""
+    data = {"msgid": msgid, "userid": userid, "limit": limit, "cursor": cursor}
+    result = _contact().post("externalcontact/get_groupmsg_send_result", data=data)
+    return result.get("send_list", []), result.get("next_cursor", "")
+
+
+def remind_groupmsg_send(*, msgid: str) -> None:
+    """Nudge the members who have not sent it yet (WeCom: at most 3 times in 24 hours per group send)."""
+    _contact().post("externalcontact/remind_groupmsg_send", data={"msgid": msgid})
+
+
 def message_send(*, userids: list[str], msg: dict, agent_id: str | int | None = None) -> dict:
     """App message to members; msg holds msgtype and its body, e.g. {"msgtype": "text", "text": {...}}."""
     agent = int(agent_id or settings.WECOM_AGENT_ID)

@@ -17,11 +17,10 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from scrm.customers.events import Channel, EventKind
-from scrm.customers.models import FollowRelation
-from scrm.customers.services import event_record
+from scrm.customers import events
+from scrm.customers.events import EventKind
+from scrm.customers.models import Event, FollowRelation
 from scrm.wecom.finance_sdk import FinanceSdkError, finance_sdk
 from scrm.wecom.models import ChatArchiveCursor
 
@@ -92,24 +91,32 @@ def chat_message_record(message: dict) -> bool:
     if relation is None:
         return False
     text = _text(message)
-    who = relation.customer.name if incoming else relation.staff.name
     occurred_at = dt.datetime.fromtimestamp(int(message.get("msgtime", 0)) / 1000, tz=dt.UTC)
-    _event, created = event_record(
-        customer=relation.customer,
-        kind=EventKind.CHAT_MESSAGE,
+    if not incoming and _sent_from_sidebar(relation, occurred_at):
+        return False  # the timeline already shows it as 发送素材 / 完成任务: one entry per send
+    _event, created = events.chat_message_record(
+        relation=relation,
+        incoming=incoming,
+        msgid=message.get("msgid"),
+        msgtype=message.get("msgtype"),
+        text=text,
         occurred_at=occurred_at,
-        channel=Channel.WECOM,
-        title=_("%(who)s：%(text)s") % {"who": who, "text": text},
-        dedupe_key=f"chat:{message.get('msgid')}",
-        staff=relation.staff,
-        payload={
-            "msgid": message.get("msgid"),
-            "direction": "in" if incoming else "out",
-            "msgtype": message.get("msgtype"),
-            "text": text,
-        },
     )
     return created
+
+
+SEND_MATCH = dt.timedelta(minutes=2)
+SIDEBAR_SENDS = (EventKind.MATERIAL_SENT, EventKind.TASK_DONE)
+
+
+def _sent_from_sidebar(relation: FollowRelation, at: dt.datetime) -> bool:
+    """A guide's message that the sidebar sent (a material, a task card) and already recorded."""
+    return Event.objects.filter(
+        customer_id=relation.customer_id,
+        staff_id=relation.staff_id,
+        kind__in=SIDEBAR_SENDS,
+        occurred_at__range=(at - SEND_MATCH, at + SEND_MATCH),
+    ).exists()
 
 
 def _open(record: dict, sdk) -> dict | None:

@@ -12,13 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scrm.customers.events import Channel, EventKind
+from scrm.customers.events import friend_added_record
 from scrm.customers.models import FollowRelation
-from scrm.customers.services import event_record
 from scrm.org.models import Staff
 from scrm.wecom import api
+from scrm.wecom.contacts import contact_upsert, corp_tags_apply, staff_upsert_from_wecom
 from scrm.wecom.errors import WeComError
-from scrm.wecom.services import contact_upsert, corp_tags_apply, staff_upsert_from_wecom
 
 logger = logging.getLogger(__name__)
 
@@ -100,21 +99,15 @@ def _contact_sync(item: dict, staff_by_userid: dict[str, Staff], report: SyncRep
     with transaction.atomic():
         result = contact_upsert(staff=staff, external_contact=contact, follow=follow)
         if result.created:
-            event_record(
+            friend_added_record(
                 customer=result.customer,
-                kind=EventKind.FRIEND_ADDED,
-                occurred_at=result.relation.added_at,
-                channel=Channel.WECOM,
                 staff=staff,
-                title=_("添加导购 %(staff)s 为好友") % {"staff": staff.name},
+                occurred_at=result.relation.added_at,
                 dedupe_key=f"wecom:sync:add:{staff.userid}:{contact['external_userid']}:{follow.get('createtime', '')}",
-                payload={
-                    "userid": staff.userid,
-                    "external_userid": contact["external_userid"],
-                    "state": result.relation.state,
-                    "add_way": result.relation.add_way,
-                    "source": "sync",
-                },
+                external_userid=contact["external_userid"],
+                add_way=result.relation.add_way,
+                state=result.relation.state,
+                extra={"source": "sync"},
             )
     report.contacts_seen += 1
     report.relations_created += int(result.created)

@@ -1,4 +1,4 @@
-"""Celery entry points for WeCom work. Thin: the logic lives in services and sync."""
+"""Celery entry points for WeCom work. Thin: the logic lives in callbacks, dispatch, tag_outbox and sync."""
 
 import logging
 
@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.core.cache import cache
 
-from scrm.wecom import chat_archive, services, sync
+from scrm.wecom import callbacks, chat_archive, dispatch, sync, tag_outbox
 from scrm.wecom.errors import WeComError
 
 logger = logging.getLogger(__name__)
@@ -18,12 +18,12 @@ def _backoff(retries: int) -> int:
     return get_exponential_backoff_interval(factor=10, retries=retries, maximum=600, full_jitter=True)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=services.TAG_PUSH_MAX_ATTEMPTS)
+@shared_task(bind=True, acks_late=True, max_retries=tag_outbox.TAG_PUSH_MAX_ATTEMPTS)
 def push_tag_outbox(self, row_id: int) -> str:
     """Push one TagOutbox row to WeCom (mark_tag), retrying rate limits with backoff."""
     while True:
         try:
-            return services.tag_outbox_push(row_id=row_id)
+            return tag_outbox.tag_outbox_push(row_id=row_id)
         except WeComError as exc:
             # Only retryable errors get here; the attempt is already recorded on the row, and
             # the service marks it failed once attempts run out, so this ends.
@@ -35,16 +35,16 @@ def push_tag_outbox(self, row_id: int) -> str:
 @shared_task
 def sweep_tag_outbox() -> int:
     """Re-dispatch rows whose dispatch was lost (broker down, worker died)."""
-    ids = services.tag_outbox_pending_ids()
+    ids = tag_outbox.tag_outbox_pending_ids()
     for row_id in ids:
-        services.tag_outbox_dispatch(row_id)
+        tag_outbox.tag_outbox_dispatch(row_id)
     return len(ids)
 
 
 @shared_task(acks_late=True)
 def process_callback(row_id: int) -> str:
     """Apply one stored WeCom callback; failures are recorded on the row, never raised."""
-    status = services.inbox_process(row_id=row_id)
+    status = dispatch.inbox_process(row_id=row_id)
     # With the request id of the callback that stored it (scrm.observe.requestid): one grep follows both.
     logger.info("callback inbox %s: %s", row_id, status)
     return status
@@ -53,10 +53,10 @@ def process_callback(row_id: int) -> str:
 @shared_task
 def sweep_callback_inbox() -> int:
     """Process callbacks left pending (broker down when they came, or a retryable failure)."""
-    ids = services.inbox_pending_ids()
+    ids = dispatch.inbox_pending_ids()
     for row_id in ids:
-        services.inbox_process(row_id=row_id)
-    services.callback_nonces_prune()
+        dispatch.inbox_process(row_id=row_id)
+    callbacks.callback_nonces_prune()
     return len(ids)
 
 

@@ -8,7 +8,7 @@ from django.http import Http404, HttpResponse, HttpResponseForbidden, HttpRespon
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from scrm.wecom import services
+from scrm.wecom import callbacks
 
 logger = logging.getLogger(__name__)
 
@@ -22,13 +22,13 @@ def callback(request):
     }
     try:
         if request.method == "GET":
-            echo = services.callback_verify_url(**params, echostr=request.GET.get("echostr", ""))
+            echo = callbacks.callback_verify_url(**params, echostr=request.GET.get("echostr", ""))
             return HttpResponse(echo, content_type="text/plain; charset=utf-8")
         if request.method == "POST":
-            services.callback_accept(**params, body=request.body)
+            callbacks.callback_accept(**params, body=request.body)
             # WeCom wants this within 5 s; processing runs in Celery after commit.
             return HttpResponse("success", content_type="text/plain; charset=utf-8")
-    except services.CallbackRejected as exc:
+    except callbacks.CallbackRejected as exc:
         logger.warning("wecom callback rejected: %s", exc.reason)
         return HttpResponseForbidden(exc.reason, content_type="text/plain; charset=utf-8")
     return HttpResponseNotAllowed(["GET", "POST"])

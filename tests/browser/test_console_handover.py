@@ -8,6 +8,7 @@ from scrm.customers.models import Tag
 from scrm.handover.models import HandoverBatch
 from scrm.org.models import Staff
 from scrm.wecom.simulator.models import SimTransfer
+from scrm.wecom.simulator.seed import sim_seed_from_domain
 from tests.factories import CustomerFactory, CustomerTagFactory, FollowRelationFactory, StaffFactory, TagFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,7 +24,7 @@ def manager_page(page, live_server, wecom_sim, store):
         relation = FollowRelationFactory(staff=old, customer=CustomerFactory(store=store, name=f"顾客{n}"))
         if n < 2:
             CustomerTagFactory(customer=relation.customer, tag=vip)
-    wecom_sim.sim_seed_from_domain()
+    sim_seed_from_domain()
     client = Client()
     client.force_login(manager.user)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value

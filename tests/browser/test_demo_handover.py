@@ -8,6 +8,7 @@ from django.test import Client
 from scrm.customers.models import FollowRelation
 from scrm.handover.results import handover_results_poll
 from scrm.org.models import Staff
+from scrm.wecom.simulator.seed import sim_seed_from_domain
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,7 +17,7 @@ def test_a_departed_guides_customers_are_handed_over_to_the_end(page, live_serve
     settings.DEBUG = True  # seed_demo is a dev tool
     call_command("seed_demo", customers=60, events=600, seed=3, quiet=True, rollup_days=0)
     settings.DEBUG = False
-    wecom_sim.sim_seed_from_domain()
+    sim_seed_from_domain()
     leaving = Staff.objects.get(userid="hz001g04")
     waiting = FollowRelation.objects.filter(staff=leaving, ended_at__isnull=True).count()
     assert waiting > 0

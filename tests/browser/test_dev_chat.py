@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from scrm.wecom.simulator.chat import chat_message_add
 from scrm.wecom.simulator.models import SimChatMessage, SimTicket
 from tests.factories import CustomerFactory, FollowRelationFactory, StaffFactory, StoreFactory
 
@@ -25,7 +26,7 @@ def chat_scene(wecom_sim):
     FollowRelationFactory(staff=other_guide, customer=CustomerFactory(store=store, name="李的客户"))
     for staff in (guide, other_guide):
         wecom_sim.member_add(userid=staff.userid, name=staff.name)
-    wecom_sim.chat_message_add(
+    chat_message_add(
         userid=guide.userid, external_userid=wang.external_userid, direction="in", payload={"content": "在吗？"}
     )
     return {"guide": guide, "other": other_guide, "wang": wang, "chen": chen}
@@ -263,3 +264,16 @@ def test_what_the_customer_types_reaches_the_guides_timeline_through_the_chat_ar
     expect(sidebar.locator(".chips [aria-current=true]")).to_have_text("聊天")
     expect(sidebar.locator("#feed")).to_contain_text("王小姐：这款精华有小样吗？")
     screenshot("timeline-chat-from-archive")
+
+
+def test_on_a_phone_the_chat_window_is_one_column_with_the_sidebar_full_width(
+    page, live_server, chat_scene, screenshot
+):
+    page.set_viewport_size({"width": 375, "height": 740})
+    sidebar = _open_customer(page, live_server, chat_scene["guide"], "王小姐")
+
+    expect(sidebar.locator("h1")).to_contain_text("王小姐", timeout=15_000)
+    box = page.locator("#sim-sidebar-frame").bounding_box()
+    assert box["x"] == 0 and box["width"] >= 370  # the guide sees the whole sidebar, nothing off-screen
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot("dev-chat-375")

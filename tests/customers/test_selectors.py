@@ -9,10 +9,10 @@ from scrm.customers.selectors import (
     add_way_label,
     customer_get_for_staff,
     identity_mask,
-    relative_time,
     timeline_page,
 )
 from scrm.org.models import Staff
+from sidebar.templatetags.timefmt import relative_time
 from tests.factories import CustomerFactory, EventFactory, FollowRelationFactory, StaffFactory
 
 SH = zoneinfo.ZoneInfo("Asia/Shanghai")

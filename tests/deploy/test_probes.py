@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from scrm.observe.metrics import BACKLOG_READERS
 from scrm.wecom import api
 from scrm.wecom.models import CallbackInbox, TagOutbox
 
@@ -179,6 +180,21 @@ def test_metrics_still_answer_when_the_database_does_not(client, settings, monke
         raise OperationalError("no database")
 
     settings.METRICS_TOKEN = TOKEN
-    monkeypatch.setattr("scrm.wecom.selectors.inbox_backlog", down)
+    monkeypatch.setitem(BACKLOG_READERS, "callback_inbox", down)
     text = _scrape(client)
     assert "scrm_http_request_duration_seconds" in text and "scrm_backlog_pending{" not in text
+
+
+def test_a_celery_worker_serves_its_own_metrics_when_a_port_is_set(settings, monkeypatch):
+    from celery import Celery, signals
+
+    served = []
+    monkeypatch.setattr("scrm.observe.metrics.worker_metrics_serve", lambda **kwargs: served.append(kwargs))
+    # A worker of another app: Celery's Django fixup leaves it alone, so this test's database stays as it is.
+    worker = type("OtherWorker", (), {"app": Celery("other", set_as_current=False)})()
+    settings.CELERY_METRICS_PORT, settings.CELERY_METRICS_ADDR = 0, "127.0.0.1"
+    signals.worker_init.send(sender=worker)
+    settings.CELERY_METRICS_PORT = 9808
+    signals.worker_init.send(sender=worker)
+
+    assert served == [{"port": 9808, "addr": "127.0.0.1"}]

@@ -3,6 +3,7 @@ import pytest
 from scrm.handover import services
 from scrm.org.models import Staff
 from scrm.wecom import api
+from scrm.wecom.simulator.seed import sim_seed_from_domain
 from tests.factories import CustomerFactory, FollowRelationFactory, StaffFactory
 
 
@@ -25,7 +26,7 @@ class Shop:
             customer = CustomerFactory(store=self.store, **customer_fields)
             relations.append(FollowRelationFactory(staff=staff, customer=customer))
         if in_wecom:
-            self.sim.sim_seed_from_domain()
+            sim_seed_from_domain()
         return relations
 
     def depart(self, staff: Staff | None = None) -> Staff:
@@ -40,7 +41,7 @@ class Shop:
 @pytest.fixture
 def shop(wecom_sim, store):
     old = StaffFactory(store=store, name="王离开", userid="alice")
-    wecom_sim.sim_seed_from_domain()
+    sim_seed_from_domain()
     return Shop(wecom_sim, store, old)
 
 

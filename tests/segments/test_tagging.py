@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def setup(store, guide, manager, monkeypatch):
-    monkeypatch.setattr("scrm.wecom.services.tag_outbox_dispatch", lambda row_id: None)  # no WeCom here
+    monkeypatch.setattr("scrm.wecom.tag_outbox.tag_outbox_dispatch", lambda row_id: None)  # no WeCom here
     repeat = [CustomerFactory(store=store, lifecycle_stage=LifecycleStage.REPEAT) for _ in range(5)]
     for c in repeat:
         FollowRelationFactory(staff=guide, customer=c)

@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from scrm.today.models import ReminderItem
+from scrm.today.models import ReminderItem, SopRule
 from scrm.today.services import reminders_refresh
-from tests.factories import CustomerFactory, FollowRelationFactory, StaffFactory
+from tests.factories import CustomerFactory, FollowRelationFactory, MaterialFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "today-list"}
@@ -174,3 +174,12 @@ def test_another_guides_note_cannot_be_closed(guide_client, guide):
     assert response.status_code == 404
     note.refresh_from_db()
     assert not note.done
+
+
+def test_sop_rule_item_shows_with_its_reason_and_material(guide, guide_client):
+    customer = CustomerFactory(name="新客小周")
+    FollowRelationFactory(staff=guide, customer=customer, added_at=timezone.now() - dt.timedelta(days=1))
+    SopRule.objects.create(name="新客跟进", trigger="friend_added", days=[0, 1, 3, 7], material=MaterialFactory())
+    reminders_refresh(customer_ids=[customer.pk])
+    html = guide_client.get("/sidebar/today/?kind=sop").content.decode()
+    assert "新客小周" in html and "自动化任务「新客跟进」：添加好友第 1 天" in html

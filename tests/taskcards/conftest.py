@@ -30,6 +30,7 @@ def team(store, guide, manager):
 @pytest.fixture
 def make_task(team):
     def make(**overrides) -> Task:
+        staff = overrides.pop("staff", team["manager"])
         now = timezone.now()
         values = {
             "name": "复购券",
@@ -40,6 +41,6 @@ def make_task(team):
             "coupon_mode": Task.CouponMode.GENERATE,
             "stores": [team["store"]],
         } | overrides
-        return task_create(draft=TaskDraft(**values), staff=overrides.pop("staff", team["manager"]))
+        return task_create(draft=TaskDraft(**values), staff=staff)
 
     return make

@@ -6,10 +6,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from scrm.customers.models import LifecycleStage
 from scrm.org.models import Staff
 from scrm.segments.models import Segment
 from scrm.taskcards.models import Coupon, Task
-from tests.factories import StaffFactory, StoreFactory
+from tests.factories import CustomerFactory, FollowRelationFactory, StaffFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +68,27 @@ def test_a_manager_sees_only_their_stores_tasks(client, team, make_task):
     admin = StaffFactory(role=Staff.Role.ADMIN, store=None)
     client.force_login(admin.user)
     assert client.get(f"/console/tasks/{task.pk}/").status_code == 200
+
+
+def test_a_manager_sees_a_headquarters_task_that_reaches_their_store_with_their_stores_progress(
+    client, team, make_task
+):
+    admin = StaffFactory(role=Staff.Role.ADMIN, store=None)
+    elsewhere = StoreFactory(name="别的店")
+    far_guide = StaffFactory(store=elsewhere, name="远方导购")
+    far = CustomerFactory(store=elsewhere, name="远方客户", lifecycle_stage=LifecycleStage.REPEAT)
+    FollowRelationFactory(staff=far_guide, customer=far, external_userid="wmfar")
+    task = make_task(staff=admin, stores=[team["store"], elsewhere], name="总部复购券")
+    assert task.store_id is None and task.items.count() == 5
+
+    client.force_login(team["manager"].user)
+    assert "总部复购券" in client.get("/console/tasks/").content.decode()
+    html = client.get(f"/console/tasks/{task.pk}/").content.decode()
+    assert 'data-figure="assigned">4<' in html  # their store's four, not the brand's five
+    assert "远方导购" not in html
+    other_manager = StaffFactory(role=Staff.Role.MANAGER, store=StoreFactory())
+    client.force_login(other_manager.user)
+    assert client.get(f"/console/tasks/{task.pk}/").status_code == 404  # reaches no guide of theirs
 
 
 def test_progress_exports_per_guide_with_numbers(client, team, make_task):

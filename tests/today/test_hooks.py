@@ -64,7 +64,7 @@ def test_ids_left_by_a_rolled_back_transaction_do_not_block_the_next_one(
 
 
 def test_event_record_calls_the_hook_once_per_new_event(served, sent, django_capture_on_commit_callbacks):
-    from scrm.customers.services import event_record
+    from scrm.customers.events import event_record
 
     customer = served()
     fields = dict(customer=customer, kind=EventKind.ADD_TO_CART, occurred_at=NOW, channel="mp", title="加购")

@@ -101,7 +101,7 @@ def test_replenish_by_product_usage_days_with_the_product_card(guide, served):
 
     [item] = live(customer, kind=ReminderKind.REPLENISH)
     assert item.due_on == TODAY + dt.timedelta(3)
-    assert reminder_reason(item, TODAY) == "王女士的修护精华液约 3 天后用完"
+    assert reminder_reason(item, TODAY) == "王女士的修护精华液 约 3 天后用完"
     assert item.material == product.material and item.material.kind == "miniprogram"
 
     # Two units last twice as long; a newer purchase of the same SKU replaces the old line.

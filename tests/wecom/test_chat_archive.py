@@ -7,7 +7,7 @@ from scrm.customers.models import Event
 from scrm.wecom import chat_archive
 from scrm.wecom.models import ChatArchiveCursor
 from scrm.wecom.simulator import finance
-from scrm.wecom.simulator.services import chat_message_add
+from scrm.wecom.simulator.chat import chat_message_add
 from tests.factories import CustomerFactory, FollowRelationFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +129,27 @@ def test_the_msgaudit_notify_callback_pulls_the_archive(wang, post_callback):
 
     assert response.status_code == 200
     assert Event.objects.get(kind=EventKind.CHAT_MESSAGE).title == "王小姐：能帮我留一瓶吗"
+
+
+def test_a_material_sent_from_the_sidebar_shows_once_not_again_as_its_chat_copy(wang):
+    from django.utils import timezone
+
+    from tests.factories import EventFactory
+
+    EventFactory(customer=wang.customer, staff=wang.staff, kind=EventKind.MATERIAL_SENT, occurred_at=timezone.now())
+    _chat(wang, "out", "郭女士，胜肽紧致面霜最近很受欢迎")  # what WeCom archives of that send
+    _chat(wang, "in", "好的谢谢")
+
+    assert chat_archive.chat_archive_pull() == 1
+    assert [e.payload["direction"] for e in Event.objects.filter(kind=EventKind.CHAT_MESSAGE)] == ["in"]
+
+
+def test_the_simulator_seed_counts_mirrored_chats_as_already_archived(wang):
+    from scrm.wecom.simulator.seed import sim_seed_from_domain
+    from tests.factories import EventFactory
+
+    EventFactory(customer=wang.customer, staff=wang.staff, kind=EventKind.CHAT_MESSAGE, payload={"content": "在吗"})
+    sim_seed_from_domain()
+
+    assert chat_archive.chat_archive_pull() == 0  # the timeline had them: no second copy
+    assert Event.objects.filter(kind=EventKind.CHAT_MESSAGE).count() == 1

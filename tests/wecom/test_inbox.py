@@ -17,7 +17,7 @@ from scrm.customers.models import (
     TagGroup,
 )
 from scrm.org.models import Staff
-from scrm.wecom import services, tasks
+from scrm.wecom import dispatch, signals, tasks
 from scrm.wecom.models import CallbackInbox
 from scrm.wecom.simulator.callbacks import contact_event, tag_event
 from scrm.wecom.simulator.models import SimFollowUser, SimTag
@@ -86,6 +86,26 @@ def test_add_external_contact_creates_customer_relation_tags_and_event(post_call
     assert event.payload["welcome_code"] == "WC123"
 
 
+def test_an_app_that_knows_the_adds_state_names_its_source_on_the_timeline(post_callback, sim_pair):
+    guide, ext, _ = sim_pair
+    heard = []
+
+    def source_of(*, state, relation, **_kwargs):
+        heard.append((state, relation.external_userid))
+        return signals.AddSource(label="门店海报 · 春季", payload={"poster": 7}) if state == "store_qr_01" else None
+
+    signals.contact_added.connect(source_of, dispatch_uid="test-source")
+    try:
+        post_callback(_add_event(guide, ext))
+    finally:
+        signals.contact_added.disconnect(dispatch_uid="test-source")
+
+    assert heard == [("store_qr_01", ext)]
+    event = Event.objects.get(kind="friend_added")
+    assert event.title == f"通过「门店海报 · 春季」添加导购 {guide.name} 为好友"
+    assert event.payload["poster"] == 7
+
+
 def test_redelivered_add_creates_nothing_twice(post_callback, sim_pair):
     guide, ext, _ = sim_pair
     event = _add_event(guide, ext)
@@ -93,7 +113,7 @@ def test_redelivered_add_creates_nothing_twice(post_callback, sim_pair):
     post_callback(event)
     post_callback(event)
     # Even processing the row again (a redelivered Celery task) is a no-op.
-    services.inbox_process(row_id=CallbackInbox.objects.get().pk)
+    dispatch.inbox_process(row_id=CallbackInbox.objects.get().pk)
 
     assert Customer.objects.count() == 1
     assert FollowRelation.objects.count() == 1

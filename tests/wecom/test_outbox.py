@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from scrm.customers.models import CustomerTag, FollowRelation, Tag, TagGroup, TagSource
-from scrm.wecom import services, tasks
+from scrm.wecom import tag_outbox, tasks
 from scrm.wecom.models import TagOutbox
 from scrm.wecom.simulator.models import SimFollowUser
 
@@ -32,7 +32,7 @@ def _tag_locally(relation, tag):
     """What the sidebar does: the local edit and the outbox row in one transaction."""
     with transaction.atomic():
         CustomerTag.objects.create(customer=relation.customer, tag=tag, added_by=relation.staff)
-        return services.tag_outbox_enqueue(
+        return tag_outbox.tag_outbox_enqueue(
             userid=relation.staff.userid, external_userid=relation.external_userid, add=[tag.pk], remove=[]
         )
 
@@ -55,7 +55,7 @@ def test_remove_is_pushed_too(pair):
     relation, tag = pair
     _tag_locally(relation, tag)
 
-    services.tag_outbox_enqueue(
+    tag_outbox.tag_outbox_enqueue(
         userid=relation.staff.userid, external_userid=relation.external_userid, add=[], remove=[tag.pk]
     )
 
@@ -80,7 +80,7 @@ def test_rate_limit_that_never_ends_marks_the_row_failed(pair, wecom_sim):
     row = _tag_locally(relation, tag)
 
     row.refresh_from_db()
-    assert (row.status, row.attempts) == (TagOutbox.Status.FAILED, services.TAG_PUSH_MAX_ATTEMPTS)
+    assert (row.status, row.attempts) == (TagOutbox.Status.FAILED, tag_outbox.TAG_PUSH_MAX_ATTEMPTS)
     assert "45009" in row.last_error
     assert CustomerTag.objects.filter(customer=relation.customer, tag=tag).exists()
 
@@ -119,7 +119,7 @@ def test_local_only_tags_are_not_pushed(pair, wecom_sim):
     # Any call would fail: proves none is made.
     wecom_sim.fault_inject(path="externalcontact/mark_tag", errcode=84061)
 
-    row = services.tag_outbox_enqueue(
+    row = tag_outbox.tag_outbox_enqueue(
         userid=relation.staff.userid, external_userid=relation.external_userid, add=[local.pk], remove=[]
     )
 
@@ -154,6 +154,6 @@ def test_a_done_row_is_never_pushed_again(pair, wecom_sim):
     row = _tag_locally(relation, tag)
     wecom_sim.fault_inject(path="externalcontact/mark_tag", errcode=84061)
 
-    assert services.tag_outbox_push(row_id=row.pk) == TagOutbox.Status.DONE
+    assert tag_outbox.tag_outbox_push(row_id=row.pk) == TagOutbox.Status.DONE
     row.refresh_from_db()
     assert (row.status, row.attempts) == (TagOutbox.Status.DONE, 1)

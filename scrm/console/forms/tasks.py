@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scrm.console.forms.common import DateTimeLocalInput
 from scrm.customers.models import LifecycleStage, Tag
+from scrm.livecodes.services import ATTACHMENT_KINDS
 from scrm.materials.selectors import material_list
 from scrm.org.models import Staff, Store
 from scrm.segments.forms import TagChoiceField
@@ -28,6 +29,17 @@ class GuideField(forms.ModelMultipleChoiceField):
 
 
 class TaskForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("任务类型"),
+        choices=Task.Kind.choices,
+        initial=Task.Kind.CARD,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages=CHOICE,
+        help_text=_(
+            "企业群发：每位导购在企业微信里确认一次，就发给自己名下的全部对象客户；文字不能含占位符，不能发券。"
+        ),
+    )
     name = forms.CharField(label=_("任务名称"), max_length=50, error_messages={"required": _("请填写任务名称。")})
     segment = forms.ModelChoiceField(
         label=_("客户分群"),
@@ -55,6 +67,13 @@ class TaskForm(forms.Form):
         label=_("话术"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("可用占位符：{客户称呼} {导购姓名} {门店} {今天} {券码}"),
     )  # fmt: skip
+    attachments = forms.ModelMultipleChoiceField(
+        label=_("群发附件（企业群发，最多 9 个）"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages=CHOICE,
+    )
     coupon_mode = forms.ChoiceField(
         label=_("优惠券"),
         choices=Task.CouponMode.choices,
@@ -93,6 +112,7 @@ class TaskForm(forms.Form):
         self.fields["segment"].queryset = segments_visible(viewer=viewer)
         self.fields["tags"].queryset = Tag.objects.filter(deleted=False, group__deleted=False).select_related("group")
         self.fields["material"].queryset = material_list(sendable_only=True)
+        self.fields["attachments"].queryset = material_list(sendable_only=True).filter(kind__in=ATTACHMENT_KINDS)
         stores = Store.objects.all()
         guides = Staff.objects.filter(is_active=True, role__in=(Staff.Role.GUIDE, Staff.Role.MANAGER)).select_related(
             "store"
@@ -134,6 +154,8 @@ class TaskForm(forms.Form):
         if d.get("tags"):
             spec["tags_any"] = sorted(t.pk for t in d["tags"])
         return TaskDraft(
+            kind=d.get("kind") or Task.Kind.CARD,
+            attachments=list(d.get("attachments") or []),
             name=d["name"],
             starts_at=d["starts_at"],
             deadline=d["deadline"],

@@ -25,6 +25,7 @@ from scrm.segments.forms import SegmentFilterForm, spec_to_data
 from scrm.segments.models import TagBatch
 from scrm.segments.presentation import spec_describe
 from scrm.segments.tagging import tag_batch_start
+from scrm.taskcards.quota import quota_remaining
 
 PER_PAGE = 50
 CSV_HEADER = [
@@ -114,8 +115,11 @@ def customer_list(request):
         return _csv(request, customers, spec)
     page = Paginator(customers, PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = list(_with_people(page.object_list))
+    # How many more brand group messages (企业群发) each can receive this month.
+    left = quota_remaining(customer_ids=[c.pk for c in page.object_list])
     for customer in page.object_list:
         customer.guide_names, customer.channel_names = _guides(customer), _channels(customer)
+        customer.groupsend_left = left[customer.pk]
     context = {
         "form": form,
         "page": page,

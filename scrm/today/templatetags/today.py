@@ -19,6 +19,7 @@ KIND_ICONS = {
     ReminderKind.DELETED: "user-x",
     ReminderKind.HANDOVER: "users",
     ReminderKind.INTENT: "flame",
+    ReminderKind.SOP: "repeat",
 }
 
 

@@ -60,6 +60,8 @@ for model in (
     models.SimOAuthCode,
     models.SimWelcomeCode,
     models.SimMsgTemplate,
+    models.SimGroupMsgTask,
+    models.SimGroupMsgResult,
     models.SimSentMessage,
 ):
     admin.site.register(model)

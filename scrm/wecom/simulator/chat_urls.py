@@ -1,6 +1,6 @@
 from django.urls import path
 
-from scrm.wecom.simulator import chat_views
+from scrm.wecom.simulator import chat_views, groupmsg
 
 # Mounted under /dev/ by scrm/wecom/simulator/urls.py (simulator mode only).
 urlpatterns = [
@@ -12,5 +12,7 @@ urlpatterns = [
     path("chat/transfer/refuse", chat_views.transfer_refuse, name="sim_transfer_refuse"),
     path("chat/scan", chat_views.scan, name="sim_chat_scan"),
     path("scan/<str:config_id>/", chat_views.scan_page, name="sim_scan_page"),
+    path("chat/groupmsg/<str:msgid>/confirm", groupmsg.confirm, name="sim_groupmsg_confirm"),
+    path("chat/groupmsg/<str:msgid>/ignore", groupmsg.ignore, name="sim_groupmsg_ignore"),
     path("chat/api/verify-signature", chat_views.verify_signature, name="sim_chat_verify_signature"),
 ]

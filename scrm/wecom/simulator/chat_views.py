@@ -23,7 +23,8 @@ from scrm.customers.models import FollowRelation
 from scrm.org.auth import current_staff
 from scrm.org.models import Staff
 from scrm.wecom.jssdk import jssdk_signature
-from scrm.wecom.simulator import services
+from scrm.wecom.simulator import groupmsg, services
+from scrm.wecom.simulator.chat import archive_notify, chat_message_add
 from scrm.wecom.simulator.models import (
     SimChatMessage,
     SimContactWay,
@@ -34,7 +35,6 @@ from scrm.wecom.simulator.models import (
     SimTicket,
     SimTransfer,
 )
-from scrm.wecom.simulator.services import archive_notify, chat_message_add
 
 SIM_USERID_COOKIE = "sim_userid"
 MAX_TEXT = 2000
@@ -104,6 +104,8 @@ def chat(request: HttpRequest) -> HttpResponse:
         ).exists(),
         # No chat open: the member's app messages, and the 今日 workbench (WeCom 工作台) beside them.
         "app_messages": _app_messages(guide.userid) if guide and not relation else [],
+        # 企业群发 waiting for this member to confirm, as WeCom's 群发助手 lists them.
+        "groupmsgs": groupmsg.pending_for(guide.userid) if guide and not relation else [],
         "sidebar_url": reverse("sidebar:home") if relation else reverse("sidebar:today"),
         # 模拟扫码: every 「联系我」 code the product made, scanned as a new customer or one of this guide's.
         "ways": SimContactWay.objects.exclude(user=[]).order_by("-id")[:50],

@@ -265,6 +265,43 @@ class SimMsgTemplate(models.Model):
         return self.msgid
 
 
+class SimGroupMsgTask(models.Model):
+    """One member's part of a group send: 0 not sent, 2 sent (get_groupmsg_task); reminders given."""
+
+    template = models.ForeignKey(SimMsgTemplate, on_delete=models.CASCADE, related_name="tasks")
+    userid = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(default=0)
+    send_time = models.DateTimeField(null=True, blank=True)
+    ignored = models.BooleanField(default=False)
+    reminded_at = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("模拟群发成员任务")
+        verbose_name_plural = _("模拟群发成员任务")
+        constraints = [models.UniqueConstraint(fields=["template", "userid"], name="simgroupmsgtask_once")]
+
+    def __str__(self) -> str:
+        return f"{self.template_id}:{self.userid}"
+
+
+class SimGroupMsgResult(models.Model):
+    """One customer's result (get_groupmsg_send_result): 0 not sent, 1 sent, 2 not a friend, 3 over limit."""
+
+    template = models.ForeignKey(SimMsgTemplate, on_delete=models.CASCADE, related_name="results")
+    userid = models.CharField(max_length=64)
+    external_userid = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField(default=0)
+    send_time = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("模拟群发客户结果")
+        verbose_name_plural = _("模拟群发客户结果")
+        indexes = [models.Index(fields=["external_userid", "status"], name="simgroupmsgresult_ext")]
+
+    def __str__(self) -> str:
+        return f"{self.template_id}:{self.external_userid}"
+
+
 class SimSentMessage(models.Model):
     """An app message (message/send) to members."""
 

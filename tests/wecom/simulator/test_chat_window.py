@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scrm.wecom.jssdk import jssdk_signature
+from scrm.wecom.simulator.chat import chat_message_add
 from scrm.wecom.simulator.models import SimChatMessage, SimMedia, SimTicket
-from scrm.wecom.simulator.services import chat_message_add, media_expire
+from scrm.wecom.simulator.services import media_expire
 from tests.factories import FollowRelationFactory, StaffFactory
 
 PAGE = "http://testserver/sidebar/"

@@ -46,6 +46,18 @@ print(tables, client.get("/dev/chat/").status_code, client.get("/_wecom/cgi-bin/
     assert result.stdout.strip() == "[] 404 404"
 
 
+def test_production_has_no_demo_generator(tmp_path):
+    code = """
+import django; django.setup()
+from django.apps import apps
+from django.core.management import get_commands
+print(apps.is_installed("scrm.devtools"), "seed_demo" in get_commands())
+"""
+    result = _run(code, tmp_path, **PRODUCTION, WECOM_SIMULATOR="false")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False False"
+
+
 def test_deploy_check_fails_while_the_simulator_is_installed():
     with pytest.raises(SystemCheckError, match="wecom_sim.E001"):
         call_command("check", deploy=True, fail_level="ERROR")

@@ -48,6 +48,7 @@ def test_seed_mirrors_staff_customers_tags_and_chat(guide, db):
     CustomerTagFactory(customer=customer, tag=tag)
     EventFactory(
         customer=customer,
+        staff=guide,
         kind=EventKind.CHAT_MESSAGE,
         channel=Channel.WECOM,
         title="在吗",

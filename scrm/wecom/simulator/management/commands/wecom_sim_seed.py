@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from scrm.wecom.simulator.services import sim_seed_from_domain
+from scrm.wecom.simulator.seed import sim_seed_from_domain
 
 
 class Command(BaseCommand):

@@ -10,8 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from scrm.customers.demo.people import external_userid, phone_number
-from scrm.customers.demo.seed import demo_anchor
 from scrm.customers.events import EventKind
 from scrm.customers.models import (
     Customer,
@@ -28,9 +26,12 @@ from scrm.customers.models import (
 )
 from scrm.customers.selectors import age_on
 from scrm.customers.services import customer_refresh_figures
+from scrm.devtools.demo.people import external_userid, phone_number
+from scrm.devtools.demo.seed import demo_anchor
 from scrm.materials.models import Material, MaterialCategory, MaterialSend
 from scrm.materials.services import material_unknown_placeholders
 from scrm.org.models import Staff, Store
+from scrm.taskcards.models import Task, TaskItem
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +89,13 @@ def snapshot() -> dict:
         "orders": sorted(
             Order.objects.values_list("channel", "order_no", "paid_at", "amount", "status", "staff__userid")
         ),
-        "events": sorted(Event.objects.values_list("dedupe_key", "kind", "occurred_at", "title", "payload")),
+        # The generator's own events; the task card's are made by the product's services (random codes).
+        "events": sorted(
+            Event.objects.filter(dedupe_key__startswith="demo:").values_list(
+                "dedupe_key", "kind", "occurred_at", "title", "payload"
+            )
+        ),
+        "task_items": sorted(TaskItem.objects.values_list("customer__name", "staff__userid", "state", "sent_at")),
         "notes": sorted(Note.objects.values_list("body", "next_contact_on", "done", "created_at")),
     }
 
@@ -204,6 +211,7 @@ def test_same_seed_same_day_gives_the_same_data():
     seed()
     first = snapshot()
     Customer.objects.all().delete()  # cascades to everything generated per customer
+    Task.objects.all().delete()  # the demo's task card, made for the customers of the day
 
     seed()
 
@@ -338,3 +346,22 @@ def test_a_guide_who_just_left_still_has_customers_to_hand_over():
     waiting = FollowRelation.objects.filter(staff=leaving, ended_at__isnull=True).count()
     assert waiting > 0  # a newcomer can try 离职继承 at once
     assert f"离职继承：{leaving.name}（hz001g04）" in out
+
+
+def test_the_demo_has_a_headquarters_task_part_sent_with_coupons_redeemed():
+    from scrm.taskcards.models import Coupon, Task, TaskItem
+
+    seed(customers=200, events=2000)
+    task = Task.objects.get(name="会员日邀约：沉睡老客回归")
+    items = TaskItem.objects.filter(task=task)
+    sent = items.filter(state=TaskItem.State.SENT)
+    assert items.count() > 5 and 0 < sent.count() < items.count()  # progress to show, work left for 今日
+    assert Coupon.objects.filter(task=task, item__in=sent).count() == sent.count()
+    redeemed = Coupon.objects.filter(task=task, redeemed_at__isnull=False)
+    assert redeemed.exists()
+    # A coupon used at the till came with an order: the task's progress counts it as 下单.
+    assert Order.objects.filter(order_no__in=redeemed.values("redeemed_order_no")).count() == redeemed.count()
+    done = Event.objects.filter(kind=EventKind.TASK_DONE, payload__task_id=task.pk)
+    assert done.count() == sent.count()  # each send is on the customer's timeline
+    seed(customers=200, events=2000)
+    assert Task.objects.filter(name=task.name).count() == 1

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from scrm.customers.demo import vocab
 from scrm.customers.events import STATE_LABELS
 from scrm.customers.models import FollowRelation
+from scrm.devtools.demo import vocab
 from scrm.livecodes.models import ChannelGroup, LiveCode, LiveCodeAdd, LiveCodeGuide, SpreadMode, StoreWelcome
 from scrm.org.models import Staff, Store
 

@@ -3,7 +3,7 @@ shot exists), written through the same service as PUT /api/v1/products/<sku>. Id
 
 from django.conf import settings
 
-from scrm.customers.demo import vocab
+from scrm.devtools.demo import vocab
 from scrm.materials.models import Material
 from scrm.products.services import product_upsert
 

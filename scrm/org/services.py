@@ -1,4 +1,4 @@
-"""Writes done while a guide signs in to the sidebar."""
+"""Writes about staff: the Django user a WeCom member signs in with."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser

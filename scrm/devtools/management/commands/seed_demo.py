@@ -9,10 +9,12 @@ from django.utils.translation import gettext as _
 
 from scrm.analytics import services as analytics
 from scrm.analytics.models import GuideDay
-from scrm.customers.demo.base import ADMIN_PASSWORD, STAFF_PASSWORD
-from scrm.customers.demo.catalogue import catalogue_seed
-from scrm.customers.demo.seed import DemoSeedConflict, demo_seed
 from scrm.customers.models import Customer, Event, Identity, Order
+from scrm.devtools.demo.base import ADMIN_PASSWORD, STAFF_PASSWORD
+from scrm.devtools.demo.catalogue import catalogue_seed
+from scrm.devtools.demo.livecodes import livecodes_demo_seed
+from scrm.devtools.demo.seed import DemoSeedConflict, demo_anchor, demo_seed
+from scrm.devtools.demo.tasks import tasks_demo_seed
 from scrm.materials.models import Material
 from scrm.org.models import Staff, Store
 from scrm.today.models import ReminderItem
@@ -66,9 +68,8 @@ class Command(BaseCommand):
                 % created
             )
         catalogue_seed()
-        from scrm.livecodes.demo import livecodes_demo_seed  # late: live codes build on customers
-
         livecodes_demo_seed()
+        tasks_demo_seed(now=demo_anchor())
         if created.get("customers") or not ReminderItem.objects.exists():
             # 今日 for everyone, as the nightly pass would (beat may not run in dev).
             reminders_refresh_all()

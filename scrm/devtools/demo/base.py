@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
+from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
-from scrm.customers.demo import vocab
 from scrm.customers.models import Tag, TagGroup, TagSource
+from scrm.devtools.demo import vocab
 from scrm.materials.models import Material, MaterialCategory
 from scrm.materials.services import material_create, material_publish, material_unpublish
 from scrm.materials.validation import CheckedFile, check_upload
@@ -48,6 +49,13 @@ class MaterialRef:
     id: int
     kind: str
     title: str
+    valid_from: dt.datetime | None
+    valid_until: dt.datetime | None
+
+    def valid_at(self, when: dt.datetime) -> bool:
+        return (self.valid_from is None or self.valid_from <= when) and (
+            self.valid_until is None or when <= self.valid_until
+        )
 
 
 @dataclass
@@ -142,7 +150,7 @@ def base_seed(*, now: dt.datetime) -> Base:
     content_staff = staff_by_userid["content01"]
     created["materials"] = _materials_seed(now=now, author=content_staff, tags=tags)
     materials = [
-        MaterialRef(m.pk, m.kind, m.title)
+        MaterialRef(m.pk, m.kind, m.title, m.valid_from, m.valid_until)
         for m in Material.objects.filter(status=Material.Status.PUBLISHED, created_by=content_staff).order_by("title")
     ]
     return Base(
@@ -199,7 +207,7 @@ def _materials_seed(*, now: dt.datetime, author: Staff, tags: dict[str, list[Tag
     for n, spec in enumerate(specs):
         kind, title = spec["kind"], spec["title"]
         # Draws happen for every spec, created or not, so later specs never shift.
-        status_roll, stage_roll, tag_roll = rng.random(), rng.random(), rng.random()
+        status_roll, stage_roll, _tag_roll = rng.random(), rng.random(), rng.random()
         if (kind, title) in existing:
             continue
         seed = f"{kind}:{title}"
@@ -220,17 +228,19 @@ def _materials_seed(*, now: dt.datetime, author: Staff, tags: dict[str, list[Tag
             cover = _checked(_image_bytes(seed, title, fmt="JPEG"), f"{title}.jpg", "image")
         elif kind == Material.Kind.FILE:
             upload = _checked(_pdf_bytes(spec["lines"]), f"{title}.pdf", kind)
-        interests = dict(vocab.TAG_GROUPS)["兴趣"]
+        interest = _interest_of(spec)
+        valid_from, valid_until = _validity(title, now=now, default_from=now - dt.timedelta(days=200 - n))
         material = material_create(
             kind=kind,
             title=title,
             created_by=author,
             upload=upload,
             cover=cover,
-            audience_tags=[Tag.objects.get(pk=tag_ids[interests[n % len(interests)]])] if tag_roll < 0.3 else [],
+            audience_tags=[Tag.objects.get(pk=tag_ids[interest])] if interest else [],
             category=categories[spec["category"]],
             keywords=" ".join(dict.fromkeys([spec["category"], title.split(" ")[0]])),
-            valid_from=now - dt.timedelta(days=200 - n),
+            valid_from=valid_from,
+            valid_until=valid_until,
             audience_stages=["dormant", "lost"]
             if spec["category"] == "沉睡唤醒"
             else (["new"] if stage_roll < 0.15 else []),
@@ -238,11 +248,30 @@ def _materials_seed(*, now: dt.datetime, author: Staff, tags: dict[str, list[Tag
         )
         # Mostly published; a few drafts and withdrawn ones so the console has something to filter.
         if status_roll >= 0.08:
-            material_publish(material=material, now=now)
+            material_publish(material=material, now=valid_from)
             if status_roll < 0.12:
                 material_unpublish(material=material)
         count += 1
     return count
+
+
+def _interest_of(spec: dict) -> str | None:
+    """The 兴趣 tag a material is for, from the words it uses (a lipstick picture is for 彩妆)."""
+    text = " ".join(str(spec.get(key, "")) for key in ("category", "title", "content"))
+    return next((tag for tag, words in vocab.INTEREST_WORDS.items() if any(w in text for w in words)), None)
+
+
+def _validity(title: str, *, now: dt.datetime, default_from: dt.datetime) -> tuple[dt.datetime, dt.datetime | None]:
+    """A seasonal material is valid in its latest season begun by `now`; the others from their date on."""
+    season = next((dates for word, dates in vocab.SEASONS.items() if word in title), None)
+    if season is None:
+        return default_from, None
+    (m1, d1), (m2, d2) = season
+    local = timezone.localtime(now)
+    year = local.year if (local.month, local.day) >= (m1, d1) else local.year - 1
+    start = timezone.make_aware(dt.datetime(year, m1, d1))
+    end_year = year if (m2, d2) >= (m1, d1) else year + 1
+    return start, timezone.make_aware(dt.datetime(end_year, m2, d2, 23, 59, 59))
 
 
 def _checked(content: bytes, name: str, kind: str) -> CheckedFile:

@@ -15,9 +15,6 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scrm.customers.demo import people
-from scrm.customers.demo.base import base_seed
-from scrm.customers.demo.writer import RowWriter
 from scrm.customers.models import (
     Customer,
     CustomerTag,
@@ -29,6 +26,9 @@ from scrm.customers.models import (
     Order,
     OrderLine,
 )
+from scrm.devtools.demo import people
+from scrm.devtools.demo.base import base_seed
+from scrm.devtools.demo.writer import RowWriter
 from scrm.materials.models import Material, MaterialSend
 
 BATCH = 1000
