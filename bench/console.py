@@ -33,6 +33,7 @@ def seed(*, reseed: bool) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
+    from scrm.analytics.days import local_day
     from scrm.analytics.models import (
         ADDITIVE,
         RESPONSE_FIELDS,
@@ -42,7 +43,6 @@ def seed(*, reseed: bool) -> None:
         GuideStoreSpan,
         StoreDay,
     )
-    from scrm.analytics.services import local_day
     from scrm.customers.models import Customer
     from scrm.org.models import Staff, Store
 
@@ -199,7 +199,7 @@ def main() -> None:
     seed(reseed=args.reseed)
     from django.contrib.auth import get_user_model
 
-    from scrm.analytics.services import local_day
+    from scrm.analytics.days import local_day
 
     get_user_model().objects.filter(username=f"{PREFIX}-admin").update(is_active=True)
     today = local_day(dt.datetime.now(dt.UTC))

@@ -113,7 +113,8 @@ try:
     from django.utils import timezone
 
     from scrm.livecodes.models import WelcomeSend
-    from scrm.livecodes.services import CodeInput, livecode_create, livecode_sync
+    from scrm.livecodes.services import CodeInput, livecode_create
+    from scrm.livecodes.sync import livecode_sync
     from scrm.org.models import Staff, Store
     from scrm.wecom.models import CallbackInbox
     from scrm.wecom.simulator import services as sim

@@ -18,8 +18,10 @@ from django.views.decorators.http import require_GET, require_POST
 from scrm.materials import guide_selectors as selectors
 from scrm.materials import sending
 from scrm.materials.models import Material
+from scrm.materials.services import material_favourite_set
 from scrm.text import storable
 from sidebar.lookup import NOT_YOURS, customer_or_404, swaps_main
+from sidebar.send_outcomes import send_outcome_detail, send_outcome_message
 from sidebar.signin import sidebar_staff_required
 
 MAX_QUERY = 50
@@ -196,9 +198,9 @@ def material_send_report(request: HttpRequest, external_userid: str, request_id:
     return JsonResponse(
         {
             "status": send.status,
-            "message": sending.send_outcome_message(send),
+            "message": send_outcome_message(send),
             # WeCom's own words, shown small under the explanation for whoever has to look into it.
-            "detail": sending.send_outcome_detail(send),
+            "detail": send_outcome_detail(send),
             "retry": outcome.retry,
             # A cancel is the guide's choice, not a failure to work around.
             "copy": send.status == send.Status.FAILED and send.material.kind == Material.Kind.TEXT,
@@ -215,7 +217,7 @@ def material_favourite(request: HttpRequest, external_userid: str, material_id: 
     if material is None:
         return _error(_("素材不存在或已被删除。"), status=404)
     on = request.POST.get("on") == "1"
-    sending.material_favourite_set(staff=request.staff, material=material, on=on)
+    material_favourite_set(staff=request.staff, material=material, on=on)
     if request.htmx:
         card = {"favourite_url": request.path, "is_favourite": on}  # what the card's star reads
         context = {"card": card, "next_url": _materials_url(external_userid)}

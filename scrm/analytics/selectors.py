@@ -9,18 +9,28 @@ over guides (guide × customer pairs).
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from operator import add
 
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Func, JSONField, Q, Sum, Value
 from django.utils.translation import gettext_lazy as _
 
+from scrm.analytics.days import day_bounds
+from scrm.analytics.facts import distinct_counts
+from scrm.analytics.figures import (
+    DISTINCT,
+    FIGURES_BY_KEY,
+    PART_NAMES,
+    Parts,
+    Row,
+    figure_parts,
+    ratio,
+    response_median,
+    totals_sub,
+)
 from scrm.analytics.models import (
     ADDITIVE,
-    RESPONSE_BUCKETS,
     RESPONSE_FIELDS,
     SNAPSHOT,
     WINDOW_MEASURES,
@@ -30,278 +40,13 @@ from scrm.analytics.models import (
     GuideStoreSpan,
     StoreDay,
 )
-from scrm.analytics.services import day_bounds, distinct_counts, latest_values, totals_parts
+from scrm.analytics.periods import Period
+from scrm.analytics.running import latest_values, totals_parts
 from scrm.customers.models import Event, FollowRelation
 from scrm.materials.models import MaterialSend
 from scrm.org.models import Staff, Store
 
 Kind = GuideCustomerDay.Kind
-
-DISTINCT = WINDOW_MEASURES  # distinct-customer counts
-PART_NAMES = ADDITIVE + SNAPSHOT + DISTINCT
-
-
-# --- periods ---------------------------------------------------------------------------------
-
-PRESETS = {
-    "today": _("今日"),
-    "7d": _("近7天"),
-    "30d": _("近30天"),
-    "month": _("本月"),
-    "custom": _("自定义"),
-}
-MAX_RANGE_DAYS = 731
-
-
-@dataclass(frozen=True)
-class Period:
-    first: dt.date
-    last: dt.date
-    # 本月 (month to date): compared with the same days of the previous month, not the days before.
-    month_to_date: bool = field(default=False, compare=False)
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
-    @property
-    def previous(self) -> "Period":
-        """The period of equal length that ends the day before this one starts.
-
-        Computed on ordinals and clamped at date.min, so no input can raise OverflowError.
-        Month to date instead compares with the same days of the previous month (clamped to its end).
-        """
-        if self.month_to_date and self.first.day == 1 and self.first > dt.date(dt.MINYEAR, 1, 31):
-            end_of_last_month = self.first - dt.timedelta(days=1)
-            return Period(
-                end_of_last_month.replace(day=1),
-                end_of_last_month.replace(day=min(self.last.day, end_of_last_month.day)),
-            )
-        last = max(self.first.toordinal() - 1, 1)
-        first = max(last - (self.days - 1), 1)
-        return Period(dt.date.fromordinal(first), dt.date.fromordinal(last))
-
-    def each_day(self) -> list[dt.date]:
-        return [self.first + dt.timedelta(days=i) for i in range(self.days)]
-
-
-def period_for(*, preset: str, today: dt.date, first: dt.date | None = None, last: dt.date | None = None) -> Period:
-    if preset == "today":
-        return Period(today, today)
-    if preset == "7d":
-        return Period(today - dt.timedelta(days=6), today)
-    if preset == "30d":
-        return Period(today - dt.timedelta(days=29), today)
-    if preset == "month":
-        return Period(today.replace(day=1), today, month_to_date=True)
-    if first is None or last is None:
-        raise ValueError("custom periods need first and last")
-    return Period(first, last)
-
-
-# --- parts and figures -----------------------------------------------------------------------
-
-
-class Parts(dict):
-    """Summable raw parts of every figure, keyed by PART_NAMES."""
-
-    @classmethod
-    def empty(cls) -> "Parts":
-        return cls.fromkeys(PART_NAMES, 0)
-
-    def add(self, other: dict) -> "Parts":
-        get = other.get
-        for key in PART_NAMES:
-            self[key] += get(key) or 0
-        return self
-
-    @classmethod
-    def total(cls, items: Iterable[dict]) -> "Parts":
-        result = cls.empty()
-        for item in items:
-            result.add(item)
-        return result
-
-
-def totals_sub(end, start) -> list[int] | None:
-    if end is None:
-        return None
-    return [e - s for e, s in zip(end, start or [0] * len(end), strict=True)]
-
-
-def _ratio(num, den) -> float | None:
-    return float(num) / float(den) if den else None
-
-
-def response_median(parts: dict) -> int | None:
-    """Upper bound (seconds) of the bucket holding the median first response."""
-    counts = [parts[name] for name in RESPONSE_FIELDS]
-    total = sum(counts)
-    if not total:
-        return None
-    rank, seen = (total + 1) // 2, 0
-    for bound, count in zip(RESPONSE_BUCKETS, counts, strict=True):
-        seen += count
-        if seen >= rank:
-            return bound
-    return RESPONSE_BUCKETS[-1]
-
-
-@dataclass(frozen=True)
-class Figure:
-    key: str
-    label: str
-    unit: str  # count | money | pct | seconds
-    compute: Callable[[dict], object]
-    higher_is_better: bool = True
-    uses_facts: bool = False
-    # One line saying exactly what is counted, shown with the figure.
-    definition: str = ""
-
-
-FIGURES: list[Figure] = [
-    Figure("adds", _("新增客户"), "count", lambda p: p["adds"], definition=_("期间新加为企业微信好友的客户数")),
-    Figure(
-        "losses",
-        _("流失客户"),
-        "count",
-        lambda p: p["losses"],
-        higher_is_better=False,
-        definition=_("期间删除了导购的客户数"),
-    ),
-    Figure("net", _("净增长"), "count", lambda p: p["adds"] - p["losses"], definition=_("新增客户减流失客户")),
-    Figure(
-        "buyers",
-        _("购买客户"),
-        "count",
-        lambda p: p["buyers"],
-        uses_facts=True,
-        definition=_("期间有有效订单的客户数（不论何时添加）"),
-    ),
-    Figure(
-        "converted",
-        _("新客成交"),
-        "count",
-        lambda p: p["converted"],
-        uses_facts=True,
-        definition=_("期间新增、且在期间内下单的客户数"),
-    ),
-    Figure(
-        "conversion",
-        _("新客转化率"),
-        "pct",
-        lambda p: _ratio(p["converted"], p["adds"]),
-        uses_facts=True,
-        definition=_("新客成交 ÷ 新增客户"),
-    ),
-    Figure("gmv", _("GMV"), "money", lambda p: Decimal(p["gmv"] or 0), definition=_("期间有效订单金额，扣除退款")),
-    Figure("orders", _("订单数"), "count", lambda p: p["orders"], definition=_("期间支付且未全额退款的订单数")),
-    Figure(
-        "aov",
-        _("客单价"),
-        "money",
-        lambda p: (Decimal(p["gmv"]) / p["orders"]).quantize(Decimal("0.01")) if p["orders"] else None,
-    ),
-    Figure(
-        "repurchase",
-        _("复购率"),
-        "pct",
-        lambda p: _ratio(p["repeaters"], p["buyers"]),
-        uses_facts=True,
-        definition=_("购买客户中期间下单 2 次及以上的比例"),
-    ),
-    Figure("sends", _("素材发送"), "count", lambda p: p["sends"], definition=_("导购发给客户的素材次数")),
-    Figure(
-        "reach",
-        _("素材触达客户"),
-        "count",
-        lambda p: p["reach"],
-        uses_facts=True,
-        definition=_("收到过素材的不同客户数"),
-    ),
-    Figure("notes", _("跟进记录"), "count", lambda p: p["notes"], definition=_("导购写下的跟进记录条数")),
-    Figure(
-        "overdue",
-        _("逾期跟进"),
-        "count",
-        lambda p: p["overdue_followups"],
-        higher_is_better=False,
-        definition=_("期末已过下次联系日期、之后没有新跟进的客户数"),
-    ),
-    Figure(
-        "tag_coverage",
-        _("标签覆盖率"),
-        "pct",
-        lambda p: _ratio(p["tagged_customers"], p["active_customers"]),
-        definition=_("期末好友客户中有标签的比例"),
-    ),
-    Figure(
-        "response",
-        _("首次响应中位数"),
-        "seconds",
-        response_median,
-        higher_is_better=False,
-        definition=_("客户消息到导购首次回复的时间，取中位数"),
-    ),
-]
-FIGURES_BY_KEY = {figure.key: figure for figure in FIGURES}
-
-
-def figure_values(parts: dict) -> dict[str, object]:
-    return {figure.key: figure.compute(parts) for figure in FIGURES}
-
-
-class _Recorder(Parts):
-    def __getitem__(self, key):
-        self.seen.add(key)
-        return super().__getitem__(key)
-
-
-def figure_parts(key: str) -> set[str]:
-    """The parts a figure reads, so a trend sums only those columns."""
-    recorder = _Recorder.empty()
-    recorder.seen = set()
-    FIGURES_BY_KEY[key].compute(recorder)
-    return recorder.seen
-
-
-def change_pct(current, previous) -> float | None:
-    """Relative change against the previous period, in percent; None when there is nothing to compare."""
-    if current is None or previous is None or not previous:
-        return None
-    return (float(current) - float(previous)) / abs(float(previous)) * 100
-
-
-@dataclass
-class Row:
-    """One leaderboard line (a guide, a store or the whole scope) with both periods' parts."""
-
-    key: int | None
-    name: str
-    store_name: str = ""
-    current: Parts = field(default_factory=Parts.empty)
-    previous: Parts = field(default_factory=Parts.empty)
-    # False for a guide who has left (离职): kept on the board, left out of the quartiles when idle.
-    active: bool = True
-
-    def __post_init__(self):
-        self._values = self._prev_values = None
-
-    @property
-    def values(self) -> dict[str, object]:
-        if self._values is None:
-            self._values = figure_values(self.current)
-        return self._values
-
-    @property
-    def previous_values(self) -> dict[str, object]:
-        if self._prev_values is None:
-            self._prev_values = figure_values(self.previous)
-        return self._prev_values
-
-    def change(self, key: str) -> float | None:
-        return change_pct(self.values[key], self.previous_values[key])
-
 
 # --- queries ---------------------------------------------------------------------------------
 
@@ -484,10 +229,10 @@ def quartile_side(label: str, rows: list[Row], period: Period) -> QuartileSide:
         label=label,
         guides=rows,
         adds_per_week=parts["adds"] / len(rows) / weeks if rows else None,
-        followups_per_customer=_ratio(parts["notes"], parts["active_customers"]),
-        materials_per_customer=_ratio(parts["sends"], parts["active_customers"]),
+        followups_per_customer=ratio(parts["notes"], parts["active_customers"]),
+        materials_per_customer=ratio(parts["sends"], parts["active_customers"]),
         response_median=response_median(parts),
-        tag_coverage=_ratio(parts["tagged_customers"], parts["active_customers"]),
+        tag_coverage=ratio(parts["tagged_customers"], parts["active_customers"]),
     )
 
 

@@ -8,54 +8,34 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
+from scrm.analytics.days import day_bounds, local_day
+from scrm.analytics.facts import COUNTED_ORDERS, customer_facts_rollup, distinct_counts
 from scrm.analytics.models import (
     ADDITIVE,
     RESPONSE_BUCKETS,
     RESPONSE_FIELDS,
-    SNAPSHOT,
     WINDOW_MEASURES,
     WINDOWS,
     GuideCustomerDay,
     GuideDay,
-    GuideStoreSpan,
-    StoreDay,
+)
+from scrm.analytics.running import (
+    NO_TOTALS,
+    guide_running_totals_refresh,
+    own_totals,
+    running_totals_set,
+    spans_extend,
+    store_days_rollup,
 )
 from scrm.customers.events import EventKind
-from scrm.customers.models import CustomerTag, Event, FollowRelation, Note, Order, OrderStatus
+from scrm.customers.models import CustomerTag, Event, FollowRelation, Note, Order
 from scrm.materials.models import MaterialSend
 from scrm.org.models import Staff
-
-Kind = GuideCustomerDay.Kind
-Pair = tuple[int, int]  # (staff_id, customer_id)
-
-ONE_DAY = dt.timedelta(days=1)
-NO_TOTALS: tuple[int, ...] = (0,) * len(ADDITIVE)
-
-# Orders that count for GMV, buyers and conversion: not refunded in full.
-COUNTED_ORDERS = ~Q(status=OrderStatus.REFUNDED) & Q(refund_amount__lt=F("amount"))
-
-
-def local_tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def local_day(value: dt.datetime) -> dt.date:
-    """The Asia/Shanghai calendar day of an aware datetime."""
-    return value.astimezone(local_tz()).date()
-
-
-def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    tz = local_tz()
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
-    return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
 
 
 def response_bucket(seconds: float) -> int:
@@ -82,28 +62,6 @@ def response_samples(messages: Iterable[tuple[int, int | None, dt.datetime, str]
         elif first_in[1] == guide:
             unanswered.append(guide)
     return samples, unanswered
-
-
-def distinct_counts(start: dt.date, end: dt.date) -> dict[str, Count]:
-    """Distinct-customer counts over [start, end] as aggregates over GuideCustomerDay.
-
-    A pair counts through its first fact inside the range: the one whose previous fact lies before it.
-    """
-
-    def first_in(kind, extra=None):
-        return Count(
-            "pk",
-            filter=Q(kind=kind, day__gte=start, day__lte=end)
-            & (Q(prev_day__lt=start) | Q(prev_day__isnull=True))
-            & (extra or Q()),
-        )
-
-    return {
-        "reach": first_in(Kind.SEND),
-        "buyers": first_in(Kind.ORDER),
-        "repeaters": first_in(Kind.ORDER, Q(n__gte=2) | Q(next_day__lte=end)),
-        "converted": Count("pk", filter=Q(kind=Kind.ADD, day__gte=start, day__lte=end, next_day__lte=end)),
-    }
 
 
 def _windows_by_staff(day: dt.date) -> dict[int, dict[str, list[int]]]:
@@ -134,8 +92,8 @@ def guide_windows_refresh(*, day: dt.date) -> None:
         GuideDay(staff_id=pk, store_id=stores.get(pk), day=day, windows=w) for pk, w in windows.items()
     )
     # All-zero rows: their running totals carry the previous row's forward.
-    _running_set(day=day, rows=new)
-    _spans_extend(day=day, pairs={(row.staff_id, row.store_id) for row in new})
+    running_totals_set(day=day, rows=new)
+    spans_extend(day=day, pairs={(row.staff_id, row.store_id) for row in new})
 
 
 def _count_by_staff(queryset, field: str = "staff_id") -> dict[int, int]:
@@ -160,229 +118,6 @@ def _chat_histograms(start: dt.datetime, end: dt.datetime) -> dict[int, list[int
         for staff_id in unanswered:
             hist[staff_id][-1] += 1
     return hist
-
-
-def _latest_before(queryset, time_field: str, pairs: set[Pair], before: dt.datetime) -> dict[Pair, dt.date]:
-    if not pairs:
-        return {}
-    staff_ids, customer_ids = {p[0] for p in pairs}, {p[1] for p in pairs}
-    rows = (
-        queryset.filter(staff_id__in=staff_ids, customer_id__in=customer_ids, **{f"{time_field}__lt": before})
-        .values("staff_id", "customer_id")
-        .annotate(at=Max(time_field))
-        .order_by()
-    )
-    return {
-        (r["staff_id"], r["customer_id"]): local_day(r["at"])
-        for r in rows
-        if (r["staff_id"], r["customer_id"]) in pairs
-    }
-
-
-def _earliest_from(queryset, time_field: str, pairs: set[Pair], since: dt.datetime) -> dict[Pair, dt.date]:
-    if not pairs:
-        return {}
-    staff_ids, customer_ids = {p[0] for p in pairs}, {p[1] for p in pairs}
-    rows = (
-        queryset.filter(staff_id__in=staff_ids, customer_id__in=customer_ids, **{f"{time_field}__gte": since})
-        .values("staff_id", "customer_id")
-        .annotate(at=Min(time_field))
-        .order_by()
-    )
-    return {
-        (r["staff_id"], r["customer_id"]): local_day(r["at"])
-        for r in rows
-        if (r["staff_id"], r["customer_id"]) in pairs
-    }
-
-
-def _pair_facts(kind: int, pairs: set[Pair], **filters):
-    staff_ids, customer_ids = {p[0] for p in pairs}, {p[1] for p in pairs}
-    rows = GuideCustomerDay.objects.filter(kind=kind, staff_id__in=staff_ids, customer_id__in=customer_ids, **filters)
-    return [row for row in rows if (row.staff_id, row.customer_id) in pairs]
-
-
-def _relink_neighbours(
-    kind: int, day: dt.date, pairs: set[Pair], present: set[Pair], before: dict, after: dict, *, link_next: bool
-) -> None:
-    """Point the pair's facts just before and after `day` at `day` (or past it when the pair left the day)."""
-    if not pairs:
-        return
-    changed = []
-    later = defaultdict(list)
-    for row in _pair_facts(kind, pairs, day__gt=day):
-        later[(row.staff_id, row.customer_id)].append(row)
-    for pair, rows in later.items():
-        row = min(rows, key=lambda r: r.day)
-        row.prev_day = day if pair in present else before.get(pair)
-        changed.append(row)
-    if link_next:
-        earlier = defaultdict(list)
-        for row in _pair_facts(kind, pairs, day__lt=day):
-            earlier[(row.staff_id, row.customer_id)].append(row)
-        for pair, rows in earlier.items():
-            row = max(rows, key=lambda r: r.day)
-            row.next_day = day if pair in present else after.get(pair)
-            changed.append(row)
-    GuideCustomerDay.objects.bulk_update(changed, ["prev_day", "next_day"], batch_size=500)
-
-
-def _relink_adds(pairs: set[Pair]) -> None:
-    """An add fact's next_day is the first counted order with that guide after the add."""
-    if not pairs:
-        return
-    facts = _pair_facts(Kind.ADD, pairs)
-    if not facts:
-        return
-    staff_ids, customer_ids = {p[0] for p in pairs}, {p[1] for p in pairs}
-    added: dict[tuple[int, int, dt.date], dt.datetime] = {}
-    for staff_id, customer_id, added_at in FollowRelation.objects.filter(
-        staff_id__in=staff_ids, customer_id__in=customer_ids
-    ).values_list("staff_id", "customer_id", "added_at"):
-        key = (staff_id, customer_id, local_day(added_at))
-        added[key] = min(added_at, added.get(key, added_at))
-    paid: dict[Pair, list[dt.datetime]] = defaultdict(list)
-    for staff_id, customer_id, paid_at in (
-        Order.objects.filter(COUNTED_ORDERS, staff_id__in=staff_ids, customer_id__in=customer_ids)
-        .values_list("staff_id", "customer_id", "paid_at")
-        .order_by("paid_at")
-    ):
-        paid[(staff_id, customer_id)].append(paid_at)
-    changed = []
-    for fact in facts:
-        added_at = added.get((fact.staff_id, fact.customer_id, fact.day))
-        first = None
-        if added_at is not None:
-            first = next((p for p in paid[(fact.staff_id, fact.customer_id)] if p > added_at), None)
-        next_day = local_day(first) if first else None
-        if fact.next_day != next_day:
-            fact.next_day = next_day
-            changed.append(fact)
-    GuideCustomerDay.objects.bulk_update(changed, ["next_day"], batch_size=500)
-
-
-# --- running totals, spans and store days --------------------------------------------------------
-
-
-def cents(value) -> int:
-    return int((Decimal(value or 0) * 100).to_integral_value())
-
-
-def own_totals(row: GuideDay) -> tuple[int, ...]:
-    """The row's ADDITIVE values in GuideDay.running's order (gmv in cents)."""
-    return tuple(cents(row.gmv) if name == "gmv" else getattr(row, name) for name in ADDITIVE)
-
-
-def totals_add(a, b) -> list[int]:
-    return [x + y for x, y in zip(a or NO_TOTALS, b or NO_TOTALS, strict=True)]
-
-
-def totals_parts(totals) -> dict:
-    """Running-total differences back to named parts (gmv as Decimal yuan)."""
-    parts = dict(zip(ADDITIVE, totals or NO_TOTALS, strict=True))
-    parts["gmv"] = Decimal(parts["gmv"]).scaleb(-2)
-    return parts
-
-
-def latest_values(pairs, **wanted: tuple[dt.date, str]) -> dict[tuple[int, int | None], dict[str, object]]:
-    """For every (staff_id, store_id) of `pairs` (a GuideDay or GuideStoreSpan queryset) and each
-    name=(day, field) of `wanted`: that field of the guide's latest GuideDay in that store on or
-    before day (None if there is none). One query, one index probe per pair and name."""
-
-    def latest(day: dt.date, field: str, store_match: Q) -> Subquery:
-        rows = GuideDay.objects.filter(store_match, staff_id=OuterRef("staff_id"), day__lte=day)
-        return Subquery(rows.order_by("-day").values(field)[:1])
-
-    def annotated(queryset, store_match: Q):
-        names = {f"latest_{name}": latest(day, field, store_match) for name, (day, field) in wanted.items()}
-        return queryset.annotate(**names).values_list("staff_id", "store_id", *names).order_by()
-
-    # `store_id = NULL` matches nothing, so guides without a store get their own branch.
-    with_store = annotated(pairs.filter(store__isnull=False), Q(store_id=OuterRef("store_id")))
-    without = annotated(pairs.filter(store__isnull=True), Q(store__isnull=True))
-    return {
-        (staff_id, store_id): dict(zip(wanted, values, strict=True))
-        for staff_id, store_id, *values in with_store.union(without, all=True)
-    }
-
-
-def _running_set(*, day: dt.date, rows: list[GuideDay]) -> None:
-    """Fill the running totals of freshly written rows of `day` from each pair's previous row."""
-    if not rows:
-        return
-    bases = latest_values(GuideDay.objects.filter(pk__in=[r.pk for r in rows]), base=(day - ONE_DAY, "running"))
-    for row in rows:
-        base = bases.get((row.staff_id, row.store_id), {}).get("base")
-        row.running = totals_add(base, own_totals(row))
-    GuideDay.objects.bulk_update(rows, ["running"], batch_size=500)
-
-
-def _spans_extend(*, day: dt.date, pairs: set[tuple[int, int | None]]) -> None:
-    spans = {(s.staff_id, s.store_id): s for s in GuideStoreSpan.objects.filter(staff_id__in={p[0] for p in pairs})}
-    new, changed = [], []
-    for staff_id, store_id in pairs:
-        span = spans.get((staff_id, store_id))
-        if span is None:
-            new.append(GuideStoreSpan(staff_id=staff_id, store_id=store_id, first_day=day, last_day=day))
-        elif not span.first_day <= day <= span.last_day:
-            span.first_day, span.last_day = min(span.first_day, day), max(span.last_day, day)
-            changed.append(span)
-    GuideStoreSpan.objects.bulk_create(new, batch_size=500)
-    GuideStoreSpan.objects.bulk_update(changed, ["first_day", "last_day"], batch_size=500)
-
-
-def guide_running_totals_refresh(*, pairs: set[tuple[int, int | None]], after: dt.date) -> int:
-    """Recompute the running totals of the given (staff_id, store_id) series for every day after `after`
-    (whose own rows must already be right). Returns the number of rows rewritten."""
-    if not pairs:
-        return 0
-    staff_ids = {p[0] for p in pairs}
-    latest = latest_values(GuideStoreSpan.objects.filter(staff_id__in=staff_ids), base=(after, "running"))
-    bases = {pair: values["base"] for pair, values in latest.items()}
-    later = (
-        GuideDay.objects.filter(staff_id__in=staff_ids, day__gt=after)
-        .only("staff_id", "store_id", "day", "running", *ADDITIVE)
-        .order_by("staff_id", "store_id", "day")
-    )
-    changed = []
-    for row in later.iterator(chunk_size=2000):
-        pair = (row.staff_id, row.store_id)
-        if pair not in pairs:
-            continue
-        running = totals_add(bases.get(pair), own_totals(row))
-        bases[pair] = running
-        if row.running != running:
-            row.running = running
-            changed.append(row)
-    GuideDay.objects.bulk_update(changed, ["running"], batch_size=500)
-    return len(changed)
-
-
-def guide_running_totals_rebuild() -> int:
-    """Recompute every running total and span from the GuideDay rows (after a bulk import or repair)."""
-    GuideStoreSpan.objects.all().delete()
-    spans = GuideDay.objects.values("staff_id", "store_id").annotate(first=Min("day"), last=Max("day")).order_by()
-    GuideStoreSpan.objects.bulk_create(
-        (
-            GuideStoreSpan(staff_id=s["staff_id"], store_id=s["store_id"], first_day=s["first"], last_day=s["last"])
-            for s in spans
-        ),
-        batch_size=500,
-    )
-    pairs = set(GuideStoreSpan.objects.values_list("staff_id", "store_id"))
-    return guide_running_totals_refresh(pairs=pairs, after=dt.date.min)
-
-
-def store_days_rollup(*, day: dt.date) -> int:
-    """Recompute the StoreDay rows of one day from its GuideDay rows."""
-    sums = {name: Sum(name) for name in (*ADDITIVE, *SNAPSHOT)}
-    rows = [
-        StoreDay(day=day, **row)
-        for row in GuideDay.objects.filter(day=day).values("store_id").annotate(**sums).order_by()
-    ]
-    StoreDay.objects.filter(day=day).delete()
-    StoreDay.objects.bulk_create(rows, batch_size=500)
-    return len(rows)
 
 
 @transaction.atomic
@@ -444,7 +179,7 @@ def _guide_day_rollup(*, day: dt.date) -> tuple[int, set[tuple[int, int | None]]
     old_stores = {row.staff_id: row.store_id for row in old_rows}
     stores = {pk: old_stores.get(pk, store_id) for pk, store_id in guides.values_list("pk", "store_id")}
 
-    _customer_facts_rollup(day=day, start=start, end=end, stores=stores)
+    customer_facts_rollup(day=day, start=start, end=end, stores=stores)
     windows = _windows_by_staff(day)
     # A guide with customers in a window (e.g. one who left last month) keeps a row for it.
     for pk, store_id in Staff.objects.filter(pk__in=set(windows) - set(stores)).values_list("pk", "store_id"):
@@ -475,74 +210,13 @@ def _guide_day_rollup(*, day: dt.date) -> tuple[int, set[tuple[int, int | None]]
         )
     GuideDay.objects.filter(day=day).delete()
     GuideDay.objects.bulk_create(rows, batch_size=500)
-    _running_set(day=day, rows=rows)
-    _spans_extend(day=day, pairs={(row.staff_id, row.store_id) for row in rows})
+    running_totals_set(day=day, rows=rows)
+    spans_extend(day=day, pairs={(row.staff_id, row.store_id) for row in rows})
     store_days_rollup(day=day)
     old = {(row.staff_id, row.store_id): own_totals(row) for row in old_rows}
     new = {(row.staff_id, row.store_id): own_totals(row) for row in rows}
     changed = {pair for pair in old.keys() | new.keys() if old.get(pair, NO_TOTALS) != new.get(pair, NO_TOTALS)}
     return len(rows), changed
-
-
-def _customer_facts_rollup(*, day: dt.date, start: dt.datetime, end: dt.datetime, stores: dict[int, int]) -> None:
-    old = defaultdict(set)
-    for kind, staff_id, customer_id in GuideCustomerDay.objects.filter(day=day).values_list(
-        "kind", "staff_id", "customer_id"
-    ):
-        old[kind].add((staff_id, customer_id))
-    GuideCustomerDay.objects.filter(day=day).delete()
-
-    new_adds = {
-        (r["staff_id"], r["customer_id"]): r["n"]
-        for r in FollowRelation.objects.filter(added_at__gte=start, added_at__lt=end)
-        .values("staff_id", "customer_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
-    sent = MaterialSend.objects.filter(status=MaterialSend.Status.SENT)
-    new_sends = {
-        (r["staff_id"], r["customer_id"]): r["n"]
-        for r in sent.filter(sent_at__gte=start, sent_at__lt=end)
-        .values("staff_id", "customer_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
-    orders = Order.objects.filter(COUNTED_ORDERS, staff__isnull=False)
-    new_orders = {
-        (r["staff_id"], r["customer_id"]): r["n"]
-        for r in orders.filter(paid_at__gte=start, paid_at__lt=end)
-        .values("staff_id", "customer_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
-    send_pairs = old[Kind.SEND] | set(new_sends)
-    order_pairs = old[Kind.ORDER] | set(new_orders)
-    send_before = _latest_before(sent, "sent_at", send_pairs, start)
-    order_before = _latest_before(orders, "paid_at", order_pairs, start)
-    order_after = _earliest_from(orders, "paid_at", order_pairs, end)
-
-    def fact(kind, pair, n, **links):
-        return GuideCustomerDay(
-            kind=kind,
-            staff_id=pair[0],
-            customer_id=pair[1],
-            store_id=stores.get(pair[0]),
-            day=day,
-            n=n,
-            **links,
-        )
-
-    facts = [fact(Kind.ADD, pair, n) for pair, n in new_adds.items()]
-    facts += [fact(Kind.SEND, pair, n, prev_day=send_before.get(pair)) for pair, n in new_sends.items()]
-    facts += [
-        fact(Kind.ORDER, pair, n, prev_day=order_before.get(pair), next_day=order_after.get(pair))
-        for pair, n in new_orders.items()
-    ]
-    GuideCustomerDay.objects.bulk_create(facts, batch_size=500)
-
-    _relink_neighbours(Kind.SEND, day, send_pairs, set(new_sends), send_before, {}, link_next=False)
-    _relink_neighbours(Kind.ORDER, day, order_pairs, set(new_orders), order_before, order_after, link_next=True)
-    _relink_adds(old[Kind.ADD] | set(new_adds) | order_pairs)
 
 
 def _refresh_windows_after(last: dt.date, today: dt.date) -> None:

@@ -3,7 +3,9 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from scrm.analytics.selectors import Row, Scope, performance_dashboard, period_for
+from scrm.analytics.figures import Row
+from scrm.analytics.periods import period_for
+from scrm.analytics.selectors import Scope, performance_dashboard
 from scrm.customers.models import Customer
 from scrm.handover.models import HandoverItem
 

@@ -1,6 +1,18 @@
-from django.urls import include, path
+from django.urls import path
 
-from scrm.console.views import auth, customers, identity, materials, privacy, sop, today
+from scrm.console.views import (
+    auth,
+    customers,
+    handover,
+    identity,
+    livecodes,
+    materials,
+    performance,
+    privacy,
+    sop,
+    tasks,
+    today,
+)
 
 app_name = "console"
 
@@ -8,19 +20,47 @@ urlpatterns = [
     path("", auth.home, name="home"),
     path("login/", auth.login, name="login"),
     path("logout/", auth.logout, name="logout"),
-    # Guide performance (managers, admins): scrm/console/performance_urls.py.
-    path("performance/", include("scrm.console.performance_urls")),
-    # Customer hand-over, 离职继承 / 在职转接 (managers, admins): scrm/console/handover_urls.py.
-    path("handover/", include("scrm.console.handover_urls")),
-    # 渠道活码 (managers for their store, admins): scrm/console/livecodes_urls.py.
-    path("livecodes/", include("scrm.console.livecodes_urls")),
+    # Guide performance (managers, admins).
+    path("performance/", performance.dashboard, name="performance"),
+    path("performance/stores/<int:store_id>/", performance.store_detail, name="performance_store"),
+    path("performance/guides/<int:staff_id>/", performance.guide_detail, name="performance_guide"),
+    path(
+        "performance/guides/<int:staff_id>/customers/<int:customer_id>/",
+        performance.guide_customer,
+        name="performance_guide_customer",
+    ),
+    # Customer hand-over, 离职继承 / 在职转接 (managers, admins).
+    path("handover/", handover.handover_home, name="handover"),
+    path("handover/guides/<int:staff_id>/", handover.handover_new, name="handover_new"),
+    path("handover/guides/<int:staff_id>/depart/", handover.handover_depart, name="handover_depart"),
+    path("handover/guides/<int:staff_id>/reinstate/", handover.handover_reinstate, name="handover_reinstate"),
+    path("handover/batches/<int:pk>/", handover.handover_batch, name="handover_batch"),
+    path("handover/batches/<int:pk>/retry/", handover.handover_retry, name="handover_retry"),
+    # 渠道活码 (managers for their store, admins).
+    path("livecodes/", livecodes.livecode_list, name="livecodes"),
+    path("livecodes/new/", livecodes.livecode_create, name="livecode_create"),
+    path("livecodes/report/", livecodes.livecode_report, name="livecode_report"),
+    path("livecodes/welcome/", livecodes.store_welcome, name="livecode_store_welcome"),
+    path("livecodes/<int:pk>/", livecodes.livecode_detail, name="livecode_detail"),
+    path("livecodes/<int:pk>/edit/", livecodes.livecode_edit, name="livecode_edit"),
+    path("livecodes/<int:pk>/delete/", livecodes.livecode_delete, name="livecode_delete"),
+    path("livecodes/<int:pk>/qr.png", livecodes.livecode_qr, name="livecode_qr"),
+    path("livecodes/<int:pk>/poster.png", livecodes.livecode_poster, name="livecode_poster"),
     # 客户 and saved segments (managers: their store; admins: all).
     path("customers/", customers.customer_list, name="customers"),
     path("customers/segments/", customers.segment_create, name="segment_create"),
     path("customers/segments/<int:segment_id>/", customers.segment_detail, name="segment_detail"),
     path("customers/segments/<int:segment_id>/tags/", customers.segment_tag, name="segment_tag"),
-    # 任务卡 (managers, admins): scrm/console/tasks_urls.py.
-    path("tasks/", include("scrm.console.tasks_urls")),
+    # 任务卡 (managers, admins).
+    path("tasks/", tasks.task_list, name="tasks"),
+    path("tasks/new/", tasks.task_create, name="task_create"),
+    path("tasks/<int:task_id>/", tasks.task_detail, name="task_detail"),
+    path("tasks/<int:task_id>/groupsend/refresh/", tasks.task_groupsend_refresh, name="task_groupsend_refresh"),
+    path(
+        "tasks/<int:task_id>/groupsend/<int:batch_id>/remind/",
+        tasks.task_groupsend_remind,
+        name="task_groupsend_remind",
+    ),
     # 自动化任务: SOP rules that put customers in guides' 今日 (managers, admins).
     path("sop/", sop.sop_rules, name="sop_rules"),
     path("sop/<int:rule_id>/toggle/", sop.sop_rule_toggle, name="sop_rule_toggle"),

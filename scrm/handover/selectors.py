@@ -109,7 +109,11 @@ def tags_in_use(*, tag_ids) -> QuerySet[Tag]:
 
 
 def _state_counts():
-    return {f"n_{s}": Count("items", filter=Q(items__state=s)) for s in State.values} | {"n_total": Count("items")}
+    counts = {f"n_{s}": Count("items", filter=Q(items__state=s)) for s in State.values}
+    # 进行中 and 拒绝/失败 as the pages show them, summed here so no template repeats the sum.
+    counts["n_open"] = Count("items", filter=Q(items__state__in=[State.PENDING, State.SENDING, State.WAITING]))
+    counts["n_unsuccessful"] = Count("items", filter=Q(items__state__in=[State.REFUSED, State.FAILED]))
+    return counts | {"n_total": Count("items")}
 
 
 def batches_visible(*, viewer: Staff) -> QuerySet[HandoverBatch]:

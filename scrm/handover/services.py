@@ -13,13 +13,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from scrm.customers import events
 from scrm.customers.models import FollowRelation
 from scrm.handover.models import HandoverBatch, HandoverItem
+from scrm.handover.reasons import FAIL_REASONS, errcode_reason, send_error_reason
 from scrm.org.models import Staff
-from scrm.wecom import api, errors
+from scrm.wecom import api
 from scrm.wecom.errors import WeComError
 
 logger = logging.getLogger(__name__)
@@ -27,67 +27,6 @@ logger = logging.getLogger(__name__)
 State = HandoverItem.State
 CHUNK = api.MAX_BATCH
 OPEN_STATES = HandoverItem.OPEN_STATES
-# A `sending` item older than this lost its worker; the poll asks WeCom what became of it.
-STUCK_AFTER = dt.timedelta(minutes=10)
-# Pending items this old lost their dispatch (broker down, retries used up); the poll sends them.
-PENDING_SWEEP_AFTER = dt.timedelta(minutes=5)
-
-# Per-customer errcodes of transfer_customer and the calls' own failures, as a manager reads them.
-ERRCODE_REASONS = {
-    40129: gettext_lazy("客户正在转接中"),
-    84061: gettext_lazy("不是原导购的客户"),
-    40096: gettext_lazy("客户 ID 无效"),
-    40003: gettext_lazy("企业微信成员不存在"),
-    40098: gettext_lazy("接替导购不能是原导购"),
-    # Mostly a guide marked departed here but still employed in WeCom; say what fixes it.
-    40099: gettext_lazy("原导购在企业微信中仍在职：请先在企业微信管理后台办理离职，再点“重试失败项”"),
-    60011: gettext_lazy("应用没有该成员或客户的权限"),
-    84074: gettext_lazy("接替导购没有客户联系权限"),
-    84076: gettext_lazy("接替导购的客户数已达上限"),
-    errors.TRUSTED_IP: errors.ADMIN_ACTIONS[errors.TRUSTED_IP],
-}
-# transfer_result status codes.
-RESULT_SUCCESS, RESULT_WAITING, RESULT_REFUSED, RESULT_LIMIT, RESULT_NONE = 1, 2, 3, 4, 5
-FAIL_REASONS = {
-    "customer_refused": (State.REFUSED, gettext_lazy("客户拒绝转接")),
-    "customer_limit_exceed": (State.FAILED, gettext_lazy("接替导购的客户数已达上限")),
-}
-# The same outcomes as transfer_result reports them.
-RESULT_FAILS = {RESULT_REFUSED: FAIL_REASONS["customer_refused"], RESULT_LIMIT: FAIL_REASONS["customer_limit_exceed"]}
-
-
-# 40099 from an in-service transfer: the guide has left in WeCom but is still in service here.
-IN_SERVICE_40099 = gettext_lazy("原导购已在企业微信中离职：请先在此处“标记离职”，再点“重试失败项”（将改走离职继承）")
-
-
-# Why a send that will be retried did not go through, as a manager reads it (transport codes are ours).
-RETRY_REASONS = {
-    errors.TIMEOUT: gettext_lazy("连接企业微信超时"),
-    errors.CONNECTION: gettext_lazy("无法连接企业微信"),
-    errors.HTTP_STATUS: gettext_lazy("企业微信服务暂时不可用"),
-    errors.BAD_RESPONSE: gettext_lazy("企业微信返回了无法识别的应答"),
-    -1: gettext_lazy("企业微信系统繁忙"),
-    45009: gettext_lazy("调用企业微信过于频繁"),
-    45033: gettext_lazy("调用企业微信过于频繁"),
-    45035: gettext_lazy("调用企业微信过于频繁"),
-    40001: gettext_lazy("企业微信凭证（access_token）无效"),
-    40014: gettext_lazy("企业微信凭证（access_token）无效"),
-    42001: gettext_lazy("企业微信凭证（access_token）已过期"),
-}
-
-
-def send_error_reason(exc: WeComError) -> str:
-    """The reason kept on items put back to pending, so the batch page can say why they still wait."""
-    reason = RETRY_REASONS.get(exc.errcode) or exc.errmsg or _("企业微信错误 %(code)s") % {"code": exc.errcode}
-    return str(reason)[:200]
-
-
-def errcode_reason(errcode: int | None, errmsg: str = "", *, resigned: bool = True) -> str:
-    if errcode is None:
-        return errmsg
-    if errcode == 40099 and not resigned:
-        return str(IN_SERVICE_40099)
-    return str(ERRCODE_REASONS.get(errcode) or errmsg or _("企业微信错误 %(code)s") % {"code": errcode})
 
 
 # --- staff ------------------------------------------------------------------------------------
@@ -281,7 +220,7 @@ def _send_chunk(batch: HandoverBatch, chunk: list[HandoverItem], *, resigned: bo
             raise
         with transaction.atomic():
             for item in chunk:
-                _settle_failed(
+                handover_item_settle_failed(
                     item,
                     state=State.FAILED,
                     errcode=exc.errcode,
@@ -300,13 +239,15 @@ def _send_chunk(batch: HandoverBatch, chunk: list[HandoverItem], *, resigned: bo
             if code == 0:
                 continue
             reason = errcode_reason(code, resigned=resigned) if code is not None else _("企业微信未返回该客户的结果")
-            _settle_failed(item, state=State.FAILED, errcode=code, reason=reason)
+            handover_item_settle_failed(item, state=State.FAILED, errcode=code, reason=reason)
 
 
 # --- outcomes ---------------------------------------------------------------------------------
 
 
-def _settle_failed(item: HandoverItem, *, state: str, errcode: int | None, reason: str, at: dt.datetime | None = None):
+def handover_item_settle_failed(
+    item: HandoverItem, *, state: str, errcode: int | None, reason: str, at: dt.datetime | None = None
+):
     """Mark an open item refused/failed and put it on the customer's timeline once per attempt."""
     at = at or timezone.now()
     updated = HandoverItem.objects.filter(pk=item.pk, state__in=[State.SENDING, State.WAITING]).update(
@@ -405,130 +346,16 @@ def handover_item_fail_from_callback(
     if item.state in (State.SENDING, State.WAITING):
         state, reason = FAIL_REASONS.get(fail_reason, (State.FAILED, fail_reason or _("未知原因")))
         with transaction.atomic():
-            _settle_failed(item, state=state, errcode=None, reason=str(reason), at=at)
+            handover_item_settle_failed(item, state=state, errcode=None, reason=str(reason), at=at)
         return item
     if item.state in (State.REFUSED, State.FAILED) and item.requested_at is not None:
         return item
     return None
 
 
-# --- follow-up --------------------------------------------------------------------------------
-
-
-def _result_statuses(*, resigned: bool, handover_userid: str, takeover_userid: str) -> dict[str, tuple[int, int]]:
-    """{external_userid: (status, takeover_time)} from transfer_result, every page; the latest row wins."""
-    call = api.resigned_transfer_result if resigned else api.transfer_result
-    statuses: dict[str, tuple[int, int]] = {}
-    cursor = ""
-    while True:
-        rows, cursor = call(handover_userid=handover_userid, takeover_userid=takeover_userid, cursor=cursor)
-        for row in rows:
-            statuses[row.get("external_userid", "")] = (int(row.get("status") or 0), int(row.get("takeover_time") or 0))
-        if not cursor:
-            return statuses
-
-
 def _via_resigned(item: HandoverItem) -> bool:
     # Items of resigned batches sent before the `resigned` flag existed still count as resigned.
     return item.resigned or item.batch.resigned
-
-
-def _via_resigned_q(resigned: bool) -> Q:
-    q = Q(resigned=True) | Q(batch__kind=HandoverBatch.Kind.RESIGNED)
-    return q if resigned else ~q
-
-
-def _followed_items():
-    stuck = timezone.now() - STUCK_AFTER
-    return HandoverItem.objects.filter(Q(state=State.WAITING) | Q(state=State.SENDING, claimed_at__lt=stuck))
-
-
-def handover_results_poll() -> dict[str, int]:
-    """Ask WeCom about every waiting (or stuck) item, one transfer_result per guide pair.
-
-    Also re-dispatches batches whose pending items lost their dispatch. Returns counts by new state.
-    """
-    counts: dict[str, int] = {}
-    rows = (
-        _followed_items()
-        .values_list("resigned", "batch__kind", "batch__handover__userid", "takeover__userid")
-        .order_by()
-        .distinct()
-    )
-    pairs = {(flag or kind == HandoverBatch.Kind.RESIGNED, h, t) for flag, kind, h, t in rows}
-    for resigned, handover_userid, takeover_userid in sorted(pairs):
-        try:
-            statuses = _result_statuses(
-                resigned=resigned, handover_userid=handover_userid, takeover_userid=takeover_userid
-            )
-        except WeComError as exc:
-            # The next poll asks again; one pair's failure does not hold up the others.
-            logger.info("transfer_result %s→%s failed: %s", handover_userid, takeover_userid, exc)
-            continue
-        for state, n in handover_results_apply(
-            resigned=resigned, handover_userid=handover_userid, takeover_userid=takeover_userid, statuses=statuses
-        ).items():
-            counts[state] = counts.get(state, 0) + n
-    for batch_id in handover_stale_batch_ids():
-        handover_dispatch(batch_id)
-    return counts
-
-
-def handover_results_apply(
-    *, resigned: bool, handover_userid: str, takeover_userid: str, statuses: dict[str, tuple[int, int]]
-) -> dict[str, int]:
-    """Apply one pair's transfer_result answer (of the API the items went through) to its waiting/stuck items."""
-    items = list(
-        _followed_items()
-        .filter(_via_resigned_q(resigned), batch__handover__userid=handover_userid, takeover__userid=takeover_userid)
-        .select_related("takeover", "customer")
-    )
-    counts: dict[str, int] = {}
-    resend: set[int] = set()
-    for item in items:
-        status, takeover_time = statuses.get(item.external_userid, (0, 0))
-        new_state = None
-        if status == RESULT_SUCCESS:
-            at = dt.datetime.fromtimestamp(takeover_time, tz=dt.UTC) if takeover_time else None
-            if handover_item_accept(item_id=item.pk, at=at):
-                new_state = State.ACCEPTED
-        elif status in RESULT_FAILS:
-            state, reason = RESULT_FAILS[status]
-            with transaction.atomic():
-                _settle_failed(item, state=state, errcode=None, reason=str(reason))
-            new_state = state
-        elif item.state == State.SENDING:
-            if status == RESULT_WAITING:
-                HandoverItem.objects.filter(pk=item.pk, state=State.SENDING).update(
-                    state=State.WAITING, requested_at=timezone.now(), errcode=0, reason=""
-                )
-                new_state = State.WAITING
-            else:
-                # WeCom never got the request: send it again.
-                HandoverItem.objects.filter(pk=item.pk, state=State.SENDING).update(
-                    state=State.PENDING, claimed_at=None, attempt=F("attempt") - 1
-                )
-                resend.add(item.batch_id)
-                new_state = State.PENDING
-        elif status == RESULT_NONE:
-            with transaction.atomic():
-                _settle_failed(item, state=State.FAILED, errcode=None, reason=_("企业微信没有这次转接的记录"))
-            new_state = State.FAILED
-        if new_state:
-            counts[new_state] = counts.get(new_state, 0) + 1
-    for batch_id in sorted(resend):
-        transaction.on_commit(lambda pk=batch_id: handover_dispatch(pk))
-    return counts
-
-
-def handover_stale_batch_ids() -> list[int]:
-    cutoff = timezone.now() - PENDING_SWEEP_AFTER
-    return list(
-        HandoverItem.objects.filter(state=State.PENDING, updated_at__lt=cutoff)
-        .order_by()
-        .values_list("batch_id", flat=True)
-        .distinct()[:100]
-    )
 
 
 # --- retry ------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
-"""Celery entry points for customer hand-over. Thin: the logic lives in scrm.handover.services."""
+"""Celery entry points for customer hand-over. Thin: the logic lives in scrm.handover.services and .results."""
 
 from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 
-from scrm.handover import services
+from scrm.handover import results, services
 from scrm.wecom.errors import WeComError
 
 SEND_MAX_RETRIES = 5
@@ -36,4 +36,4 @@ def send_batch(self, batch_id: int) -> int:
 @shared_task
 def poll_results() -> dict:
     """Beat: transfer_result for waiting items; resend what lost its dispatch."""
-    return services.handover_results_poll()
+    return results.handover_results_poll()

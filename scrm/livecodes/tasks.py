@@ -5,7 +5,7 @@ import datetime as dt
 
 from celery import shared_task
 
-from scrm.livecodes import services
+from scrm.livecodes import services, sync
 from scrm.wecom.errors import WeComError
 
 WELCOME_QUEUE = "welcome"
@@ -26,7 +26,7 @@ def send_welcome(welcome_code: str, userid: str, external_userid: str, state: st
 @shared_task(bind=True, acks_late=True, max_retries=5)
 def sync_code(self, code_id: int, reason: str = "", detail: str = "") -> str:
     try:
-        return services.livecode_sync(code_id=code_id, reason=reason, detail=detail)
+        return sync.livecode_sync(code_id=code_id, reason=reason, detail=detail)
     except WeComError as exc:
         if self.request.is_eager:
             return "failed"  # recorded on the code; the minute sweep tries again
@@ -36,4 +36,4 @@ def sync_code(self, code_id: int, reason: str = "", detail: str = "") -> str:
 @shared_task
 def sync_due() -> int:
     """Every minute: working hours begin and end, a new day clears the caps, lost pushes catch up."""
-    return services.livecodes_sync_due()
+    return sync.livecodes_sync_due()

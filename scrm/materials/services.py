@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from scrm.customers.models import Customer, LifecycleStage, Tag
 from scrm.customers.selectors import staff_remark
 from scrm.materials import ranking
-from scrm.materials.models import Material, MaterialCategory
+from scrm.materials.models import Material, MaterialCategory, MaterialFavourite
 from scrm.materials.validation import CheckedFile
 from scrm.org.models import Staff
 
@@ -380,3 +380,12 @@ def material_bulk_image_create(
         kind=Material.Kind.IMAGE, title=title, created_by=created_by, upload=upload, category=category
     )
     return material, True
+
+
+def material_favourite_set(*, staff: Staff, material: Material, on: bool) -> bool:
+    """Star or unstar a material for a guide. Setting (not toggling) makes a double tap harmless."""
+    if on:
+        MaterialFavourite.objects.get_or_create(staff=staff, material=material)
+    else:
+        MaterialFavourite.objects.filter(staff=staff, material=material).delete()
+    return on

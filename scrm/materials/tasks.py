@@ -1,14 +1,14 @@
-"""Celery entry points for the material library. Thin: the logic lives in scrm.materials.sending."""
+"""Celery entry points for the material library. Thin: the logic lives in scrm.materials (media, sending, bulk)."""
 
 from celery import shared_task
 
-from scrm.materials import bulk, sending
+from scrm.materials import bulk, media, sending
 
 
 @shared_task
 def refresh_expiring_media() -> dict:
     """Beat: re-upload cached WeCom media of sendable materials before their 3-day expiry."""
-    return sending.material_media_refresh_due()
+    return media.material_media_refresh_due()
 
 
 @shared_task

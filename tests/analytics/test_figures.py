@@ -8,20 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from scrm.analytics import selectors
-from scrm.analytics.selectors import (
-    DISTINCT,
-    Parts,
-    Period,
-    Row,
-    Scope,
-    change_pct,
-    performance_dashboard,
-    performance_trend,
-    period_for,
-    quartiles,
-    response_median,
-    rows_sorted,
-)
+from scrm.analytics.figures import DISTINCT, Parts, Row, change_pct, response_median
+from scrm.analytics.periods import Period, period_for
+from scrm.analytics.selectors import Scope, performance_dashboard, performance_trend, quartiles, rows_sorted
 from scrm.analytics.services import rollup_days
 from tests.analytics.dataset import D
 from tests.factories import FollowRelationFactory, MaterialSendFactory, OrderFactory, StaffFactory

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from scrm.analytics.selectors import Period, Scope, performance_dashboard, period_for
+from scrm.analytics.periods import Period, period_for
+from scrm.analytics.selectors import Scope, performance_dashboard
 from scrm.analytics.services import rollup_days
 from scrm.customers.models import FollowRelation, Order, OrderStatus
 from tests.factories import CustomerFactory, FollowRelationFactory, OrderFactory, StaffFactory, StoreFactory

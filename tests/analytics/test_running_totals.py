@@ -5,14 +5,10 @@ from collections import defaultdict
 from decimal import Decimal
 
 from scrm.analytics.models import ADDITIVE, GuideDay, GuideStoreSpan, StoreDay
-from scrm.analytics.selectors import Period, Scope, performance_dashboard, performance_trend
-from scrm.analytics.services import (
-    guide_days_rollup,
-    guide_running_totals_rebuild,
-    own_totals,
-    rollup_days,
-    rollup_recent,
-)
+from scrm.analytics.periods import Period
+from scrm.analytics.running import guide_running_totals_rebuild, own_totals
+from scrm.analytics.selectors import Scope, performance_dashboard, performance_trend
+from scrm.analytics.services import guide_days_rollup, rollup_days, rollup_recent
 from scrm.customers.models import Order, OrderStatus
 from tests.analytics.dataset import BJ, D, bj
 from tests.factories import OrderFactory

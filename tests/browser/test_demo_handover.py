@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from scrm.customers.models import FollowRelation
-from scrm.handover.services import handover_results_poll
+from scrm.handover.results import handover_results_poll
 from scrm.org.models import Staff
 from scrm.wecom.simulator.seed import sim_seed_from_domain
 

@@ -1,5 +1,6 @@
 """Console hand-over pages: roles and store scoping, the form's counts and errors, batch page, retry."""
 
+import re
 import uuid
 
 import pytest
@@ -259,6 +260,15 @@ def test_batch_page_shows_each_outcome_and_counts(manager_client, team):
 
     refused = manager_client.get(reverse("console:handover_batch", args=[batch.pk]), {"state": "refused"})
     assert refused.content.decode().count('data-state="') == 1
+
+
+def test_batch_list_counts_open_and_unsuccessful_items(manager_client, team):
+    batch = make_batch(team)
+    _settle(batch)  # waiting, accepted, refused, failed
+    body = manager_client.get(reverse("console:handover")).content.decode()
+    row = body[body.index(reverse("console:handover_batch", args=[batch.pk])) :].split("</tr>")[0]
+    counts = re.findall(r'<td class="num">(\d+)</td>', row)
+    assert counts == ["4", "1", "1", "2"]  # customers, 进行中, 已接替, 拒绝/失败
 
 
 def test_retry_puts_only_refused_and_failed_items_back(manager_client, team):

@@ -3,9 +3,8 @@ from decimal import Decimal
 
 from django.template.loader import render_to_string
 
-from scrm.analytics.selectors import FIGURES_BY_KEY
-from scrm.console.charts import bar_chart, nice_scale
-from scrm.console.performance import line_chart
+from scrm.analytics.figures import FIGURES_BY_KEY
+from scrm.console.charts import bar_chart, line_chart, nice_scale
 
 
 def test_bars_scale_to_the_peak_and_keep_exact_values():

@@ -218,7 +218,7 @@ def test_bad_range_keeps_the_date_form_to_fix_it(client, params):
 
 
 def test_previous_period_never_overflows():
-    from scrm.analytics.selectors import Period
+    from scrm.analytics.periods import Period
 
     first = Period(dt.date.min, dt.date.min + dt.timedelta(days=4))
     assert first.previous.first == dt.date.min

@@ -1,13 +1,15 @@
 """Which environment variables the settings (and gunicorn's config) read, found by running them."""
 
+import importlib
 import os
 import re
 import runpy
+import sys
 from pathlib import Path
 from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = ROOT / "scrm" / "settings.py"
+SETTINGS = "scrm.settings"  # a package: imported afresh, not run as a file
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 COMPOSE = ROOT / "deploy" / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
@@ -34,16 +36,40 @@ class RecordingEnviron(dict):
         return super().__contains__(key)
 
 
-def run_with(path: Path, environ: dict[str, str], *, sentry_init=None) -> tuple[dict, set[str]]:
-    """Run a settings-like file under exactly `environ`: (its globals, the names it read)."""
+def _import_afresh(module: str) -> dict:
+    """Import a package and its submodules anew (module-level code runs again), then put back the
+    ones this process had loaded, so Django's own settings stay as they were."""
+
+    def ours(name: str) -> bool:
+        return name == module or name.startswith(f"{module}.")
+
+    parent = importlib.import_module(module.rpartition(".")[0])
+    attr = module.rpartition(".")[2]
+    loaded = getattr(parent, attr, None)
+    saved = {name: mod for name, mod in sys.modules.items() if ours(name)}
+    for name in saved:
+        del sys.modules[name]
+    try:
+        return dict(vars(importlib.import_module(module)))
+    finally:
+        for name in [name for name in sys.modules if ours(name)]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+        if loaded is not None:
+            setattr(parent, attr, loaded)
+
+
+def run_with(path: Path | str, environ: dict[str, str], *, sentry_init=None) -> tuple[dict, set[str]]:
+    """Run a settings-like file (or import a settings package by name) under exactly `environ`:
+    (its globals, the names it read)."""
     recording = RecordingEnviron(environ)
     # Sentry would hook into this test process: initialising it is only recorded.
     with mock.patch.object(os, "environ", recording), mock.patch("sentry_sdk.init", sentry_init or mock.Mock()):
-        namespace = runpy.run_path(str(path))
+        namespace = _import_afresh(path) if isinstance(path, str) else runpy.run_path(str(path))
     return namespace, recording.read
 
 
-def run_reading(path: Path, environ: dict[str, str]) -> set[str]:
+def run_reading(path: Path | str, environ: dict[str, str]) -> set[str]:
     return run_with(path, environ)[1]
 
 

@@ -2,7 +2,15 @@
 
 import re
 
-from tests.deploy.envreads import COMPOSE, ENV_EXAMPLE, gunicorn_reads, parse_env_file, run_reading, settings_reads
+from tests.deploy.envreads import (
+    COMPOSE,
+    ENV_EXAMPLE,
+    SETTINGS,
+    gunicorn_reads,
+    parse_env_file,
+    run_reading,
+    settings_reads,
+)
 
 
 def test_env_example_parses_as_docker_and_systemd_read_it():
@@ -35,4 +43,4 @@ def test_every_setting_read_from_the_environment_is_listed(tmp_path):
 def test_the_example_file_gives_working_dev_settings(tmp_path):
     values, _ = parse_env_file(ENV_EXAMPLE.read_text())
     # Exactly what `docker run --env-file .env.example` would hand the settings.
-    run_reading(ENV_EXAMPLE.parent / "scrm" / "settings.py", {**values, "VAR_DIR": str(tmp_path)})
+    run_reading(SETTINGS, {**values, "VAR_DIR": str(tmp_path)})

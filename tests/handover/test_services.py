@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from scrm.customers.models import Event, FollowRelation, Order
 from scrm.customers.services import note_create
-from scrm.handover import services, tasks
+from scrm.handover import results, services, tasks
 from scrm.handover.models import HandoverBatch, HandoverItem
 from scrm.wecom import api
 from scrm.wecom.simulator.callbacks import contact_event
@@ -145,7 +145,7 @@ def test_refusal_seen_by_polling_then_the_callback_adds_no_second_event(shop, po
     batch = create(shop, [relation], [shop.bob])
 
     settle_in_wecom(shop, [relation], accepted=False)
-    assert services.handover_results_poll() == {State.REFUSED: 1}
+    assert results.handover_results_poll() == {State.REFUSED: 1}
     item = batch.items.get()
     assert (item.state, item.reason) == (State.REFUSED, "客户拒绝转接")
 
@@ -164,7 +164,7 @@ def test_takeover_at_limit_seen_by_polling_fails_the_item_with_its_reason(shop):
     batch = create(shop, [relation], [shop.bob])
     SimTransfer.objects.filter(external_userid=relation.external_userid).update(status=SimTransfer.Status.LIMIT)
 
-    assert services.handover_results_poll() == {State.FAILED: 1}
+    assert results.handover_results_poll() == {State.FAILED: 1}
     item = batch.items.get()
     assert (item.state, item.reason) == (State.FAILED, "接替导购的客户数已达上限")
     assert "接替导购的客户数已达上限" in Event.objects.get(kind="transfer_failed", customer=relation.customer).title
@@ -189,7 +189,7 @@ def test_transfer_fail_callback_settles_the_item_at_once(shop, post_callback, re
     (event,) = Event.objects.filter(kind="transfer_failed", customer=relation.customer)
     assert event.dedupe_key == item.failed_event_key
     # Polling later finds nothing left to do and records nothing more.
-    assert services.handover_results_poll() == {}
+    assert results.handover_results_poll() == {}
     assert Event.objects.filter(kind="transfer_failed").count() == 1
 
 
@@ -198,7 +198,7 @@ def test_retry_sends_only_failed_and_refused_items_again(shop, transfer_calls):
     SimFollowUser.objects.filter(contact__external_userid=stranger.external_userid).delete()
     batch = create(shop, [waiting, refused, stranger], [shop.bob])
     settle_in_wecom(shop, [refused], accepted=False)
-    services.handover_results_poll()
+    results.handover_results_poll()
     assert states(batch) == {State.WAITING: 1, State.REFUSED: 1, State.FAILED: 1}
     transfer_calls.clear()
 
@@ -214,7 +214,7 @@ def test_retry_sends_only_failed_and_refused_items_again(shop, transfer_calls):
     assert Event.objects.filter(kind="transfer_failed", customer=stranger.customer).count() == 2
 
     settle_in_wecom(shop, [refused])
-    services.handover_results_poll()
+    results.handover_results_poll()
     assert batch.items.get(relation=refused).state == State.ACCEPTED
 
 
@@ -224,7 +224,7 @@ def test_retry_after_the_guide_left_goes_through_the_resigned_api(shop, transfer
     batch = create(shop, [kept, refused], [shop.bob], transfer_success_msg="您好")
     settle_in_wecom(shop, [kept])
     settle_in_wecom(shop, [refused], accepted=False)
-    services.handover_results_poll()
+    results.handover_results_poll()
     assert states(batch) == {State.ACCEPTED: 1, State.REFUSED: 1}
     shop.depart()
     transfer_calls.clear()
@@ -236,7 +236,7 @@ def test_retry_after_the_guide_left_goes_through_the_resigned_api(shop, transfer
     assert batch.items.get(relation=refused).state == State.WAITING
     # Its result is asked of the resigned API too, and the customer moves to the new guide.
     settle_in_wecom(shop, [refused])
-    assert services.handover_results_poll() == {State.ACCEPTED: 1}
+    assert results.handover_results_poll() == {State.ACCEPTED: 1}
     assert states(batch) == {State.ACCEPTED: 2}
     assert FollowRelation.objects.filter(staff=shop.bob, ended_at__isnull=True).count() == 2
 
@@ -248,7 +248,7 @@ def test_items_sent_before_the_resigned_flag_existed_are_followed_up_through_the
     batch.items.update(resigned=False)  # as sent by the code before migration 0002
     settle_in_wecom(shop, relations)
 
-    assert services.handover_results_poll() == {State.ACCEPTED: 2}
+    assert results.handover_results_poll() == {State.ACCEPTED: 2}
     event = Event.objects.filter(kind="transfer").first()
     assert event.payload["kind"] == HandoverBatch.Kind.RESIGNED
 
@@ -296,7 +296,7 @@ def test_a_worker_lost_mid_call_is_reconciled_without_sending_twice(shop, transf
     batch.items.update(state=State.SENDING, claimed_at=long_ago)
     transfer_calls.clear()
 
-    services.handover_results_poll()
+    results.handover_results_poll()
 
     (call,) = transfer_calls  # only the customer WeCom had never heard of
     assert call["external_userids"] == [unsent.external_userid]
@@ -325,7 +325,7 @@ def test_accepted_transfer_keeps_history_and_order_attribution(shop, client):
     shop.depart()
     create(shop, [relation], [shop.bob])
     settle_in_wecom(shop, [relation])
-    services.handover_results_poll()
+    results.handover_results_poll()
 
     assert Order.objects.get(pk=order.pk).staff == shop.old
     new = FollowRelation.objects.get(staff=shop.bob, ended_at__isnull=True)
@@ -376,7 +376,7 @@ def test_reinstate_undoes_a_departure_once_no_hand_over_is_in_flight(shop):
 
     settle_in_wecom(shop, relations[:1])
     settle_in_wecom(shop, relations[1:], accepted=False)
-    services.handover_results_poll()
+    results.handover_results_poll()
     assert not batch.items.filter(state__in=HandoverItem.OPEN_STATES).exists()
 
     guide = services.staff_reinstate(staff=shop.old, by=shop.manager)
@@ -388,11 +388,11 @@ def test_wecom_completes_a_transfer_nobody_refused_once_its_window_passes(shop, 
     settings.WECOM_SIM_TRANSFER_SECONDS = 60
     relations = shop.customers(2)
     batch = create(shop, relations, [shop.bob])
-    assert services.handover_results_poll() == {}  # still inside the customer's window
+    assert results.handover_results_poll() == {}  # still inside the customer's window
     assert states(batch) == {State.WAITING: 2}
 
     SimTransfer.objects.update(created_at=timezone.now() - dt.timedelta(seconds=61))
-    assert services.handover_results_poll() == {State.ACCEPTED: 2}
+    assert results.handover_results_poll() == {State.ACCEPTED: 2}
     assert SimFollowUser.objects.filter(member__userid="bob").count() == 2
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.test import TestCase
 from django.utils import timezone
 
-from scrm.livecodes import services
+from scrm.livecodes import services, sync
 from scrm.livecodes.models import LiveCode, LiveCodeAdd, LiveCodeDayCount, LiveCodeDecision
 from scrm.livecodes.spread import in_working_hours, users_for
 from tests.factories import FollowRelationFactory, StaffFactory, StoreFactory
@@ -157,17 +157,17 @@ def test_off_hours_hand_the_code_to_the_off_hours_guide_and_back(team, wecom, mo
         code = make(team, work_start=dt.time(9), work_end=dt.time(21), off_hours_guide=team["night"])
     assert users_for(code, now=at(12)).users == ["ga", "gb", "gc"]
 
-    services.livecodes_sync_due(now=at(22))
+    sync.livecodes_sync_due(now=at(22))
     code.refresh_from_db()
     assert code.wecom_users == ["gn"]
     assert code.decisions.first().reason == Reason.HOURS
     assert "夜班" in code.decisions.first().detail
 
     pushes = len(wecom["update"])
-    services.livecodes_sync_due(now=at(23))  # nothing changed: no WeCom call, no log line
+    sync.livecodes_sync_due(now=at(23))  # nothing changed: no WeCom call, no log line
     assert len(wecom["update"]) == pushes
 
-    services.livecodes_sync_due(now=at(9, 1, day=6))
+    sync.livecodes_sync_due(now=at(9, 1, day=6))
     code.refresh_from_db()
     assert code.wecom_users == ["ga", "gb", "gc"]
 
@@ -195,7 +195,7 @@ def test_the_add_that_reaches_the_cap_pushes_a_new_list_and_logs_why(team, wecom
     assert LiveCodeDayCount.objects.get(code=code, staff=team["a"]).over_cap == 1
 
     # Midnight: caps start again.
-    services.livecodes_sync_due(now=now + dt.timedelta(days=1))
+    sync.livecodes_sync_due(now=now + dt.timedelta(days=1))
     code.refresh_from_db()
     assert code.wecom_users == ["ga", "gb"]
 
@@ -310,8 +310,8 @@ def test_the_sweep_fetches_a_qr_image_whose_copy_failed(team, wecom, monkeypatch
     code = make(team)
     LiveCode.objects.filter(pk=code.pk).update(qr_code="https://wework.qpic.cn/qr.png")
     fetched = []
-    monkeypatch.setattr(services, "livecode_qr_fetch", lambda *, code: fetched.append(code.pk))
-    services.livecodes_sync_due()
+    monkeypatch.setattr(sync, "livecode_qr_fetch", lambda *, code: fetched.append(code.pk))
+    sync.livecodes_sync_due()
     assert fetched == [code.pk]
 
 
@@ -337,8 +337,8 @@ def test_a_code_is_created_in_wecom_once_when_two_syncs_meet(team, wecom):
     code = make(team)
     LiveCode.objects.filter(pk=code.pk).update(config_id="", qr_code="")
     cache.add(f"livecodes:create:{code.pk}", "1", timeout=60)  # another process is creating it
-    services.livecode_sync(code_id=code.pk, reason=Reason.CREATED)
+    sync.livecode_sync(code_id=code.pk, reason=Reason.CREATED)
     assert len(wecom["add"]) == 1  # only the first, from make()
     cache.delete(f"livecodes:create:{code.pk}")
-    services.livecode_sync(code_id=code.pk, reason=Reason.CREATED)
+    sync.livecode_sync(code_id=code.pk, reason=Reason.CREATED)
     assert len(wecom["add"]) == 2

@@ -9,7 +9,9 @@ from scrm.customers.events import EventKind
 from scrm.customers.models import Event, LifecycleStage
 from scrm.materials import guide_selectors, sending
 from scrm.materials.models import Material, MaterialFavourite, MaterialSend
+from scrm.materials.services import material_favourite_set
 from scrm.wecom.simulator.chat_views import parse_chat_message
+from sidebar.send_outcomes import send_outcome_message
 from tests.factories import (
     CustomerFactory,
     CustomerTagFactory,
@@ -153,7 +155,7 @@ def test_a_sent_report_is_recorded_counted_and_on_the_timeline_once(guide, wang)
     assert event.customer == wang and event.staff == guide
     assert event.title == f"{guide.name}发送了素材「新品话术」"
     assert event.payload["material_id"] == material.pk and event.payload["request_id"] == prepared.request_id
-    assert sending.send_outcome_message(send) == "已发送"
+    assert send_outcome_message(send) == "已发送"
 
 
 @pytest.mark.parametrize(
@@ -172,7 +174,7 @@ def test_failed_and_cancelled_sends_keep_the_reason_and_count_nothing(guide, wan
     outcome = _record(_prepare(material, wang, guide), wang, guide, status=status, error=error)
 
     assert (outcome.send.status, outcome.send.error) == (status, error)
-    assert sending.send_outcome_message(outcome.send) == message
+    assert send_outcome_message(outcome.send) == message
     material.refresh_from_db()
     assert material.send_count == 0
     assert not Event.objects.filter(kind=EventKind.MATERIAL_SENT).exists()
@@ -229,11 +231,11 @@ def _titles(page) -> list[str]:
 def test_favourites_are_per_guide_and_setting_twice_is_harmless(guide, wang):
     first, second = MaterialFactory(title="甲"), MaterialFactory(title="乙")
     other_guide = StaffFactory(store=guide.store)
-    sending.material_favourite_set(staff=guide, material=first, on=True)
-    sending.material_favourite_set(staff=guide, material=first, on=True)
-    sending.material_favourite_set(staff=guide, material=second, on=True)
-    sending.material_favourite_set(staff=other_guide, material=first, on=True)
-    sending.material_favourite_set(staff=guide, material=second, on=False)
+    material_favourite_set(staff=guide, material=first, on=True)
+    material_favourite_set(staff=guide, material=first, on=True)
+    material_favourite_set(staff=guide, material=second, on=True)
+    material_favourite_set(staff=other_guide, material=first, on=True)
+    material_favourite_set(staff=guide, material=second, on=False)
 
     assert MaterialFavourite.objects.filter(staff=guide).count() == 1
     page = guide_selectors.material_page(staff=guide, customer=wang, section="fav")

@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from scrm.materials import sending
+from scrm.materials import media, sending
 from scrm.materials.models import Material
 from scrm.materials.services import material_create, material_publish, material_unpublish, material_update
 from scrm.materials.tasks import refresh_expiring_media
@@ -197,7 +197,7 @@ def test_the_beat_job_carries_on_past_a_failing_upload(wecom_sim, guide, followe
         _age(sendable_materials[kind], dt.timedelta(days=2, hours=18))
     wecom_sim.fault_inject(path="media/upload", errcode=40004, times=1)
 
-    result = sending.material_media_refresh_due()
+    result = media.material_media_refresh_due()
 
     assert result == {"due": 2, "refreshed": 1, "failed": 1}
 
@@ -214,7 +214,7 @@ def test_a_tap_during_another_upload_waits_for_its_media_id(
             wecom_media_id="3i_from_the_other_request", wecom_media_uploaded_at=timezone.now()
         )
 
-    monkeypatch.setattr(sending.time, "sleep", other_upload_lands)
+    monkeypatch.setattr(media.time, "sleep", other_upload_lands)
 
     msg = _prepare(material, followed_customer, guide).msg
 
@@ -227,7 +227,7 @@ def test_a_tap_uploads_itself_when_the_other_upload_never_lands(
 ):
     material = sendable_materials["video"]
     cache.add(f"materials:media-upload:{material.pk}", "1")
-    monkeypatch.setattr(sending, "MEDIA_LOCK_WAIT", 0.3)
+    monkeypatch.setattr(media, "MEDIA_LOCK_WAIT", 0.3)
 
     msg = _prepare(material, followed_customer, guide).msg
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from scrm.materials import sending
 from scrm.materials.models import MaterialSend
+from sidebar import send_outcomes
 from tests.factories import MaterialSendFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 def test_a_failed_send_is_explained_in_chinese(error, message):
     send = MaterialSendFactory(status=MaterialSend.Status.FAILED, error=error)
 
-    assert sending.send_outcome_message(send) == message
+    assert send_outcomes.send_outcome_message(send) == message
 
 
 def test_the_raw_reason_is_kept_as_detail_only_under_an_explanation_that_does_not_quote_it():
@@ -41,7 +41,7 @@ def test_the_raw_reason_is_kept_as_detail_only_under_an_explanation_that_does_no
     ours = MaterialSendFactory(status=MaterialSend.Status.FAILED, error="请在企业微信的聊天侧边栏中发送。")
     sent = MaterialSendFactory(status=MaterialSend.Status.SENT, error="")
 
-    assert sending.send_outcome_detail(too_long) == "sendChatMessage:fail text.content too long"
-    assert sending.send_outcome_detail(unknown) == ""  # already in the message
-    assert sending.send_outcome_detail(ours) == ""
-    assert sending.send_outcome_detail(sent) == ""
+    assert send_outcomes.send_outcome_detail(too_long) == "sendChatMessage:fail text.content too long"
+    assert send_outcomes.send_outcome_detail(unknown) == ""  # already in the message
+    assert send_outcomes.send_outcome_detail(ours) == ""
+    assert send_outcomes.send_outcome_detail(sent) == ""

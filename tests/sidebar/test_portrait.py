@@ -329,3 +329,17 @@ def test_a_single_choice_group_replaces_the_customers_tag(guide_client, rich_cus
     assert "干皮" in removed.title
     pushes = list(TagOutbox.objects.order_by("id").values_list("add_tag_ids", "remove_tag_ids"))
     assert ([tag_groups["油皮"].pk], []) in pushes and ([], [tag_groups["干皮"].pk]) in pushes
+
+
+@pytest.mark.parametrize(
+    ("gender", "mark"),
+    [(1, '<span class="sex m" title="男">♂</span>'), (2, '<span class="sex f" title="女">♀</span>'), (0, None)],
+)
+def test_the_name_carries_the_customers_gender_when_wecom_knows_it(guide_client, followed_customer, ext, gender, mark):
+    followed_customer.gender = gender
+    followed_customer.save(update_fields=["gender"])
+    body = guide_client.get(portrait_url(ext)).content.decode()
+    if mark:
+        assert mark in body
+    else:
+        assert 'class="sex' not in body

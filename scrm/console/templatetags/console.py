@@ -1,7 +1,7 @@
 from django import template
 from django.urls import reverse
 
-from scrm.analytics.selectors import FIGURES_BY_KEY
+from scrm.analytics.figures import FIGURES_BY_KEY
 from scrm.console.nav import nav_for
 
 register = template.Library()

@@ -7,9 +7,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
 
-from scrm.analytics.services import local_day
-from scrm.console.forms import ConsoleLoginForm
-from scrm.console.performance import cell
+from scrm.analytics.days import local_day
+from scrm.console.charts import cell
+from scrm.console.forms.auth import ConsoleLoginForm
 from scrm.console.permissions import CONSOLE_ROLES, console_required
 from scrm.console.selectors import HEADLINE, store_attention
 from scrm.materials.selectors import material_overview

@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from scrm.console.charts import bar_chart
-from scrm.console.forms import (
+from scrm.console.forms.common import add_service_errors
+from scrm.console.forms.materials import (
     BulkUploadForm,
     CategoryForm,
     CategoryMoveForm,
     CategoryRenameForm,
     MaterialFilterForm,
     MaterialForm,
-    add_service_errors,
 )
 from scrm.console.permissions import MATERIAL_ROLES, console_required
 from scrm.customers.models import LifecycleStage

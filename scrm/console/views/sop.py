@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from scrm.console.forms.sop import SopRuleForm
 from scrm.console.permissions import MANAGER_ROLES, console_required
-from scrm.console.sop_forms import SopRuleForm
 from scrm.today import sop_services
 from scrm.today.selectors import sop_rule_figures, sop_rules_visible
 

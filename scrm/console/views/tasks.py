@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from scrm.console.forms.tasks import TaskForm
 from scrm.console.permissions import MANAGER_ROLES, console_required
-from scrm.console.task_forms import TaskForm
 from scrm.csv_export import csv_response
 from scrm.segments.presentation import spec_describe
 from scrm.segments.selectors import segment_get

@@ -3,7 +3,8 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from scrm.analytics.services import local_day, rollup_days
+from scrm.analytics.days import local_day
+from scrm.analytics.services import rollup_days
 
 
 def _date(value: str) -> dt.date:

@@ -5,26 +5,19 @@ check who may see what, format numbers and lay out the trend chart.
 """
 
 import datetime as dt
-import functools
-from dataclasses import dataclass
-from decimal import Decimal
 from urllib.parse import urlencode
 
-from django import forms
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from scrm.analytics.days import local_day
+from scrm.analytics.figures import FIGURES, FIGURES_BY_KEY, Row
+from scrm.analytics.periods import PRESETS, Period
 from scrm.analytics.selectors import (
-    FIGURES,
-    FIGURES_BY_KEY,
-    MAX_RANGE_DAYS,
-    PRESETS,
     QUARTILE_MIN_GUIDES,
-    Period,
-    Row,
     Scope,
     guide_customers_page,
     guide_recent_events,
@@ -32,12 +25,11 @@ from scrm.analytics.selectors import (
     guide_top_materials,
     performance_dashboard,
     performance_trend,
-    period_for,
     quartiles,
     rows_sorted,
 )
-from scrm.analytics.services import local_day
-from scrm.console.charts import nice_scale
+from scrm.console.charts import format_value, line_chart, row_cells
+from scrm.console.forms.performance import PeriodForm
 from scrm.console.permissions import MANAGER_ROLES, console_required
 from scrm.csv_export import csv_response
 from scrm.customers.models import FollowRelation
@@ -49,200 +41,6 @@ from scrm.privacy.models import AccessLog
 from scrm.privacy.services import access_record
 
 GUIDES_PER_PAGE = 50
-# Figures exist from the brand's launch on; anything earlier or far ahead is a typo.
-EARLIEST_DAY = dt.date(2000, 1, 1)
-FIGURE_CHOICES = [(f.key, f.label) for f in FIGURES]
-
-
-class PeriodForm(forms.Form):
-    """The query string of every performance page; `from` and `to` arrive as first / last."""
-
-    preset = forms.ChoiceField(label=gettext_lazy("时间段"), choices=list(PRESETS.items()), required=False)
-    first = forms.DateField(label=gettext_lazy("开始日期"), required=False)
-    last = forms.DateField(label=gettext_lazy("结束日期"), required=False)
-    sort = forms.ChoiceField(label=gettext_lazy("排序"), choices=FIGURE_CHOICES, required=False)
-    dir = forms.ChoiceField(label=gettext_lazy("排序方向"), choices=[("desc", "desc"), ("asc", "asc")], required=False)
-    trend = forms.ChoiceField(label=gettext_lazy("趋势指标"), choices=FIGURE_CHOICES, required=False)
-    page = forms.IntegerField(label=gettext_lazy("页码"), min_value=1, required=False)
-    format = forms.ChoiceField(label=gettext_lazy("格式"), choices=[("", "html"), ("csv", "csv")], required=False)
-    table = forms.ChoiceField(
-        label=gettext_lazy("表格"),
-        choices=[(t, t) for t in ("guides", "stores", "quartiles", "trend", "customers", "materials")],
-        required=False,
-    )
-
-    def __init__(self, query, *, today: dt.date):
-        data = {key: query.get(key, "") for key in ("preset", "sort", "dir", "trend", "page", "format", "table")}
-        data |= {"first": query.get("from", ""), "last": query.get("to", "")}
-        super().__init__(data)
-        self.today = today
-
-    def clean(self):
-        data = super().clean()
-        if self.errors:
-            return data
-        first, last = data.get("first"), data.get("last")
-        preset = data.get("preset") or ("custom" if first or last else "7d")
-        data["preset"] = preset
-        if preset != "custom":
-            data["period"] = period_for(preset=preset, today=self.today)
-            return data
-        if not first or not last:
-            raise forms.ValidationError(_("自定义时间段需要同时填写开始日期和结束日期"))
-        latest = _one_year_after(self.today)
-        for day in (first, last):
-            if day < EARLIEST_DAY:
-                raise forms.ValidationError(_("日期不能早于 %(day)s") % {"day": EARLIEST_DAY.isoformat()})
-            if day > latest:
-                raise forms.ValidationError(_("日期不能晚于 %(day)s") % {"day": latest.isoformat()})
-        if first > last:
-            raise forms.ValidationError(_("开始日期不能晚于结束日期"))
-        if last > self.today:
-            raise forms.ValidationError(_("结束日期不能晚于今天"))
-        if (last - first).days + 1 > MAX_RANGE_DAYS:
-            raise forms.ValidationError(_("时间段最长 %(days)s 天") % {"days": MAX_RANGE_DAYS})
-        data["period"] = period_for(preset=preset, today=self.today, first=first, last=last)
-        return data
-
-
-def _one_year_after(day: dt.date) -> dt.date:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:  # 29 February
-        return day + dt.timedelta(days=365)
-
-
-# --- formatting --------------------------------------------------------------------------------
-
-
-def tick_label(unit: str, value: float) -> str:
-    """An axis value short enough for a 42 px gutter: 1.2万, ¥5,000, 30%, 2分."""
-    if unit == "pct":
-        return f"{value * 100:.0f}%"
-    if unit == "seconds":
-        return _("%(n)g分") % {"n": value / 60} if value >= 60 else _("%(n)g秒") % {"n": value}
-    short = _("%(n)g万") % {"n": round(value / 10000, 1)} if value >= 10000 else f"{value:,.0f}"
-    return f"¥{short}" if unit == "money" else short
-
-
-def format_value(unit: str, value) -> str:
-    if value is None:
-        return "—"
-    if unit == "money":
-        return f"¥{Decimal(value):,.2f}"
-    if unit == "pct":
-        return f"{value * 100:.1f}%"
-    if unit == "seconds":
-        if value < 60:
-            return _("≤%(n)s秒") % {"n": value}
-        if value < 3600:
-            return _("≤%(n)s分钟") % {"n": value // 60}
-        return _("≤%(n)s小时") % {"n": value // 3600}
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return f"{value:,}"
-
-
-@dataclass(frozen=True)
-class Cell:
-    key: str
-    label: str
-    text: str
-    change: str
-    tone: str  # good | bad | "" — for colour; the arrow carries the meaning without colour
-
-
-@functools.lru_cache(maxsize=8)
-def _figure_labels(language: str | None) -> dict[str, str]:
-    # Translated once per language, not once per cell (a board has 15 cells × 100 rows).
-    return {figure.key: str(figure.label) for figure in FIGURES}
-
-
-def cell(row: Row, key: str) -> Cell:
-    figure = FIGURES_BY_KEY[key]
-    label = _figure_labels(get_language())[key]
-    text = format_value(figure.unit, row.values[key])
-    change = row.change(key)
-    if change is None or abs(change) < 0.05:
-        return Cell(key, label, text, "—" if change is None else "0%", "")
-    arrow = "▲" if change > 0 else "▼"
-    good = (change > 0) == figure.higher_is_better
-    return Cell(key, label, text, f"{arrow} {abs(change):.1f}%", "good" if good else "bad")
-
-
-def row_cells(row: Row) -> list[Cell]:
-    return [cell(row, figure.key) for figure in FIGURES]
-
-
-# --- trend chart -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Dot:
-    left: float  # percent of the plot's width
-    top: float  # percent of the plot's height
-    title: str
-    end: bool  # near the right edge: its value box opens leftwards
-
-
-@dataclass(frozen=True)
-class LineChart:
-    """The line is an SVG stretched to the card (preserveAspectRatio="none": one chart for 390 and 1280
-    px); everything with text or a round shape is HTML placed in percent, so nothing is distorted."""
-
-    width: int
-    height: int
-    points: str
-    dots: list[Dot]
-    y_ticks: list[tuple[float, float, str]]  # (svg y, percent from the top, label)
-    x_first: str
-    x_middle: str
-    x_last: str
-    empty: bool
-
-
-def line_chart(points: list[tuple[dt.date, object]], unit: str, *, width: int = 720, height: int = 200) -> LineChart:
-    top, bottom = 10, 4
-    values = [float(v) if v is not None else None for _, v in points]
-    known = [v for v in values if v is not None]
-    # Counts can go below zero (净增长): the scale spans both sides of the axis.
-    scale = nice_scale(max(known, default=0), low=min(known, default=0), whole=unit == "count")
-    low, peak = scale[0], scale[-1]
-    span = (peak - low) or 1
-    step = width / max(len(points) - 1, 1)
-    plot = height - top - bottom
-    coords, dots = [], []
-    for i, ((day, raw), value) in enumerate(zip(points, values, strict=True)):
-        if value is None:
-            continue
-        x, y = i * step, top + plot * (peak - value) / span
-        coords.append(f"{x:.1f},{y:.1f}")
-        dots.append(
-            Dot(
-                round(100 * x / width, 2),
-                round(100 * y / height, 2),
-                f"{day:%m-%d} {format_value(unit, raw)}",
-                x > width * 0.7,
-            )
-        )
-    ticks = [
-        (round(y, 1), round(100 * y / height, 2), tick_label(unit, tick))
-        for tick in scale
-        for y in [top + plot * (peak - tick) / span]
-    ]
-    middle = points[len(points) // 2][0] if len(points) > 2 else None
-    return LineChart(
-        width=width,
-        height=height,
-        points=" ".join(coords),
-        # A tappable point per day while they stay apart on a phone.
-        dots=dots if len(points) <= 62 else [],
-        y_ticks=ticks,
-        x_first=f"{points[0][0]:%Y-%m-%d}" if points else "",
-        x_middle=f"{middle:%m-%d}" if middle else "",
-        x_last=f"{points[-1][0]:%Y-%m-%d}" if points else "",
-        empty=not known or not any(known),
-    )
 
 
 # --- CSV ---------------------------------------------------------------------------------------
@@ -345,6 +143,8 @@ def _trend_csv(figure_key: str, points, *, scope_name: str, period: Period) -> S
 
 
 def _dashboard(request, *, store: Store | None):
+    """A brand's or a store's board: parse the query, answer a trend CSV or partial, else read the board
+    and answer it as CSV or as the page."""
     form, error = _parse(request)
     if error:
         return error
@@ -353,7 +153,6 @@ def _dashboard(request, *, store: Store | None):
     sort, descending = data["sort"] or "gmv", (data["dir"] or "desc") == "desc"
     trend_key = data["trend"] or sort
     scope = Scope(store_id=store.pk if store else None)
-
     scope_name = store.name if store else str(_("全品牌"))
     if data["table"] == "trend":
         points = performance_trend(scope=scope, period=period, figure=trend_key)
@@ -365,39 +164,54 @@ def _dashboard(request, *, store: Store | None):
     guides = rows_sorted(board.guides, key=sort, descending=descending)
     stores = rows_sorted(board.stores, key=sort, descending=descending)
     sides = quartiles(board.guides, period)
-
     if data["format"] == "csv":
-        table = data["table"] or "guides"
-        if table == "stores":
-            return csv_response(
-                csv_name("stores", scope_name, period),
-                [_("门店"), *figure_header()],
-                ([r.name, *figure_csv_cells(r)] for r in stores),
-            )
-        if table == "quartiles":
-            return csv_response(csv_name("quartiles", scope_name, period), *quartile_table(sides))
-        return csv_response(
-            csv_name("guides", scope_name, period),
-            [_("导购"), _("门店"), *figure_header()],
-            ([r.name, r.store_name, *figure_csv_cells(r)] for r in guides),
+        return _board_csv(
+            data["table"], guides=guides, stores=stores, sides=sides, scope_name=scope_name, period=period
         )
 
-    page_no = data["page"] or 1
-    pages = max(1, -(-len(guides) // GUIDES_PER_PAGE))
-    page_no = min(page_no, pages)
-    shown = guides[(page_no - 1) * GUIDES_PER_PAGE : page_no * GUIDES_PER_PAGE]
     context = {
         "form": form,
         "period": period,
         "previous": period.previous,
         "store": store,
-        "presets": [
-            (key, label, _query(request, preset=key, page="", **{"from": "", "to": ""}))
-            for key, label in PRESETS.items()
-            if key != "custom"
-        ],
+        "presets": _presets(request),
         "preset": data["preset"],
         "figures": FIGURES,
+        **_sort_headers(request, sort=sort, descending=descending),
+        "total_cells": row_cells(board.total),
+        **_guide_page(request, guides, page_no=data["page"] or 1),
+        "store_rows": [(row, row_cells(row)) for row in stores] if store is None else [],
+        "csv_links": {t: _query(request, format="csv", table=t) for t in ("guides", "stores", "quartiles", "trend")},
+        "quartiles": sides,
+        "quartile_rows": quartile_table(sides)[1] if sides else [],
+        "quartile_halves": bool(sides) and sides[0].label == str(_("GMV 前一半")),
+        "min_guides": QUARTILE_MIN_GUIDES,
+        "query": _query(request),
+    }
+    context |= _trend_context(request, scope, period, trend_key)
+    return render(request, "console/performance.html", context)
+
+
+def _board_csv(table: str, *, guides: list[Row], stores: list[Row], sides, scope_name: str, period: Period):
+    """The board as CSV: its stores, its quartiles, or (by default) its guides."""
+    if table == "stores":
+        return csv_response(
+            csv_name("stores", scope_name, period),
+            [_("门店"), *figure_header()],
+            ([r.name, *figure_csv_cells(r)] for r in stores),
+        )
+    if table == "quartiles":
+        return csv_response(csv_name("quartiles", scope_name, period), *quartile_table(sides))
+    return csv_response(
+        csv_name("guides", scope_name, period),
+        [_("导购"), _("门店"), *figure_header()],
+        ([r.name, r.store_name, *figure_csv_cells(r)] for r in guides),
+    )
+
+
+def _sort_headers(request, *, sort: str, descending: bool) -> dict:
+    """Column headers that sort the board by their figure (a second click flips the direction)."""
+    return {
         "sort": sort,
         # Only ascending needs carrying: descending is the default.
         "dir": "" if descending else "asc",
@@ -410,23 +224,22 @@ def _dashboard(request, *, store: Store | None):
             )
             for f in FIGURES
         ],
-        "total_cells": row_cells(board.total),
+    }
+
+
+def _guide_page(request, guides: list[Row], *, page_no: int) -> dict:
+    """One page of the guide leaderboard, with its neighbours' links."""
+    pages = max(1, -(-len(guides) // GUIDES_PER_PAGE))
+    page_no = min(page_no, pages)
+    shown = guides[(page_no - 1) * GUIDES_PER_PAGE : page_no * GUIDES_PER_PAGE]
+    return {
         "guide_rows": [(row, row_cells(row)) for row in shown],
-        "store_rows": [(row, row_cells(row)) for row in stores] if store is None else [],
         "guide_count": len(guides),
         "page_no": page_no,
         "pages": pages,
         "prev_page": _query(request, page=page_no - 1) if page_no > 1 else "",
         "next_page": _query(request, page=page_no + 1) if page_no < pages else "",
-        "csv_links": {t: _query(request, format="csv", table=t) for t in ("guides", "stores", "quartiles", "trend")},
-        "quartiles": sides,
-        "quartile_rows": quartile_table(sides)[1] if sides else [],
-        "quartile_halves": bool(sides) and sides[0].label == str(_("GMV 前一半")),
-        "min_guides": QUARTILE_MIN_GUIDES,
-        "query": _query(request),
     }
-    context |= _trend_context(request, scope, period, trend_key)
-    return render(request, "console/performance.html", context)
 
 
 def quartile_table(sides) -> tuple[list[str], list[list[str]]]:
@@ -477,33 +290,8 @@ def guide_detail(request, staff_id: int):
     period: Period = data["period"]
     scope = Scope(staff_id=guide.pk)
     trend_key = data["trend"] or "gmv"
-    table = data["table"]
-
-    if data["format"] == "csv" and table == "trend":
-        points = performance_trend(scope=scope, period=period, figure=trend_key)
-        return _trend_csv(trend_key, points, scope_name=guide.name, period=period)
-    if data["format"] == "csv" and table == "materials":
-        return csv_response(
-            csv_name("materials", guide.name, period),
-            [_("素材"), _("发送次数"), _("触达客户")],
-            ((m["material__title"], m["sends"], m["reach"]) for m in guide_top_materials(staff=guide, period=period)),
-        )
     if data["format"] == "csv":
-        relations = guide_relations(staff=guide)
-        return csv_response(
-            f"customers-{guide.name}",
-            [_("客户"), _("添加时间"), _("状态"), _("订单数"), _("累计消费（元）")],
-            (
-                (
-                    r.customer.name,
-                    timezone.localtime(r.added_at).strftime("%Y-%m-%d %H:%M"),
-                    r.get_ended_by_display() if r.ended_at else _("服务中"),
-                    r.customer.order_count,
-                    r.customer.total_spend,
-                )
-                for r in relations.iterator()
-            ),
-        )
+        return _guide_csv(data["table"], guide=guide, scope=scope, period=period, trend_key=trend_key)
     if request.htmx and request.GET.get("partial") == "trend":
         return render(request, "console/_performance_trend.html", _trend_context(request, scope, period, trend_key))
 
@@ -533,6 +321,34 @@ def guide_detail(request, staff_id: int):
     }
     context |= _trend_context(request, scope, period, trend_key)
     return render(request, "console/performance_guide.html", context)
+
+
+def _guide_csv(table: str, *, guide: Staff, scope: Scope, period: Period, trend_key: str) -> HttpResponse:
+    """A guide's page as CSV: the trend, their top materials, or (by default) their customers."""
+    if table == "trend":
+        points = performance_trend(scope=scope, period=period, figure=trend_key)
+        return _trend_csv(trend_key, points, scope_name=guide.name, period=period)
+    if table == "materials":
+        return csv_response(
+            csv_name("materials", guide.name, period),
+            [_("素材"), _("发送次数"), _("触达客户")],
+            ((m["material__title"], m["sends"], m["reach"]) for m in guide_top_materials(staff=guide, period=period)),
+        )
+    relations = guide_relations(staff=guide)
+    return csv_response(
+        f"customers-{guide.name}",
+        [_("客户"), _("添加时间"), _("状态"), _("订单数"), _("累计消费（元）")],
+        (
+            (
+                r.customer.name,
+                timezone.localtime(r.added_at).strftime("%Y-%m-%d %H:%M"),
+                r.get_ended_by_display() if r.ended_at else _("服务中"),
+                r.customer.order_count,
+                r.customer.total_spend,
+            )
+            for r in relations.iterator()
+        ),
+    )
 
 
 @console_required(roles=MANAGER_ROLES)

@@ -1,39 +1,15 @@
+"""Material library forms: a material of each kind, the list filter, categories, bulk upload."""
+
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator, ModelChoiceIteratorValue
 from django.utils.translation import gettext_lazy as _
 
-from scrm.console.permissions import CONSOLE_ROLES
+from scrm.console.forms.common import DateTimeLocalInput
 from scrm.customers.models import LifecycleStage, Tag
 from scrm.materials.models import Material, MaterialCategory
 from scrm.materials.selectors import SORTS, STATUS_EXPIRED, STATUS_SENDABLE, category_tree
 from scrm.materials.services import PLACEHOLDERS, mp_appid_error, mp_page_error
 from scrm.materials.validation import check_image, check_upload
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError on the form, field by field where the form has the field."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-class ConsoleLoginForm(AuthenticationForm):
-    error_messages = {
-        "invalid_login": _("用户名或密码不正确。"),
-        "inactive": _("此账号已停用。"),
-    }
-
-    def confirm_login_allowed(self, user):
-        super().confirm_login_allowed(user)
-        staff = getattr(user, "staff", None)
-        if staff is None or not staff.is_active:
-            raise forms.ValidationError(_("此账号没有关联在职员工，不能登录管理后台。"), code="no_staff")
-        if staff.role not in CONSOLE_ROLES:
-            raise forms.ValidationError(_("导购请在企业微信聊天侧边栏中使用，不能登录管理后台。"), code="guide")
 
 
 class _TreeIterator(ModelChoiceIterator):
@@ -52,13 +28,6 @@ class CategoryChoiceField(forms.ModelChoiceField):
     def __init__(self, **kwargs):
         kwargs.setdefault("empty_label", "—")
         super().__init__(queryset=MaterialCategory.objects.all(), **kwargs)
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
 # Fields each kind shows; everything else is dropped from the form.

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from scrm.console.forms import DateTimeLocalInput
+from scrm.console.forms.common import DateTimeLocalInput
 from scrm.customers.models import LifecycleStage, Tag
 from scrm.livecodes.services import ATTACHMENT_KINDS
 from scrm.materials.selectors import material_list

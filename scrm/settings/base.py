@@ -1,29 +1,14 @@
-"""Settings come from environment variables only; every one is listed in .env.example."""
+"""Core settings: security, apps, database, cache, storage, API, logging."""
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Queue
 
+from scrm.settings.env import env, env_bool
 
-def env(name: str, default: str = "") -> str:
-    # Empty means unset: `.env.example` lists every key, most of them blank, and Docker's --env-file and
-    # systemd's EnvironmentFile pass a blank line through as an empty string.
-    return os.environ.get(name, "").strip() or default
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = env(name)
-    if not value:
-        return default
-    return value.lower() in {"1", "true", "yes", "on"}
-
-
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(env("VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -319,104 +304,6 @@ CSRF_FAILURE_VIEW = "scrm.org.views.csrf_failure"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Celery: with no broker configured, tasks run inline so `make run` needs no Redis.
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_TASK_ACKS_LATE = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
-# Redis redelivers an unacknowledged task after visibility_timeout: longer than the longest task
-# (the nightly sync, 3 h) and the longest retry countdown, or a slow task would run twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "socket_connect_timeout": 2, "visibility_timeout": 4 * 3600}
-# A stuck WeCom call or query must not hold a worker for ever; long jobs set their own limits.
-CELERY_TASK_SOFT_TIME_LIMIT = int(env("CELERY_TASK_SOFT_TIME_LIMIT", "300"))
-CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
-CELERY_TIMEZONE = TIME_ZONE
-# Queues by job, so a nightly sync or rollup never delays a callback: `fast` (callbacks, tag pushes,
-# per-customer refreshes, hand-over sends, urgent pushes; seconds matter) and `slow` (sync, rollups,
-# media, nightly sweeps, digests) and `welcome`: WeCom's WelcomeCode lives 20 seconds, so welcomes (and
-# live-code user-list pushes) have their own threaded pool that never waits behind anything. A worker
-# without -Q consumes all three (dev); production runs one pool each.
-CELERY_TASK_DEFAULT_QUEUE = "fast"
-CELERY_TASK_QUEUES = (Queue("fast"), Queue("slow"), Queue("welcome"))
-CELERY_TASK_ROUTES = {
-    "scrm.livecodes.tasks.send_welcome": {"queue": "welcome"},
-    "scrm.livecodes.tasks.sync_code": {"queue": "welcome"},
-    "scrm.wecom.tasks.wecom_sync": {"queue": "slow"},
-    "scrm.analytics.tasks.*": {"queue": "slow"},
-    "scrm.materials.tasks.*": {"queue": "slow"},
-    "scrm.customers.tasks.refresh_all_figures": {"queue": "slow"},
-    "scrm.today.tasks.refresh_all_reminders": {"queue": "slow"},
-    "scrm.today.tasks.push_digests": {"queue": "slow"},
-    "scrm.handover.tasks.poll_results": {"queue": "slow"},
-    "scrm.org.tasks.clear_expired_sessions": {"queue": "slow"},
-    # 企业群发 calls WeCom per guide and may upload attachments first.
-    "scrm.taskcards.tasks.groupsend*": {"queue": "slow"},
-}
-# Our logging config (request ids, JSON) stays in force in the worker instead of Celery's own.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# A worker's own Prometheus endpoint (WeCom calls are made there); bind it to an internal address.
-CELERY_METRICS_PORT = int(env("CELERY_METRICS_PORT", "0"))
-CELERY_METRICS_ADDR = env("CELERY_METRICS_ADDR", "127.0.0.1")
-CELERY_BEAT_SCHEDULE = {
-    "customers-refresh-figures-nightly": {
-        "task": "scrm.customers.tasks.refresh_all_figures",
-        "schedule": crontab(hour=3, minute=10),
-    },
-    # Console performance figures read daily rollups; keep yesterday and today fresh.
-    "analytics-rollup-recent": {
-        "task": "scrm.analytics.tasks.rollup_recent_days",
-        # Every minute in dev (`make run`), so today's figures follow what one just did.
-        "schedule": int(env("ANALYTICS_ROLLUP_SECONDS", "60" if DEBUG else "900")),
-    },
-    # Callbacks and tag pushes whose dispatch was lost (broker down) are picked up here.
-    "wecom-sweep-callback-inbox": {"task": "scrm.wecom.tasks.sweep_callback_inbox", "schedule": 60.0},
-    "wecom-sweep-tag-outbox": {"task": "scrm.wecom.tasks.sweep_tag_outbox", "schedule": 60.0},
-    "wecom-sync-nightly": {"task": "scrm.wecom.tasks.wecom_sync", "schedule": crontab(hour=2, minute=30)},
-    # Customer hand-over: transfer_result for waiting items (the transfer_fail callback is faster).
-    "handover-poll-results": {
-        "task": "scrm.handover.tasks.poll_results",
-        # Every minute in dev, so a demo hand-over shows 已接替 soon after the simulator settles it.
-        "schedule": int(env("HANDOVER_POLL_SECONDS", "60" if DEBUG else "600")),
-    },
-    # WeCom media_ids last 3 days: re-upload the cached ones after 2.5 days so sends never wait.
-    "materials-refresh-media": {"task": "scrm.materials.tasks.refresh_expiring_media", "schedule": 1800.0},
-    "materials-settle-sends": {"task": "scrm.materials.tasks.settle_material_sends", "schedule": 60.0},
-    "wecom-pull-chat-archive": {"task": "scrm.wecom.tasks.pull_chat_archive", "schedule": 60.0},
-    # Expired sessions would otherwise pile up in the database for ever.
-    "org-clear-expired-sessions": {
-        "task": "scrm.org.tasks.clear_expired_sessions",
-        "schedule": crontab(hour=4, minute=20),
-    },
-    # 今日: the nightly pass after the figures; the digest (sent once a guide a day, at the admin's hour)
-    # and urgent pushes (carts waiting, deferred by quiet hours) are checked every few minutes.
-    "today-refresh-nightly": {"task": "scrm.today.tasks.refresh_all_reminders", "schedule": crontab(hour=3, minute=40)},
-    "today-push-digests": {"task": "scrm.today.tasks.push_digests", "schedule": 600.0},
-    "today-push-urgent": {"task": "scrm.today.tasks.push_urgent", "schedule": 300.0},
-    # 渠道活码: working hours start and end, caps reset at midnight; pushes a code's list only when it changes.
-    "livecodes-sync-due": {"task": "scrm.livecodes.tasks.sync_due", "schedule": 60.0},
-    # Saved segments: each one's size once a day, after the nightly figures, for its trend.
-    "segments-snapshot-nightly": {
-        "task": "scrm.segments.tasks.snapshot_segment_counts",
-        "schedule": crontab(hour=4, minute=40),
-    },
-    # Batch tagging of segments whose worker died or whose dispatch was lost.
-    "segments-resume-tag-batches": {
-        "task": "scrm.segments.tasks.resume_tag_batches",
-        "schedule": crontab(hour=5, minute=0),
-    },
-    # 任务卡: guides with items still to send get an app message before the deadline.
-    "taskcards-remind-lagging": {"task": "scrm.taskcards.tasks.remind_lagging", "schedule": 900.0},
-    # 企业群发: submit the ones whose start time came (and retry refused ones), then pull who sent them.
-    "taskcards-groupsends-submit-due": {"task": "scrm.taskcards.tasks.groupsends_submit_due", "schedule": 60.0},
-    "taskcards-groupsends-pull": {
-        "task": "scrm.taskcards.tasks.groupsends_pull",
-        "schedule": int(env("GROUPSEND_PULL_SECONDS", "60" if DEBUG else "900")),
-    },
-}
-
 # HTTP Basic auth on /api/v1/ is a dev convenience for admins; production uses API keys only.
 API_BASIC_AUTH = env_bool("API_BASIC_AUTH", DEBUG)
 
@@ -467,53 +354,6 @@ SPECTACULAR_SETTINGS = {
 # The sidebar's 推荐 list ranks from an in-memory snapshot of the library; popularity (send counts)
 # in it is at most this many seconds old (edits and publishing show at once).
 MATERIAL_RANKING_TTL = int(env("MATERIAL_RANKING_TTL", "60"))
-
-# WeCom. In dev the API base and OAuth page point at the bundled simulator; production sets
-# WECOM_API_BASE=https://qyapi.weixin.qq.com/cgi-bin/ and the real OAuth URL.
-# The simulator's caps on app messages (message/send) one member receives per minute and per day; WeCom
-# documents 30 a minute per member and app, the daily cap depends on the corp's seats: keep both settings.
-WECOM_SIM_APP_MSG_PER_MINUTE = int(env("WECOM_SIM_APP_MSG_PER_MINUTE", "30"))
-WECOM_SIM_APP_MSG_PER_DAY = int(env("WECOM_SIM_APP_MSG_PER_DAY", "200"))
-# 企业群发: how many brand group messages one customer may receive a month. WeCom's default is as many
-# as the month has days (0 here); older corps had 4 a month. Both the product and the simulator use it.
-GROUPSEND_MONTHLY_LIMIT = int(env("GROUPSEND_MONTHLY_LIMIT", "0"))
-# add_msg_template takes up to 10,000 external_userid a call.
-GROUPSEND_BATCH_SIZE = int(env("GROUPSEND_BATCH_SIZE", "10000"))
-# The simulator completes a waiting customer transfer after this many seconds (WeCom: 24 hours).
-WECOM_SIM_TRANSFER_SECONDS = int(env("WECOM_SIM_TRANSFER_SECONDS", "60"))
-# Fault drills (bench/load/drill-wecom-faults): a JSON file of faults the simulator re-reads on every call.
-WECOM_SIM_FAULTS_FILE = env("WECOM_SIM_FAULTS_FILE")
-WECOM_CORP_ID = env("WECOM_CORP_ID", "ww_demo_corp")
-WECOM_AGENT_ID = env("WECOM_AGENT_ID", "1000002")
-WECOM_SECRET = env("WECOM_SECRET", "demo-app-secret")
-WECOM_CONTACT_SECRET = env("WECOM_CONTACT_SECRET", "demo-contact-secret")
-# The demo token and key are public (they are in this file): with DEBUG off they default to empty,
-# and an unconfigured callback endpoint refuses everything rather than accept forged callbacks.
-WECOM_CALLBACK_TOKEN = env("WECOM_CALLBACK_TOKEN", "demoCallbackToken" if DEBUG else "")
-# 43 characters, as WeCom issues them.
-WECOM_CALLBACK_AES_KEY = env("WECOM_CALLBACK_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG" if DEBUG else "")
-WECOM_API_BASE = env("WECOM_API_BASE", f"{SITE_URL}/_wecom/cgi-bin/")
-WECOM_OAUTH_URL = env("WECOM_OAUTH_URL", f"{SITE_URL}/_wecom/connect/oauth2/authorize")
-WECOM_TIMEOUT = float(env("WECOM_TIMEOUT", "5"))
-# Chat archive (会话内容存档): chat messages reach the timeline only through WeCom's finance SDK. Off when
-# empty; production: "scrm.wecom.finance_sdk.NativeFinanceSdk" with the library path, the archive secret and
-# the RSA private key (PEM file) whose public half is set in WeCom's admin. The simulator ships a stand-in.
-WECOM_CHAT_ARCHIVE_SDK = env(
-    "WECOM_CHAT_ARCHIVE_SDK", "scrm.wecom.simulator.finance.SimFinanceSdk" if WECOM_SIMULATOR else ""
-)
-WECOM_CHAT_ARCHIVE_SDK_LIB = env("WECOM_CHAT_ARCHIVE_SDK_LIB", "libWeWorkFinanceSdk_C.so")
-WECOM_CHAT_ARCHIVE_SECRET = env("WECOM_CHAT_ARCHIVE_SECRET")
-WECOM_CHAT_ARCHIVE_KEY_FILE = env("WECOM_CHAT_ARCHIVE_KEY_FILE", str(VAR_DIR / "chat-archive-key.pem"))
-# A CJK font for 渠道活码 posters (Pillow); empty = the first of the usual Debian fonts found
-# (fonts-wqy-microhei, fonts-noto-cjk). Without any, posters print Latin letters only.
-POSTER_FONT = env("POSTER_FONT", "")
-# Static path of the JS-SDK the sidebar loads, in WeCom and in dev alike: the vendored @wecom/jssdk.
-# With WECOM_SIMULATOR on, the shell also loads wecom/sim-jssdk.js, a stand-in for WeCom's native bridge.
-WECOM_JSSDK_SCRIPT = env("WECOM_JSSDK_SCRIPT", "vendor/wecom-jssdk-2.4.4.global.prod.js")
-# WeCom's domain verification files (WW_verify_<code>.txt), served at the root: drop them into this
-# directory, or list them as WW_verify_<code>.txt:<content>,... in WECOM_VERIFY_FILES.
-WECOM_VERIFY_DIR = env("WECOM_VERIFY_DIR", str(VAR_DIR / "wecom-verify"))
-WECOM_VERIFY_FILES = dict(item.strip().split(":", 1) for item in env("WECOM_VERIFY_FILES").split(",") if ":" in item)
 
 # Observability. /readyz answers 503 when a callback or a tag push has waited longer than these (seconds):
 # the sweeps run every minute, so minutes of waiting mean no worker is consuming.

@@ -1,0 +1,1 @@
+"""Console forms, one module per area; `common` holds what several areas share."""
