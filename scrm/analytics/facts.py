@@ -151,6 +151,7 @@ def customer_facts_rollup(*, day: dt.date, start: dt.datetime, end: dt.datetime,
     new_adds = {
         (r["staff_id"], r["customer_id"]): r["n"]
         for r in FollowRelation.objects.filter(added_at__gte=start, added_at__lt=end)
+        .exclude(add_way=FollowRelation.ASSIGNED)  # inherited in a hand-over: not a new customer
         .values("staff_id", "customer_id")
         .annotate(n=Count("pk"))
         .order_by()

@@ -138,7 +138,10 @@ def _guide_day_rollup(*, day: dt.date) -> tuple[int, set[tuple[int, int | None]]
     """
     start, end = day_bounds(day)
     relations = FollowRelation.objects.all()
-    adds = _count_by_staff(relations.filter(added_at__gte=start, added_at__lt=end))
+    # 新增客户: friends made that day; customers inherited in a hand-over are not new to the brand.
+    adds = _count_by_staff(
+        relations.filter(added_at__gte=start, added_at__lt=end).exclude(add_way=FollowRelation.ASSIGNED)
+    )
     losses = _count_by_staff(
         relations.filter(ended_by=FollowRelation.EndedBy.CUSTOMER, ended_at__gte=start, ended_at__lt=end)
     )

@@ -123,6 +123,10 @@ class Identity(models.Model):
 
 
 class FollowRelation(models.Model):
+    # WeCom's add_way for a customer assigned to the guide (管理员/负责人分配): how a hand-over's takeover
+    # gets them. Not a new customer: the figures count only the other ways.
+    ASSIGNED = 202
+
     """A guide serving a customer through WeCom. Ended relations are kept as history."""
 
     class EndedBy(models.TextChoices):

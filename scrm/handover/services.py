@@ -303,7 +303,7 @@ def handover_item_accept(*, item_id: int, at: dt.datetime | None = None) -> Hand
             remark=old.remark,
             description=old.description,
             remark_mobiles=old.remark_mobiles,
-            add_way=old.add_way,
+            add_way=FollowRelation.ASSIGNED,
             state=old.state,
             added_at=at,
         )

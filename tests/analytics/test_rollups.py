@@ -168,3 +168,12 @@ def test_rollup_daily_command_recomputes_a_range(dataset, capsys):
 def test_beat_task_is_scheduled(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["analytics-rollup-recent"]
     assert entry["task"] == "scrm.analytics.tasks.rollup_recent_days"
+
+
+def test_a_customer_inherited_in_a_hand_over_is_not_a_new_customer(rolled_up):
+    from scrm.customers.models import FollowRelation
+    from tests.factories import FollowRelationFactory
+
+    FollowRelationFactory(staff=rolled_up.g1, add_way=FollowRelation.ASSIGNED, added_at=bj(2, 15))
+    guide_days_rollup(day=D[2])
+    assert day_row(rolled_up.g1, 2).adds == 1  # still only the one friend made that day
