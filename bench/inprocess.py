@@ -68,16 +68,17 @@ def run(url: str, headers: dict) -> None:
 for name, (url, headers) in screens.items():
     run(url, headers)  # warm
     timer = SqlTimer()
-    samples = []
+    samples, size = [], 0
     with connection.execute_wrapper(timer):
         for relation in relations[: args.rounds]:
             started = time.process_time()
-            client.get(url.format(relation.external_userid), headers=headers)
+            size += len(client.get(url.format(relation.external_userid), headers=headers).content)
             samples.append((time.process_time() - started) * 1000)
     n = len(samples)
     print(
         f"{name:10s} CPU ms/req mean {statistics.mean(samples):5.2f} p50 {statistics.median(samples):5.2f}"
         f"  queries {timer.queries / n:4.1f}  SQL wall ms {timer.seconds * 1000 / n:5.2f}"
+        f"  HTML {size / n / 1024:4.1f} KB"
     )
 if args.cprofile:
     url, headers = screens[args.cprofile]
