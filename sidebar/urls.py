@@ -12,6 +12,7 @@ urlpatterns = [
     # Customer screens.
     path("ping/", views.ping, name="ping"),
     path("c/<str:external_userid>/", views.portrait, name="portrait"),
+    path("c/<str:external_userid>/tags/", views.tag_picker, name="tag_picker"),
     path("c/<str:external_userid>/tags/add/", views.tag_add, name="tag_add"),
     path("c/<str:external_userid>/tags/remove/", views.tag_remove, name="tag_remove"),
     path("c/<str:external_userid>/timeline/", views.timeline, name="timeline"),

@@ -56,6 +56,18 @@ def portrait_render(request: HttpRequest, customer: Customer, external_userid: s
     return render(request, template, context)
 
 
+@require_GET
+@sidebar_staff_required
+def tag_picker(request: HttpRequest, external_userid: str) -> HttpResponse:
+    """The tags that can be added, loaded when the guide opens the picker."""
+    customer = customer_or_404(request, external_userid)
+    context = {
+        "p": {"tag_groups": selectors.customer_tag_groups(customer=customer)},
+        "external_userid": external_userid,
+    }
+    return render(request, "sidebar/portrait.html#picker", context)
+
+
 def _tag_edit(request: HttpRequest, external_userid: str, *, add: bool) -> HttpResponse:
     customer = customer_or_404(request, external_userid)
     form = TagForm(request.POST)

@@ -72,7 +72,13 @@ class Figure:
 
 
 FIGURES: list[Figure] = [
-    Figure("adds", _("新增客户"), "count", lambda p: p["adds"], definition=_("期间新加为企业微信好友的客户数（转接继承来的客户不计入）")),
+    Figure(
+        "adds",
+        _("新增客户"),
+        "count",
+        lambda p: p["adds"],
+        definition=_("期间新加为企业微信好友的客户数（转接继承来的客户不计入）"),
+    ),
     Figure(
         "losses",
         _("流失客户"),

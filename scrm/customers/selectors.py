@@ -7,6 +7,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from scrm.customers.compiled import MARKER, compiled_row
 from scrm.customers.events import EventGroup, EventKind, kinds_in_group
 from scrm.customers.models import (
     Customer,
@@ -99,18 +100,24 @@ def customer_get_for_staff(*, staff: Staff, external_userid: str) -> Customer | 
     """
     if "\x00" in external_userid:
         return None  # no id holds one, and PostgreSQL refuses NUL in a query (a 500)
+    # Who may see whom depends on the staff member's id, role and store only: one compiled query each.
+    key = ("customer_get_for_staff", staff.pk, staff.role, staff.store_id)
+    customer = compiled_row(key, lambda: _customer_for_staff_query(staff=staff)).first(external_userid)
+    if customer is not None:
+        customer.remarks = {staff.pk: customer.staff_remark or ""}
+    return customer
+
+
+def _customer_for_staff_query(*, staff: Staff, external_userid: str = MARKER) -> QuerySet:
     # Start from the unique identity so the lookup is one index probe, whatever the customer count.
     known_as = Identity.objects.filter(kind=IdentityKind.WECOM, value=external_userid).values("customer_id")[:1]
-    customer = (
+    return (
         customers_visible_to(staff=staff)
         .filter(pk=Subquery(known_as))
         .select_related("store")
         .annotate(staff_remark=Subquery(staff_remark(staff=staff, customer=OuterRef("pk"))))
-        .first()
+        .order_by("pk")[:1]
     )
-    if customer is not None:
-        customer.remarks = {staff.pk: customer.staff_remark or ""}
-    return customer
 
 
 def staff_remark(*, staff: Staff, customer: Customer | OuterRef) -> QuerySet:

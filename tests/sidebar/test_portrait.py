@@ -176,8 +176,12 @@ def test_a_future_expected_purchase_is_not_overdue(guide_client, followed_custom
 
 
 def test_tags_are_grouped_and_deleted_ones_hidden(guide_client, rich_customer, ext):
-    html = guide_client.get(portrait_url(ext)).content.decode()
-    assert "肤质" in html and "干皮" in html and "高预算" in html
+    portrait = guide_client.get(portrait_url(ext)).content.decode()
+    # The tags that can be added load when the picker opens, not with every portrait.
+    assert "高预算" not in portrait
+    picker = guide_client.get(reverse("sidebar:tag_picker", args=[ext])).content.decode()
+    html = portrait + picker
+    assert "肤质" in html and "干皮" in html and "高预算" in picker
     assert "已删标签" not in html and "删组标签" not in html and "已删组" not in html
 
 
@@ -316,7 +320,7 @@ def test_a_single_choice_group_replaces_the_customers_tag(guide_client, rich_cus
     skin = tag_groups["干皮"].group
     skin.single_choice = True
     skin.save()
-    page = guide_client.get(reverse("sidebar:portrait", args=[ext])).content.decode()
+    page = guide_client.get(reverse("sidebar:tag_picker", args=[ext])).content.decode()
     assert "（单选，选中即替换）" in page
 
     guide_client.post(
@@ -343,3 +347,8 @@ def test_the_name_carries_the_customers_gender_when_wecom_knows_it(guide_client,
         assert mark in body
     else:
         assert 'class="sex' not in body
+
+
+def test_the_tag_picker_of_someone_elses_customer_is_a_404(guide_client, rich_customer):
+    other = FollowRelationFactory()
+    assert guide_client.get(reverse("sidebar:tag_picker", args=[other.external_userid])).status_code == 404
