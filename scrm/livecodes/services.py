@@ -35,8 +35,8 @@ from scrm.livecodes.models import (
 from scrm.livecodes.spread import duty_guides
 from scrm.materials.media import MEDIA_KINDS, material_media_ensure
 from scrm.materials.models import Material
+from scrm.materials.placeholders import material_render_text, placeholder_values
 from scrm.materials.sending import absolute_url
-from scrm.materials.services import material_render_text, placeholder_values
 from scrm.observe.metrics import WELCOME_LATE
 from scrm.org.models import Staff, Store
 from scrm.wecom import api

@@ -23,9 +23,9 @@ from django.utils.translation import gettext_lazy as _
 from scrm.customers.models import Customer, Tag
 from scrm.materials import ranking
 from scrm.materials.models import Material, MaterialFavourite, MaterialSend
+from scrm.materials.placeholders import material_render_text, placeholder_values
 from scrm.materials.selectors import CategoryNode, category_tree, material_list, search_words
 from scrm.materials.sending import LONG_SCRIPT
-from scrm.materials.services import material_render_text, placeholder_values
 from scrm.org.models import Staff
 
 SECTION_REC = "rec"

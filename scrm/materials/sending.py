@@ -31,7 +31,7 @@ from scrm.customers.models import Customer
 from scrm.materials.errors import MaterialSendError
 from scrm.materials.media import MEDIA_KINDS, material_media_ensure, material_media_invalidate
 from scrm.materials.models import Material, MaterialSend
-from scrm.materials.services import material_render_text, material_unknown_placeholders, placeholder_values
+from scrm.materials.placeholders import material_render_text, material_unknown_placeholders, placeholder_values
 from scrm.org.models import Staff
 from scrm.wecom.errors import WeComError, admin_action
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from scrm.customers.events import coupon_sent_record, task_done_record
 from scrm.materials import sending as material_sending
-from scrm.materials.services import placeholder_values
+from scrm.materials.placeholders import placeholder_values
 from scrm.org.models import Staff
 from scrm.taskcards.coupons import CouponError, coupon_for_item
 from scrm.taskcards.models import TaskItem

@@ -14,7 +14,7 @@ from scrm.customers.models import FollowRelation
 from scrm.livecodes.models import MAX_ATTACHMENTS
 from scrm.livecodes.services import ATTACHMENT_KINDS
 from scrm.materials.models import Material
-from scrm.materials.services import PLACEHOLDERS
+from scrm.materials.placeholders import PLACEHOLDERS
 from scrm.org.models import Staff, Store
 from scrm.segments.filters import customers_matching
 from scrm.segments.models import Segment

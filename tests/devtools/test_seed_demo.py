@@ -29,7 +29,7 @@ from scrm.customers.services import customer_refresh_figures
 from scrm.devtools.demo.people import external_userid, phone_number
 from scrm.devtools.demo.seed import demo_anchor
 from scrm.materials.models import Material, MaterialCategory, MaterialSend
-from scrm.materials.services import material_unknown_placeholders
+from scrm.materials.placeholders import material_unknown_placeholders
 from scrm.org.models import Staff, Store
 from scrm.taskcards.models import Task, TaskItem
 

@@ -6,13 +6,13 @@ from django.utils import timezone
 
 from scrm.customers.models import Tag
 from scrm.materials.models import Material, MaterialCategory
+from scrm.materials.placeholders import material_render_text
 from scrm.materials.services import (
     category_create,
     category_move,
     category_rename,
     material_create,
     material_publish,
-    material_render_text,
     material_unpublish,
     material_update,
 )

@@ -7,8 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from scrm.console.forms.common import DateTimeLocalInput
 from scrm.customers.models import LifecycleStage, Tag
 from scrm.materials.models import Material, MaterialCategory
+from scrm.materials.placeholders import PLACEHOLDERS
 from scrm.materials.selectors import SORTS, STATUS_EXPIRED, STATUS_SENDABLE, category_tree
-from scrm.materials.services import PLACEHOLDERS, mp_appid_error, mp_page_error
+from scrm.materials.services import mp_appid_error, mp_page_error
 from scrm.materials.validation import check_image, check_upload
 
 

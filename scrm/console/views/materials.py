@@ -26,6 +26,7 @@ from scrm.htmx import template_for_target
 from scrm.materials import selectors, services
 from scrm.materials.bulk import bulk_upload_start
 from scrm.materials.models import BulkUpload, BulkUploadItem, Material, MaterialCategory
+from scrm.materials.placeholders import material_unknown_placeholders
 from scrm.materials.validation import check_upload
 from scrm.org.models import Staff
 
@@ -111,7 +112,7 @@ def material_detail(request, pk: int):
         "sendable": material.is_sendable(),
         "sends_chart": bar_chart(list(zip(labels, [p.sends for p in stats.daily], strict=True))),
         "gmv_chart": bar_chart(list(zip(labels, [p.gmv for p in stats.daily], strict=True))),
-        "unknown_placeholders": services.material_unknown_placeholders(content=material.content)
+        "unknown_placeholders": material_unknown_placeholders(content=material.content)
         if material.kind == Material.Kind.TEXT
         else [],
         "roi_days": selectors.ROI_WINDOW.days,
