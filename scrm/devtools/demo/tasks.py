@@ -8,7 +8,8 @@ from decimal import Decimal
 from django.db import transaction
 
 from scrm.customers.events import Channel
-from scrm.customers.ingest import LineData, OrderData, order_upsert
+from scrm.customers.ingest import LineData, OrderData
+from scrm.customers.ingest_orders import order_upsert
 from scrm.customers.models import IdentityKind, OrderStatus
 from scrm.org.models import Staff, Store
 from scrm.segments.models import Segment

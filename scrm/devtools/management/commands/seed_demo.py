@@ -7,8 +7,9 @@ from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from scrm.analytics import services as analytics
+from scrm.analytics.days import local_day
 from scrm.analytics.models import GuideDay
+from scrm.analytics.services import rollup_days
 from scrm.customers.models import Customer, Event, Identity, Order
 from scrm.devtools.demo.base import ADMIN_PASSWORD, STAFF_PASSWORD
 from scrm.devtools.demo.catalogue import catalogue_seed
@@ -129,9 +130,9 @@ class Command(BaseCommand):
         if oldest is None:
             return
         started = time.monotonic()
-        last = analytics.local_day(timezone.now())
-        first = max(analytics.local_day(oldest), last - dt.timedelta(days=days - 1))
-        analytics.rollup_days(first=first, last=last)
+        last = local_day(timezone.now())
+        first = max(local_day(oldest), last - dt.timedelta(days=days - 1))
+        rollup_days(first=first, last=last)
         self.stdout.write(
             _("已生成业绩汇总：%(first)s 至 %(last)s（%(days)d 天），用时 %(seconds).1f 秒")
             % {
