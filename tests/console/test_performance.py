@@ -330,6 +330,7 @@ def test_a_small_team_is_told_it_is_compared_by_halves(client):
     build_rolled_up()
     body = admin_client(client).get(URL, RANGE).content.decode()
     assert "导购少于 8 位，按 GMV 前一半与后一半比较" in body
+    assert "分成前一半和后一半" in body and "前 25% 和后 25%" not in body  # the lead-in says the same
 
 
 def test_a_manager_drills_down_from_a_guide_to_a_customer_read_only(client):
