@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from scrm.analytics.figures import FIGURES, FIGURES_BY_KEY, Row
+from scrm.money import yuan
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def format_value(unit: str, value) -> str:
     if value is None:
         return "—"
     if unit == "money":
-        return f"¥{Decimal(value):,.2f}"
+        return yuan(value)
     if unit == "pct":
         return f"{value * 100:.1f}%"
     if unit == "seconds":
