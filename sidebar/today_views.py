@@ -59,14 +59,25 @@ def _chat_ids(staff, items) -> dict[int, str]:
     )
 
 
+HANDOVER_DIGEST = 3  # more inherited customers than this show as one row in 全部
+
+
 def _list_context(request: HttpRequest, **extra) -> dict:
     kind = _kind(request)
     offset = _offset(request)
     page = selectors.WORKBENCH_PAGE
-    items = selectors.workbench_items(staff=request.staff, kind=kind, offset=offset, limit=page + 1)
+    counts = selectors.workbench_counts(staff=request.staff)
+    # After a hand-over dozens of "say hello" items would bury the urgent ones: in 全部 they are one row.
+    handovers = counts[ReminderKind.HANDOVER] if not kind and counts[ReminderKind.HANDOVER] > HANDOVER_DIGEST else 0
+    items = selectors.workbench_items(
+        staff=request.staff,
+        kind=kind,
+        offset=offset,
+        limit=page + 1,
+        leave_out=ReminderKind.HANDOVER if handovers else "",
+    )
     more, items = len(items) > page, items[:page]
     chat_ids = _chat_ids(request.staff, items)
-    counts = selectors.workbench_counts(staff=request.staff)
     if extra.get("error_item") not in {i.pk for i in items}:
         extra["error_item"] = None  # not on the list any more: the error shows above it
     return {
@@ -76,6 +87,7 @@ def _list_context(request: HttpRequest, **extra) -> dict:
         "rows": [(item, chat_ids.get(item.customer_id, "")) for item in items],
         "counters": [(value, label, counts[value]) for value, label in ReminderKind.choices],
         "total": sum(counts.values()),
+        "handover_digest": handovers if not offset else 0,
         "done": selectors.done_today(staff=request.staff),
         # Rendered once per page, not once per item (lazy labels and url reversals add up over 50 items).
         "dismiss_options": _dismiss_options(),

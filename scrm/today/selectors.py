@@ -23,13 +23,22 @@ def visible_q(today: dt.date) -> Q:
 
 
 def workbench_items(
-    *, staff: Staff, today: dt.date | None = None, kind: str = "", offset: int = 0, limit: int = WORKBENCH_PAGE
+    *,
+    staff: Staff,
+    today: dt.date | None = None,
+    kind: str = "",
+    offset: int = 0,
+    limit: int = WORKBENCH_PAGE,
+    leave_out: str = "",
 ) -> list[ReminderItem]:
-    """One page of the guide's list, best first (a page more is fetched to know whether there is one)."""
+    """One page of the guide's list, best first (a page more is fetched to know whether there is one);
+    `leave_out`: a kind shown apart (the hand-over digest)."""
     today = today or timezone.localdate()
     items = ReminderItem.objects.filter(staff=staff).select_related("customer", "material")
     if kind:
         items = items.filter(kind=kind)
+    elif leave_out:
+        items = items.exclude(kind=leave_out)
     order = ("-score", "due_on", "pk")
     # Two index range scans (staff, state, -score) instead of one OR that sorts every live item.
     end = offset + limit

@@ -183,3 +183,18 @@ def test_sop_rule_item_shows_with_its_reason_and_material(guide, guide_client):
     reminders_refresh(customer_ids=[customer.pk])
     html = guide_client.get("/sidebar/today/?kind=sop").content.decode()
     assert "新客小周" in html and "自动化任务「新客跟进」：添加好友第 1 天" in html
+
+
+def test_many_inherited_customers_are_one_row_in_all_and_listed_under_their_chip(guide, guide_client, book):
+    for n in range(6):
+        relation = FollowRelationFactory(staff=guide, customer=CustomerFactory(name=f"转来{n}"))
+        ReminderItem.objects.create(
+            kind="handover", customer=relation.customer, staff=guide, occurrence=f"h{n}",
+            due_on=timezone.localdate(), trigger_at=timezone.now(), score=1000, context={"from": "马晓琳"},
+        )  # fmt: skip
+
+    everything = guide_client.get("/sidebar/today/").content.decode()
+    assert "6 位客户刚转接给你" in everything and "转来0" not in everything
+    assert everything.index("6 位客户刚转接给你") < everything.index("王女士")  # one row, the birthdays still show
+    handovers = guide_client.get("/sidebar/today/?kind=handover").content.decode()
+    assert handovers.count('data-kind="handover"') >= 6 and "刚转接给你，打个招呼吧" not in handovers
