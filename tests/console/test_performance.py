@@ -368,3 +368,25 @@ def test_a_managers_overview_leads_with_the_stores_figures_and_what_needs_attent
     assert "静安店" in attention and "新增客户" in attention and "GMV" in attention
     assert "<strong>1</strong> 位客户有流失风险" in attention
     assert "位客户的跟进已逾期" in attention and "位客户正在转接中" in attention
+
+
+def test_the_overviews_overdue_follow_ups_are_the_ones_guides_see_in_today(client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from scrm.today.models import ReminderItem
+
+    data = build_rolled_up()
+    manager = StaffFactory(role=Staff.Role.MANAGER, store=data.store_a)
+    today = timezone.localdate()
+    departed = StaffFactory(store=data.store_a, is_active=False)
+    relations = list(data.g1.follow_relations.all()[:2])
+    for n, (staff, relation) in enumerate([(data.g1, relations[0]), (data.g1, relations[1]), (departed, relations[0])]):
+        ReminderItem.objects.create(
+            kind="follow_up", customer_id=relation.customer_id, staff=staff, occurrence=f"o{n}",
+            due_on=today - dt.timedelta(days=3), trigger_at=timezone.now(), score=10,
+        )  # fmt: skip
+    body = signed_in(client, manager).get(reverse("console:home")).content.decode()
+    attention = body.split('id="attention"', 1)[1].split("</section>", 1)[0]
+    assert "<strong>2</strong> 位客户的跟进已逾期" in attention  # the departed guide's item is not counted twice
