@@ -25,15 +25,16 @@ from scrm.today.sop import sop_specs
 State = ReminderItem.State
 REFRESH_BATCH = 500
 # Materials offered with a reminder whose rule names no product: the most-sent sendable material whose
-# title or keywords hold one of these words, first word first.
+# title or keywords hold one of these words, first word first. Product reminders (补货, 意向) offer the
+# product's own card or nothing: a "礼盒推荐" beside an eye cream reads as a mistake.
 KIND_MATERIAL_TERMS = {
     ReminderKind.FOLLOW_UP: ["回访"],
-    ReminderKind.REPURCHASE: ["会员日", "回购", "推荐"],
-    ReminderKind.REPLENISH: ["回购", "推荐"],
+    ReminderKind.REPURCHASE: ["会员日", "回购"],
+    ReminderKind.REPLENISH: [],
     ReminderKind.CHURN: ["唤醒", "回归"],
     ReminderKind.BIRTHDAY: ["生日"],
     ReminderKind.HANDOVER: ["换导购", "问候"],
-    ReminderKind.INTENT: ["推荐", "会员日"],
+    ReminderKind.INTENT: [],
     ReminderKind.DELETED: [],
 }
 _UPDATED_FIELDS = ["due_on", "context", "material_id", "score", "trigger_at", "urgent_at"]
