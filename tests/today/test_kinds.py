@@ -270,3 +270,14 @@ def test_closing_a_notes_follow_up_completes_its_item(guide, served):
     assert (item.state, item.done_via) == (State.DONE, "manual")
     refresh(customer)
     assert live(customer) == []
+
+
+def test_a_replenish_without_a_product_card_offers_no_unrelated_script(guide, served):
+    MaterialFactory(title="礼盒推荐", send_count=50)  # popular, but about something else
+    product_upsert(sku="SKU002", name="胜肽紧致眼霜", usage_days=30)
+    customer = served(name="李女士")
+    OrderLineFactory(order=_paid(customer, days_ago(27)), sku="SKU002", name="胜肽紧致眼霜", quantity=1)
+    refresh(customer)
+
+    [item] = live(customer, kind=ReminderKind.REPLENISH)
+    assert item.material is None
