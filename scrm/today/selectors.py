@@ -194,6 +194,15 @@ def sop_rules_visible(*, viewer: Staff):
     return rules.filter(store_id=viewer.store_id) if viewer.store_id else rules.none()
 
 
+def sop_rules_listed(*, viewer: Staff):
+    """What a console user sees on the page: the rules they may switch, and for a manager also
+    headquarters' rules (read-only), which fill their guides' 今日 too."""
+    rules = SopRule.objects.select_related("segment", "material", "created_by")
+    if viewer.role == Staff.Role.ADMIN:
+        return rules
+    return rules.filter(Q(store_id=viewer.store_id) | Q(store__isnull=True)) if viewer.store_id else rules.none()
+
+
 def sop_rule_figures(*, rule_ids: list[int]) -> dict[int, dict[str, int]]:
     """Per rule: items live now and items done (sent or marked done) so far."""
     rows = (

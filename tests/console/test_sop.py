@@ -52,3 +52,12 @@ def test_managers_see_and_switch_only_their_stores_rules(client, manager):
     client.force_login(manager.user)
     assert "别店规则" not in client.get("/console/sop/").content.decode()
     assert client.post(f"/console/sop/{other.pk}/toggle/", {"enabled": "0"}).status_code == 404
+
+
+def test_managers_see_headquarters_rules_that_fill_their_guides_today_but_cannot_switch_them(client, manager):
+    brand = SopRule.objects.create(name="总部回访", trigger="birthday", days=[0], material=MaterialFactory())
+    client.force_login(manager.user)
+    page = client.get("/console/sop/").content.decode()
+    assert "总部回访" in page and "总部设置" in page
+    assert f"/console/sop/{brand.pk}/toggle/" not in page
+    assert client.post(f"/console/sop/{brand.pk}/toggle/", {"enabled": "0"}).status_code == 404

@@ -10,14 +10,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 from scrm.console.forms.sop import SopRuleForm
 from scrm.console.permissions import MANAGER_ROLES, console_required
 from scrm.today import sop_services
-from scrm.today.selectors import sop_rule_figures, sop_rules_visible
+from scrm.today.selectors import sop_rule_figures, sop_rules_listed, sop_rules_visible
 
 
 def _page(request, form, *, status: int = 200):
-    rules = list(sop_rules_visible(viewer=request.staff)[:100])
+    rules = list(sop_rules_listed(viewer=request.staff)[:100])
     figures = sop_rule_figures(rule_ids=[r.pk for r in rules])
     rows = [(r, figures.get(r.pk, {"live": 0, "done": 0})) for r in rules]
-    return render(request, "console/sop.html", {"form": form, "rows": rows}, status=status)
+    editable = set(
+        sop_rules_visible(viewer=request.staff).filter(pk__in=[r.pk for r in rules]).values_list("pk", flat=True)
+    )
+    return render(request, "console/sop.html", {"form": form, "rows": rows, "editable": editable}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
