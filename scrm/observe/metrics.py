@@ -9,6 +9,8 @@ the current Celery app.
 """
 
 import logging
+import os
+import pathlib
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -31,6 +33,11 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 
 logger = logging.getLogger(__name__)
+
+# prometheus_client opens its per-process files as the metrics below are made, at import: the worker
+# imports this with the Celery app, before anything else could create the directory.
+if _multiproc_dir := os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip():
+    pathlib.Path(_multiproc_dir).mkdir(parents=True, exist_ok=True)
 
 REQUEST_LATENCY = Histogram(
     "scrm_http_request_duration_seconds",
@@ -159,8 +166,6 @@ def metrics(request):
 
 def multiproc_dir_clear(path: str) -> None:
     """Forget the last run's per-process files (prometheus_client asks for this at every start)."""
-    import pathlib
-
     directory = pathlib.Path(path)
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.db"):

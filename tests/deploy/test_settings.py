@@ -137,3 +137,16 @@ def test_a_replica_serves_the_console_figures_only(tmp_path, monkeypatch):
     assert router.allow_migrate("replica", "analytics") is False
     monkeypatch.setattr(connections["default"], "in_atomic_block", True)
     assert router.db_for_read(GuideDay) is None  # a rollup being rewritten reads its own writes
+
+
+def test_the_worker_starts_with_a_metrics_directory_that_does_not_exist_yet(tmp_path):
+    """The Celery app imports the metrics at once; the worker's own directory is made on the spot."""
+    import os
+    import subprocess
+    import sys
+
+    directory = tmp_path / "prometheus-worker"
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory), "VAR_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-c", "import scrm.celery"], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert directory.is_dir()
