@@ -390,3 +390,13 @@ def test_the_overviews_overdue_follow_ups_are_the_ones_guides_see_in_today(clien
     body = signed_in(client, manager).get(reverse("console:home")).content.decode()
     attention = body.split('id="attention"', 1)[1].split("</section>", 1)[0]
     assert "<strong>2</strong> 位客户的跟进已逾期" in attention  # the departed guide's item is not counted twice
+
+
+def test_a_range_reaching_before_the_first_rollup_counts_from_it_and_says_so(client):
+    build_rolled_up()  # rollups of 2026-03-01 … 2026-03-05
+    c = admin_client(client)
+    longer = read_csv(c.get(URL, {"preset": "custom", "from": "2025-01-01", "to": "2026-03-05", "format": "csv"}))
+    exact = read_csv(c.get(URL, {**RANGE, "preset": "custom", "format": "csv"}))
+    assert longer == exact  # distinct buyers no longer shrink as the range grows
+    body = c.get(URL, {"preset": "custom", "from": "2025-01-01", "to": "2026-03-05"}).content.decode()
+    assert "业绩数据从 2026-03-01 开始汇总" in body

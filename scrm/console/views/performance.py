@@ -7,6 +7,7 @@ check who may see what, format numbers and lay out the trend chart.
 import datetime as dt
 from urllib.parse import urlencode
 
+from django.db.models import Min
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from scrm.analytics.days import local_day
 from scrm.analytics.figures import FIGURES, FIGURES_BY_KEY, Row
+from scrm.analytics.models import GuideDay
 from scrm.analytics.periods import PRESETS, Period
 from scrm.analytics.selectors import (
     QUARTILE_MIN_GUIDES,
@@ -142,6 +144,15 @@ def _trend_csv(figure_key: str, points, *, scope_name: str, period: Period) -> S
     )
 
 
+def _within_history(period: Period) -> tuple[Period, dt.date | None]:
+    """A range reaching before the first rolled-up day starts there (and the page says so): counts of
+    distinct customers need every day of the range, and days without rollups would make them shrink."""
+    earliest = GuideDay.objects.aggregate(first=Min("day"))["first"]
+    if earliest and period.first < earliest <= period.last:
+        return Period(earliest, period.last), earliest
+    return period, None
+
+
 def _dashboard(request, *, store: Store | None):
     """A brand's or a store's board: parse the query, answer a trend CSV or partial, else read the board
     and answer it as CSV or as the page."""
@@ -149,7 +160,7 @@ def _dashboard(request, *, store: Store | None):
     if error:
         return error
     data = form.cleaned_data
-    period: Period = data["period"]
+    period, history_from = _within_history(data["period"])
     sort, descending = data["sort"] or "gmv", (data["dir"] or "desc") == "desc"
     trend_key = data["trend"] or sort
     scope = Scope(store_id=store.pk if store else None)
@@ -172,6 +183,7 @@ def _dashboard(request, *, store: Store | None):
     context = {
         "form": form,
         "period": period,
+        "history_from": history_from,
         "previous": period.previous,
         "store": store,
         "presets": _presets(request),
@@ -287,7 +299,7 @@ def guide_detail(request, staff_id: int):
     if error:
         return error
     data = form.cleaned_data
-    period: Period = data["period"]
+    period, history_from = _within_history(data["period"])
     scope = Scope(staff_id=guide.pk)
     trend_key = data["trend"] or "gmv"
     if data["format"] == "csv":
@@ -302,6 +314,7 @@ def guide_detail(request, staff_id: int):
         "form": form,
         "guide": guide,
         "period": period,
+        "history_from": history_from,
         "previous": period.previous,
         "preset": data["preset"],
         "presets": [
