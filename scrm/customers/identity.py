@@ -31,7 +31,6 @@ from scrm.customers.identity_merge import (
     customer_merge,
     customer_merge_undo,
 )
-from scrm.customers.identity_review import evidence_of
 from scrm.customers.identity_values import PlaceholderValue, identity_value_normalise
 from scrm.customers.identity_yield import phone_link_between, phone_link_yield
 from scrm.customers.models import Customer, Identity, IdentityConflict, IdentityKind, MergeSuggestion
@@ -281,7 +280,8 @@ class _Resolver:
             older.refresh_from_db()
             return older
         MergeSuggestion.objects.get_or_create(
-            customer=older, other=newer, defaults={"kind": IdentityKind.PHONE, "evidence": evidence_of(newer)}
+            # The evidence is the phone both share (masked): either side may hold other phones too.
+            customer=older, other=newer, defaults={"kind": IdentityKind.PHONE, "evidence": phone.display}
         )
         self.result.suggested.append(holder.pk)
         return keep

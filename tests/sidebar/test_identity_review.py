@@ -30,7 +30,7 @@ def test_guide_sees_a_suggestion_with_masked_evidence_and_confirms_it(guide_clie
     OrderFactory(customer=child)
 
     page = guide_client.get(f"/sidebar/c/{ext}/").content.decode()
-    assert "天猫账号 tb_***123 与本客户手机号相同" in page
+    assert f"天猫账号 tb_***123 与本客户手机号相同：{PHONE[2]}" in page  # which phone, masked
     assert "tb_child123" not in page
 
     suggestion = MergeSuggestion.objects.get()
