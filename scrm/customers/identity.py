@@ -281,7 +281,9 @@ class _Resolver:
             return older
         MergeSuggestion.objects.get_or_create(
             # The evidence is the phone both share (masked): either side may hold other phones too.
-            customer=older, other=newer, defaults={"kind": IdentityKind.PHONE, "evidence": phone.display}
+            customer=older,
+            other=newer,
+            defaults={"kind": IdentityKind.PHONE, "evidence": phone.display},
         )
         self.result.suggested.append(holder.pk)
         return keep

@@ -13,6 +13,7 @@ from scrm.analytics.services import rollup_days
 from scrm.customers.models import Customer, Event, Identity, Order
 from scrm.devtools.demo.base import ADMIN_PASSWORD, STAFF_PASSWORD
 from scrm.devtools.demo.catalogue import catalogue_seed
+from scrm.devtools.demo.identity import identity_demo_seed
 from scrm.devtools.demo.livecodes import livecodes_demo_seed
 from scrm.devtools.demo.seed import DemoSeedConflict, demo_anchor, demo_seed
 from scrm.devtools.demo.tasks import tasks_demo_seed
@@ -71,6 +72,7 @@ class Command(BaseCommand):
         catalogue_seed()
         livecodes_demo_seed()
         tasks_demo_seed(now=demo_anchor())
+        identity_demo_seed()
         if created.get("customers") or not ReminderItem.objects.exists():
             # 今日 for everyone, as the nightly pass would (beat may not run in dev).
             reminders_refresh_all()
