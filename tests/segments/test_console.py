@@ -105,3 +105,13 @@ def test_a_customer_in_the_list_opens_their_read_only_portrait(client, manager, 
     assert f'href="{link}"' in html
     page = client.get(link)
     assert page.status_code == 200 and "跨店客户" in page.content.decode()
+
+
+def test_a_filter_on_a_guide_who_left_says_what_is_wrong(client, manager, guide):
+    from tests.factories import StaffFactory
+
+    gone = StaffFactory(store=manager.store, is_active=False)
+    client.force_login(manager.user)
+    response = client.get(f"/console/customers/?guide={gone.pk}")
+    assert response.status_code == 400
+    assert "筛选条件有误：" in response.content.decode() and "导购" in response.content.decode()
