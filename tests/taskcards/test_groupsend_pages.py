@@ -49,8 +49,8 @@ def test_console_creates_a_group_send_and_shows_each_guides_result(
     phone, chat = Client(), {"userid": team["other"].userid}
     page = phone.get(reverse("sim_chat"), chat).content.decode()
     assert "会员日全场 8 折" in page and "确认发送" in page
-    phone.post(reverse("sim_groupmsg_confirm", args=[template.msgid]), chat)
-    assert "会员日全场 8 折" not in phone.get(reverse("sim_chat"), chat).content.decode()
+    after = phone.post(reverse("sim_groupmsg_confirm", args=[template.msgid]), chat, follow=True).content.decode()
+    assert "群发已发送" in after and "会员日全场 8 折" not in after  # said, and gone from the list
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/console/tasks/{task.pk}/groupsend/refresh/")
 

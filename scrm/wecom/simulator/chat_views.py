@@ -106,6 +106,7 @@ def chat(request: HttpRequest) -> HttpResponse:
         "app_messages": _app_messages(guide.userid) if guide and not relation else [],
         # 企业群发 waiting for this member to confirm, as WeCom's 群发助手 lists them.
         "groupmsgs": groupmsg.pending_for(guide.userid) if guide and not relation else [],
+        "groupmsg_done": request.GET.get("groupmsg", ""),
         "sidebar_url": reverse("sidebar:home") if relation else reverse("sidebar:today"),
         # 模拟扫码: every 「联系我」 code the product made, scanned as a new customer or one of this guide's.
         "ways": SimContactWay.objects.exclude(user=[]).order_by("-id")[:50],

@@ -253,8 +253,10 @@ def member_confirm(*, template: SimMsgTemplate, userid: str, now: dt.datetime | 
     return sent
 
 
-def _back(userid: str) -> HttpResponse:
-    return redirect(f"{reverse('sim_chat')}?{urlencode({'userid': userid})}")
+def _back(userid: str, done: str = "") -> HttpResponse:
+    """Back to the chat window, saying what happened (as WeCom's 群发助手 shows 已发送)."""
+    query = {"userid": userid, **({"groupmsg": done} if done else {})}
+    return redirect(f"{reverse('sim_chat')}?{urlencode(query)}")
 
 
 @require_POST
@@ -264,7 +266,7 @@ def confirm(request: HttpRequest, msgid: str) -> HttpResponse:
     if template is None:
         return HttpResponse(_("没有这条待发送的群发。"), status=404)
     member_confirm(template=template, userid=userid)
-    return _back(userid)
+    return _back(userid, "sent")
 
 
 @require_POST
@@ -273,4 +275,4 @@ def ignore(request: HttpRequest, msgid: str) -> HttpResponse:
     userid = request.POST.get("userid", "")
     if not SimGroupMsgTask.objects.filter(template__msgid=msgid, userid=userid, status=0).update(ignored=True):
         return HttpResponse(_("没有这条待发送的群发。"), status=404)
-    return _back(userid)
+    return _back(userid, "ignored")
