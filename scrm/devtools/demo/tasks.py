@@ -11,6 +11,7 @@ from scrm.customers.events import Channel
 from scrm.customers.ingest import LineData, OrderData
 from scrm.customers.ingest_orders import order_upsert
 from scrm.customers.models import IdentityKind, OrderStatus
+from scrm.customers.services import customer_refresh_figures
 from scrm.org.models import Staff, Store
 from scrm.segments.models import Segment
 from scrm.segments.services import segment_create
@@ -83,3 +84,5 @@ def _order_with_coupon(*, item: TaskItem, order_no: str, at: dt.datetime) -> Non
     )
     external_userid = item.customer.follow_relations.filter(staff=item.staff).values_list("external_userid", flat=True)
     order_upsert(channel=Channel.POS, order_no=order_no, identities={IdentityKind.WECOM: external_userid[0]}, data=data)
+    # Now, not after commit in a worker that may not run in dev: the portrait shows the new order at once.
+    customer_refresh_figures(customer_id=item.customer_id)
