@@ -110,3 +110,16 @@ def test_a_guide_answers_about_the_product_asked(demo):
     assert asked
     for n in asked:
         assert "精华" in chats[n + 1], chats[n + 1]
+
+
+def test_seeded_events_read_like_the_ones_the_product_records(demo):
+    """A seeded tag, note, add or chat reads like one made in the sidebar today (events.py's wording)."""
+    _ctx, rows = demo
+    tags = _events(rows, EventKind.TAG_ADDED)
+    assert tags and all(
+        row[_field("title", people.EVENT_FIELDS)].startswith("添加标签「") and "tag" in p for row, p in tags
+    )
+    adds = _events(rows, EventKind.FRIEND_ADDED)
+    assert all(row[_field("title", people.EVENT_FIELDS)].endswith("为好友") for row, _p in adds)
+    notes = _events(rows, EventKind.NOTE)
+    assert all(row[_field("title", people.EVENT_FIELDS)] == p["body"].splitlines()[0][:80] for row, p in notes)

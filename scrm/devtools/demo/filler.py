@@ -97,7 +97,7 @@ class Filler:
                 talk.append(("in", rng.choice(vocab.CUSTOMER_REPLIES)))
         out = []
         for direction, text in talk:  # whole sessions: a question never loses its answer
-            who = "客户" if direction == "in" else f"导购{staff.name}"
+            who = self.person.name if direction == "in" else staff.name  # as events.chat_message_record
             payload = {"direction": direction, "msgtype": "text", "content": text, "userid": staff.userid}
             out.append((ago, EventKind.CHAT_MESSAGE, Channel.WECOM, staff.id, f"{who}：{text}", payload))
             ago = max(end + 1, ago - self.rng.randint(20, 900))
@@ -172,8 +172,8 @@ class Filler:
 
     def _tag_removed(self, ago: int, staff):
         tag = self.rng.choice(dict(vocab.TAG_GROUPS)["消费偏好"])
-        payload = {"tag_id": self.ctx.tag_ids[("消费偏好", tag)], "tag_name": tag, "group": "消费偏好"}
-        return f"{staff.name}移除了标签「{tag}」", payload
+        payload = {"tag_id": self.ctx.tag_ids[("消费偏好", tag)], "tag": tag, "group": "消费偏好"}
+        return f"移除标签「{tag}」", payload
 
     def _transfer_failed(self, ago: int, staff):
         return f"转接给导购{staff.name}失败：客户拒绝", {"reason": "customer_refused"}

@@ -83,17 +83,17 @@ def relation_events(ctx, relations: list[Relation]) -> list[tuple]:
             previous = relations[n - 1].staff
             reason = "离职继承" if previous.id == ctx.base.departed.id else "在职转接"
             payload = {"from_userid": previous.userid, "to_userid": rel.staff.userid, "reason": reason}
-            title = f"由{previous.name}转接给{rel.staff.name}"
+            title = f"从 {previous.name} 转接给 {rel.staff.name}"  # as events.transfer_record words it
             events.append((rel.added, EventKind.TRANSFER, Channel.WECOM, rel.staff.id, title, payload))
         else:
             payload = {"userid": rel.staff.userid, "add_way": rel.add_way, "state": rel.state}
-            title = f"通过{_how_added(rel)}添加了导购{rel.staff.name}"
+            title = f"通过「{_how_added(rel)}」添加导购 {rel.staff.name} 为好友"  # as events.friend_added_record
             events.append((rel.added, EventKind.FRIEND_ADDED, Channel.WECOM, rel.staff.id, title, payload))
         if rel.ended_by in ("customer", "staff"):
             kind, title = (
-                (EventKind.FRIEND_DELETED_BY_CUSTOMER, f"客户删除了导购{rel.staff.name}")
+                (EventKind.FRIEND_DELETED_BY_CUSTOMER, f"客户删除了导购 {rel.staff.name}")
                 if rel.ended_by == "customer"
-                else (EventKind.FRIEND_DELETED_BY_STAFF, f"导购{rel.staff.name}删除了客户")
+                else (EventKind.FRIEND_DELETED_BY_STAFF, f"导购 {rel.staff.name} 删除了客户")
             )
             events.append((rel.ended, kind, Channel.WECOM, rel.staff.id, title, {"userid": rel.staff.userid}))
     return events
@@ -102,7 +102,7 @@ def relation_events(ctx, relations: list[Relation]) -> list[tuple]:
 def _how_added(rel: Relation) -> str:
     label = vocab.STATE_LABEL.get(rel.state.rsplit("_", 1)[-1]) or vocab.STATE_LABEL.get(rel.state, "")
     if label:
-        return f"扫描「{label}」活码"
+        return f"{label}活码"
     return vocab.ADD_WAY_HOW.get(rel.add_way, "扫描二维码")
 
 

@@ -76,7 +76,7 @@ def notes_generate(ctx, rng: random.Random, *, person: Person, relations, has_or
             done = True
         out.notes.append((customer_id, rel.staff.id, body, next_on, done, created))
         payload = {"body": body, "next_contact_on": next_on.isoformat()}
-        out.events.append((ago, EventKind.NOTE, Channel.WECOM, rel.staff.id, f"跟进记录：{body}", payload))
+        out.events.append((ago, EventKind.NOTE, Channel.WECOM, rel.staff.id, body.splitlines()[0][:80], payload))
 
 
 def birthdays_generate(ctx, rng: random.Random, *, person: Person, relations: list[Relation], out):
@@ -94,11 +94,11 @@ def birthdays_generate(ctx, rng: random.Random, *, person: Person, relations: li
             continue
         staff = rel.staff
         greeting = vocab.BIRTHDAY_GREETING.format(name=person.name)
-        out.events.append((ago, *_chat(staff, "out", greeting)))
+        out.events.append((ago, *_chat(staff, "out", greeting, person.name)))
         if rng.random() < 0.5:
             question, answer = vocab.BIRTHDAY_QUESTION
-            out.events.append((ago - 600, *_chat(staff, "in", question)))
-            out.events.append((ago - 900, *_chat(staff, "out", answer)))
+            out.events.append((ago - 600, *_chat(staff, "in", question, person.name)))
+            out.events.append((ago - 900, *_chat(staff, "out", answer, person.name)))
         coupon, threshold, value = vocab.BIRTHDAY_COUPON
         code = f"CP{rng.randint(10**9, 10**10 - 1)}"
         payload = {"coupon": coupon, "threshold": threshold, "discount": value, "code": code}
@@ -126,7 +126,7 @@ def _days_ago(today: dt.date, birthday: dt.date, years_back: int) -> int:
     return (today - birthday.replace(year=today.year - years_back)).days
 
 
-def _chat(staff, direction: str, text: str) -> tuple:
-    who = "客户" if direction == "in" else f"导购{staff.name}"
+def _chat(staff, direction: str, text: str, customer_name: str) -> tuple:
+    who = customer_name if direction == "in" else staff.name  # as events.chat_message_record
     payload = {"direction": direction, "msgtype": "text", "content": text, "userid": staff.userid}
     return EventKind.CHAT_MESSAGE, Channel.WECOM, staff.id, f"{who}：{text}", payload
