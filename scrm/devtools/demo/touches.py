@@ -44,10 +44,8 @@ def tags_generate(ctx, rng: random.Random, *, person: Person, relations: list[Re
         ago = max(floor, first_rel.added - delta)
         tag_id = ctx.tag_ids[(group, tag_name)]
         out.tags.append((customer_id, tag_id, staff.id, "wecom", ctx.at(ago)))
-        payload = {"tag_id": tag_id, "tag_name": tag_name, "group": group}
-        out.events.append(
-            (ago, EventKind.TAG_ADDED, Channel.WECOM, staff.id, f"{staff.name}添加了标签「{tag_name}」", payload)
-        )
+        payload = {"tag_id": tag_id, "tag": tag_name, "group": group}  # as events.tag_changed_record
+        out.events.append((ago, EventKind.TAG_ADDED, Channel.WECOM, staff.id, f"添加标签「{tag_name}」", payload))
 
 
 def _age_band(birthday: dt.date, today: dt.date) -> str:
