@@ -10,14 +10,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import get_error_detail
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from scrm.api.auth import AUTHENTICATION_CLASSES, PERMISSION_CLASSES
-from scrm.api.exceptions import error_body, error_items, is_rule_error
+from scrm.api.exceptions import batch_response, error_items
 from scrm.api.fields import AwareDateTimeField, StrictCharField, StrictChoiceField, StrictRegexField
 from scrm.api.identities import IdentitiesSerializer, api_provenance, verified_field
 from scrm.customers import ingest, ingest_batch
@@ -274,17 +273,7 @@ class EventBatchView(APIView):
         results = _event_items(source, envelope.validated_data["events"], api_provenance(request))
         summary = {key: sum(1 for r in results if r["status"] == key) for key in ("created", "duplicate", "error")}
         body = {"source": source, "summary": summary, "results": results}
-        if summary["error"] < len(results):
-            return Response(body, status=status.HTTP_200_OK)
-        # Nothing stored: the one error shape, with every item's errors, and the per-item results.
-        items = [
-            {**error, "field": ".".join(filter(None, ["events", str(result["index"]), error["field"]]))}
-            for result in results
-            for error in result["errors"]
-        ]
-        rule = is_rule_error(items)
-        failed = error_body(code="unprocessable" if rule else "invalid", items=items)
-        return Response({**failed, **body}, status=422 if rule else 400)
+        return batch_response(body=body, results=results, collection="events")
 
 
 event_batch = EventBatchView.as_view()

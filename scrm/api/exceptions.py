@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from scrm.text import utf8_safe
@@ -97,6 +98,21 @@ def summary_message(items: list[dict]) -> str:
 
 def error_body(*, code: str, items: list[dict], message: str = "") -> dict:
     return {"code": code, "message": message or summary_message(items), "errors": items}
+
+
+def batch_response(*, body: dict, results: list[dict], collection: str) -> Response:
+    """A batch's answer: 200 when anything was stored; else the one error shape with every item's
+    errors (fields as `<collection>.<index>.<field>`) beside the per-item results, 422 or 400."""
+    if body["summary"]["error"] < len(results):
+        return Response(body, status=status.HTTP_200_OK)
+    items = [
+        {**error, "field": ".".join(filter(None, [collection, str(result["index"]), error["field"]]))}
+        for result in results
+        for error in result["errors"]
+    ]
+    rule = is_rule_error(items)
+    failed = error_body(code="unprocessable" if rule else "invalid", items=items)
+    return Response({**failed, **body}, status=422 if rule else 400)
 
 
 def exception_handler(exc, context):

@@ -8,15 +8,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import get_error_detail
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from scrm.api.auth import AUTHENTICATION_CLASSES, PERMISSION_CLASSES
 from scrm.api.events import ApiErrorItemSerializer
-from scrm.api.exceptions import error_body, error_items, is_rule_error
+from scrm.api.exceptions import batch_response, error_items
 from scrm.api.fields import KEY_SEGMENT, StrictChoiceField, StrictRegexField
 from scrm.api.identities import api_provenance
 from scrm.api.orders import ORDER_CHANNELS, OrderSerializer, order_data_from
@@ -130,16 +129,7 @@ class OrderBatchView(APIView):
             results = [_one(checker, i, raw, provenance) for i, raw in enumerate(envelope.validated_data["orders"])]
         keys = ("created", "updated", "unchanged", "error")
         body = {"summary": {key: sum(1 for r in results if r["status"] == key) for key in keys}, "results": results}
-        if body["summary"]["error"] < len(results):
-            return Response(body, status=status.HTTP_200_OK)
-        items = [
-            {**error, "field": ".".join(filter(None, ["orders", str(result["index"]), error["field"]]))}
-            for result in results
-            for error in result["errors"]
-        ]
-        rule = is_rule_error(items)
-        failed = error_body(code="unprocessable" if rule else "invalid", items=items)
-        return Response({**failed, **body}, status=422 if rule else 400)
+        return batch_response(body=body, results=results, collection="orders")
 
 
 order_batch = OrderBatchView.as_view()
