@@ -218,3 +218,15 @@ def test_note_without_js_redirects_to_the_timeline(guide_client, ext):
     response = guide_client.post(reverse("sidebar:note_add", args=[ext]), {"body": "电话回访"})
     assert response.status_code == 302
     assert "电话回访" in guide_client.get(response["Location"]).content.decode()
+
+
+def test_only_a_follow_up_date_that_has_passed_is_marked_overdue(guide_client, followed_customer, ext):
+    today = timezone.localdate()
+    for days, body in ((-3, "过期的约定"), (5, "将来的约定")):
+        EventFactory(
+            customer=followed_customer, kind=EventKind.NOTE, title=body,
+            payload={"body": body, "next_contact_on": (today + dt.timedelta(days=days)).isoformat()},
+        )  # fmt: skip
+    html = guide_client.get(timeline_url(ext)).content.decode()
+    marked = re.findall(r'class="meta next-contact( overdue)?"', html)
+    assert sorted(marked) == ["", " overdue"]
