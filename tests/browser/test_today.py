@@ -117,3 +117,25 @@ def test_console_figures_on_a_phone(page, live_server, scene, screenshot):
     expect(page.locator("table").first).to_contain_text("张导购")
     assert page.evaluate("document.documentElement.scrollWidth") <= 380
     screenshot("console-today-375")
+
+
+def test_after_a_hand_over_the_inherited_customers_are_one_row_at_375px(page, live_server, scene, screenshot):
+    guide = scene["guide"]
+    for n in range(5):
+        relation = FollowRelationFactory(staff=guide, customer=CustomerFactory(name=f"转来客户{n}"))
+        ReminderItem.objects.create(
+            kind="handover", customer=relation.customer, staff=guide, occurrence=f"h{n}", due_on=timezone.localdate(),
+            trigger_at=timezone.now(), score=1000, context={"from": "马晓琳"},
+        )  # fmt: skip
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(f"{live_server.url}/dev/chat/?userid={guide.userid}")
+    workbench = page.frame_locator("#sim-sidebar-frame")
+    digest = workbench.locator("[data-digest=handover]")
+    expect(digest).to_contain_text("5 位客户刚转接给你", timeout=15_000)
+    expect(workbench.locator(".today-item").nth(1)).to_contain_text("王小姐")  # the birthday right below it
+    screenshot("today-handover-digest-375")
+
+    digest.get_by_role("link", name="查看转接客户").click()
+    expect(workbench.locator('.today-item[data-kind="handover"]')).to_have_count(5)
+    expect(workbench.locator("[data-digest=handover]")).to_have_count(0)
+    screenshot("today-handover-list-375")
