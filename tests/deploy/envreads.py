@@ -16,23 +16,37 @@ ENV_EXAMPLE = ROOT / ".env.example"
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+def _asked_by_a_library() -> bool:
+    """Whether the code asking (past os.getenv and this class) is an installed package, not ours."""
+    frame = sys._getframe(2)
+    while frame and frame.f_code.co_filename in {__file__, os.__file__}:
+        frame = frame.f_back
+    filename = frame.f_code.co_filename if frame else ""
+    return not filename.startswith(str(ROOT)) or f"{os.sep}site-packages{os.sep}" in filename
+
+
 class RecordingEnviron(dict):
-    """os.environ that remembers every name asked for."""
+    """os.environ that remembers every name asked for, and which of them a library asked for
+    (sentry-sdk, for one, looks up SENTRY_TRACE whenever a scope starts: not a setting of ours)."""
 
     def __init__(self, values):
         super().__init__(values)
         self.read: set[str] = set()
+        self.read_by_libraries: set[str] = set()
+
+    def _record(self, key):
+        (self.read_by_libraries if _asked_by_a_library() else self.read).add(key)
 
     def get(self, key, default=None):
-        self.read.add(key)
+        self._record(key)
         return super().get(key, default)
 
     def __getitem__(self, key):
-        self.read.add(key)
+        self._record(key)
         return super().__getitem__(key)
 
     def __contains__(self, key):
-        self.read.add(key)
+        self._record(key)
         return super().__contains__(key)
 
 
