@@ -26,7 +26,7 @@ urlpatterns = [
     # Public H5 page (no sign-in): the nearest store's 渠道活码.
     path("livecodes/", include("scrm.livecodes.urls")),
 ]
-handler500 = "scrm.api.exceptions.server_error"
+handler500 = "scrm.outage.server_error_or_outage"
 
 if settings.WECOM_SIMULATOR:
     # Dev and tests only: a stand-in for WeCom's servers and chat window.

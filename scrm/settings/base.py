@@ -106,6 +106,8 @@ MIDDLEWARE = [
     # After XFrameOptionsMiddleware in this list, so it answers first: console DENY, sidebar by CSP.
     "scrm.security.AreaCSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # PostgreSQL unreachable: views answer 503 + Retry-After ("try again"), not the 500 page.
+    "scrm.outage.DatabaseOutageMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its 429 page.
     "axes.middleware.AxesMiddleware",
 ]
