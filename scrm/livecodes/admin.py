@@ -28,7 +28,8 @@ class LiveCodeDecisionAdmin(admin.ModelAdmin):
 
 @admin.register(WelcomeSend)
 class WelcomeSendAdmin(admin.ModelAdmin):
-    list_display = ("welcome_code", "code", "userid", "external_userid", "status", "received_at", "sent_at")
+    # `error` says why a welcome failed, including one cut mid-send (welcome_sweep).
+    list_display = ("welcome_code", "code", "userid", "external_userid", "status", "error", "received_at", "sent_at")
     list_filter = ("status",)
 
 

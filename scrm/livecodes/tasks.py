@@ -5,7 +5,7 @@ import datetime as dt
 
 from celery import shared_task
 
-from scrm.livecodes import services, sync
+from scrm.livecodes import services, sync, welcome_sweep
 from scrm.wecom.errors import WeComError
 
 WELCOME_QUEUE = "welcome"
@@ -37,3 +37,9 @@ def sync_code(self, code_id: int, reason: str = "", detail: str = "") -> str:
 def sync_due() -> int:
     """Every minute: working hours begin and end, a new day clears the caps, lost pushes catch up."""
     return sync.livecodes_sync_due()
+
+
+@shared_task
+def settle_stale_welcomes() -> int:
+    """Every minute: welcomes left `sending` by a worker that died are marked failed (never resent)."""
+    return welcome_sweep.welcome_sends_settle_stale()

@@ -84,6 +84,8 @@ CELERY_BEAT_SCHEDULE = {
     "today-push-urgent": {"task": "scrm.today.tasks.push_urgent", "schedule": 300.0},
     # 渠道活码: working hours start and end, caps reset at midnight; pushes a code's list only when it changes.
     "livecodes-sync-due": {"task": "scrm.livecodes.tasks.sync_due", "schedule": 60.0},
+    # Welcomes left 发送中 by a worker killed mid-send: marked failed (WeCom may have delivered them).
+    "livecodes-settle-stale-welcomes": {"task": "scrm.livecodes.tasks.settle_stale_welcomes", "schedule": 60.0},
     # Saved segments: each one's size once a day, after the nightly figures, for its trend.
     "segments-snapshot-nightly": {
         "task": "scrm.segments.tasks.snapshot_segment_counts",
