@@ -1,6 +1,7 @@
 """Probes. /healthz: this process answers and reaches its stores (the load balancer's check).
-/readyz: the whole pipeline keeps up: database, Redis (broker and cache), and no WeCom callback or tag
-push waiting longer than its threshold (a stopped worker shows here first; alert on it)."""
+/readyz: the whole pipeline keeps up: database, Redis (broker and cache), no WeCom callback or tag
+push waiting longer than its threshold (a stopped worker shows here first; alert on it), and WeCom
+answering (failing after a few failed calls in five minutes, never for a single one)."""
 
 from django.conf import settings
 from django.db import connection
@@ -8,6 +9,7 @@ from django.http import JsonResponse
 from django.urls import resolve
 from django.views.decorators.cache import never_cache
 
+from scrm.wecom.reachability import wecom_reachability
 from scrm.wecom.selectors import inbox_backlog, outbox_backlog
 
 
@@ -64,8 +66,10 @@ def readyz(request):
             "callback_inbox": _backlog_check(inbox_backlog(), settings.READYZ_INBOX_MAX_AGE),
             "tag_outbox": _backlog_check(outbox_backlog(), settings.READYZ_OUTBOX_MAX_AGE),
         }
+    wecom = wecom_reachability()
     healthy = all(value in HEALTHY for value in checks.values()) and all(b["status"] == "ok" for b in backlogs.values())
-    body = {"status": "ok" if healthy else "error", **checks, **backlogs}
+    healthy = healthy and wecom["status"] == "ok"
+    body = {"status": "ok" if healthy else "error", **checks, **backlogs, "wecom": wecom}
     return JsonResponse(body, status=200 if healthy else 503)
 
 

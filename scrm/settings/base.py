@@ -363,6 +363,10 @@ MATERIAL_RANKING_TTL = int(env("MATERIAL_RANKING_TTL", "60"))
 READYZ_INBOX_MAX_AGE = int(env("READYZ_INBOX_MAX_AGE", "600"))
 # Tag pushes back off up to 10 minutes between attempts after a WeCom rate limit.
 READYZ_OUTBOX_MAX_AGE = int(env("READYZ_OUTBOX_MAX_AGE", "3600"))
+# /readyz says WeCom is failing when, over the last READYZ_WECOM_WINDOW seconds, at least
+# READYZ_WECOM_MIN_FAILURES calls failed (5xx, timeouts, rate limits, garbage) and no more succeeded.
+READYZ_WECOM_WINDOW = int(env("READYZ_WECOM_WINDOW", "300"))
+READYZ_WECOM_MIN_FAILURES = int(env("READYZ_WECOM_MIN_FAILURES", "5"))
 # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; without a token it is a 404.
 METRICS_TOKEN = env("METRICS_TOKEN")
 # prometheus_client's multiprocess mode (gunicorn workers, Celery's pool): read by prometheus_client

@@ -22,6 +22,7 @@ from wechatpy.session import SessionStorage
 from scrm.observe.metrics import wecom_call_record
 from scrm.wecom import errors
 from scrm.wecom.errors import TOKEN_ERRCODES, WeComError
+from scrm.wecom.reachability import wecom_call_count
 
 logger = logging.getLogger(__name__)
 
@@ -191,6 +192,7 @@ def _call_done(path: str, errcode: int, started: float) -> None:
     # One line and one sample per WeCom call; the log line carries the request id that caused it.
     seconds = time.monotonic() - started
     wecom_call_record(endpoint=path, errcode=errcode, seconds=seconds)
+    wecom_call_count(endpoint=path, errcode=errcode)  # /readyz: is WeCom failing right now?
     logger.info("wecom %s errcode=%s in %.0f ms", path, errcode, seconds * 1000)
 
 
