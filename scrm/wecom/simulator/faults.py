@@ -4,7 +4,8 @@ an errcode (45009 rate limit, -1 busy) or with a body that is not JSON.
 A drill flips faults while gunicorn runs, so the switch is a JSON file re-read on every call, named by
 WECOM_SIM_FAULTS_FILE (no setting or no file: no faults), e.g.
     {"delay": 3, "http_status": 502, "errcode": 45009, "bad_json": true, "rate": 0.5, "paths": ["user/get"]}
-`delay` (seconds) comes first, then at most one of http_status, errcode, bad_json; `rate` is the share of
+`delay` (seconds; with `delay_max`, a uniform draw between the two: WeCom's ordinary 50–150 ms is
+{"delay": 0.05, "delay_max": 0.15}) comes first, then at most one of http_status, errcode, bad_json; `rate` is the share of
 calls hit (default all), `paths` limits the faults to those endpoints (default every endpoint).
 """
 
@@ -36,7 +37,8 @@ def fault_answer(*, endpoint: str) -> HttpResponse | None:
         return None
     if random.random() >= float(spec.get("rate", 1)):
         return None
-    time.sleep(min(float(spec.get("delay", 0)), 60))
+    delay = float(spec.get("delay", 0))
+    time.sleep(min(random.uniform(delay, float(spec["delay_max"])) if spec.get("delay_max") else delay, 60))
     if spec.get("http_status"):
         # What a proxy in front of WeCom answers when WeCom is down: an HTML error page.
         status = int(spec["http_status"])

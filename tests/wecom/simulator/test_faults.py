@@ -1,6 +1,7 @@
 """The simulator's dev-only fault switch (WECOM_SIM_FAULTS_FILE), which the fault drills flip at runtime."""
 
 import json
+import time
 
 import pytest
 
@@ -68,3 +69,15 @@ def test_a_slow_answer_times_out_as_retryable(wecom_sim, faults, settings):
     with pytest.raises(WeComError) as exc:
         api.user_get("guide_a")
     assert (exc.value.errcode, exc.value.retryable) == (errors.TIMEOUT, True)
+
+
+def test_a_latency_range_answers_each_call_within_it(wecom_sim, faults):
+    # The callback bench's "realistic WeCom": every answer takes 50–150 ms, none fails.
+    wecom_sim.member_add(userid="guide_a", name="导购甲")
+    api.user_get("guide_a")
+    faults(delay=0.05, delay_max=0.15)
+
+    for _ in range(4):
+        started = time.monotonic()
+        assert api.user_get("guide_a")["name"] == "导购甲"
+        assert 0.05 <= time.monotonic() - started < 1.0
