@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum requirements-dev.txt | cut -d' ' -f1)
 COMPILE := $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --no-emit-index-url --no-emit-find-links --strip-extras
 
-.PHONY: run test lint format worker worker-welcome beat messages lock
+.PHONY: run test lint format worker worker-slow worker-welcome beat messages lock
 
 $(STAMP): requirements-dev.txt
 	@# Only when missing: a venv may be shared (a symlink), and `python -m venv` refuses symlinks.
@@ -41,9 +41,13 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# The fast and slow queues; run worker-welcome beside it so a welcome (valid 20 s) never waits behind other work.
+# One worker per queue, as production runs them: `fast` (callbacks: each waits on a WeCom call, so a
+# threaded pool), `slow` (sync, rollups, media: processes, replaced past 600 MB) and `welcome`.
 worker: $(STAMP)
-	$(VENV)/bin/celery -A scrm worker -Q fast,slow -l info
+	$(VENV)/bin/celery -A scrm worker -Q fast -P threads -c 16 -n fast@%h -l info
+
+worker-slow: $(STAMP)
+	$(VENV)/bin/celery -A scrm worker -Q slow -n slow@%h --max-memory-per-child=600000 -l info
 
 worker-welcome: $(STAMP)
 	$(VENV)/bin/celery -A scrm worker -Q welcome -P threads -c 16 -n welcome@%h -l info

@@ -138,7 +138,7 @@ def _unit_commands(unit) -> list[tuple[dict, list[str]]]:
 def test_the_systemd_units_run_commands_that_exist(tmp_path):
     read = settings_reads(tmp_path) | gunicorn_reads()
     commands = [command for unit in SYSTEMD.glob("*.service") for command in _unit_commands(unit)]
-    assert len(commands) == 6
+    assert len(commands) == 7  # migrate, web, web-ingest, beat, worker (processes), worker-threads
     for environ, argv in commands:
         check_command(argv)
         assert set(environ) - read == set()

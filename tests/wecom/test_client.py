@@ -4,9 +4,10 @@ import socket
 import threading
 
 import pytest
+from requests.adapters import HTTPAdapter
 
 from scrm.wecom import api, errors
-from scrm.wecom.client import WeComClient, get_client
+from scrm.wecom.client import WeComClient, get_client, reset_clients
 from scrm.wecom.errors import WeComError
 from scrm.wecom.simulator.models import SimAccessToken, SimTicket
 
@@ -200,3 +201,10 @@ def test_an_unreachable_server_never_puts_the_secret_or_token_in_errors_or_logs(
     assert "access_token=***" in with_token.value.errmsg
     assert "corpsecret=***" in fetching_token.value.errmsg
     assert "never-logged" not in caplog.text
+
+
+def test_every_thread_of_a_threaded_worker_keeps_its_wecom_connection():
+    # 16 threads share one client on the fast queue: a pool smaller than that reconnects on most calls.
+    reset_clients()
+    adapter = get_client("contact")._http.get_adapter("https://qyapi.weixin.qq.com/cgi-bin/")
+    assert isinstance(adapter, HTTPAdapter) and adapter._pool_maxsize >= 16

@@ -5,8 +5,9 @@ A drill flips faults while gunicorn runs, so the switch is a JSON file re-read o
 WECOM_SIM_FAULTS_FILE (no setting or no file: no faults), e.g.
     {"delay": 3, "http_status": 502, "errcode": 45009, "bad_json": true, "rate": 0.5, "paths": ["user/get"]}
 `delay` (seconds; with `delay_max`, a uniform draw between the two: WeCom's ordinary 50–150 ms is
-{"delay": 0.05, "delay_max": 0.15}) comes first, then at most one of http_status, errcode, bad_json; `rate` is the share of
-calls hit (default all), `paths` limits the faults to those endpoints (default every endpoint).
+{"delay": 0.05, "delay_max": 0.15}) comes first, then at most one of http_status, errcode, bad_json;
+`rate` is the share of calls hit (default all), `paths` limits the faults to those endpoints (default
+every endpoint).
 """
 
 import json
