@@ -16,6 +16,25 @@ def test_today_lists_open_task_items_with_the_task_as_reason(client, team, make_
     assert "还有任务卡待发送" in html
 
 
+def test_today_groups_task_items_under_their_task_named_once(client, team, make_task):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    make_task(name="会员日邀约", deadline=timezone.now() + dt.timedelta(days=5))
+    make_task(name="双旦复购券", spec={"stages": ["repeat", "new"]}, deadline=timezone.now() + dt.timedelta(days=1))
+    client.force_login(team["guide"].user)
+    html = client.get("/sidebar/today/").content.decode()
+    section = html.split('id="today-tasks"', 1)[1].split("</section>", 1)[0]
+    assert "任务卡 · 3 位客户待发送" in section
+    # Nearest deadline first; each task's name once, with how many of its customers are waiting.
+    assert section.count("双旦复购券（截止") == 1 and section.count("会员日邀约（截止") == 1
+    assert section.index("双旦复购券") < section.index("会员日邀约")
+    first, second = section.split('class="ti-task"')[1:]
+    assert "2 位" in first and first.count("data-task-item=") == 2
+    assert "1 位" in second and second.count("data-task-item=") == 1
+
+
 def test_card_shows_only_for_the_guides_own_item(client, team, make_task):
     make_task(name="双旦复购券")
     client.force_login(team["guide"].user)
