@@ -49,6 +49,8 @@ Reason = LiveCodeDecision.Reason
 STATE_CHARS = re.compile(r"^[A-Za-z0-9_\-]+$")
 WELCOME_EXPIRED = 41051  # WeCom: welcome_code invalid (expired or already used)
 WELCOME_MAX_TRIES = 3
+# WeCom's window opens before its callback reaches us: past this from received_at, it has surely closed.
+WELCOME_WINDOW = dt.timedelta(seconds=20)
 ATTACHMENT_KINDS = {Material.Kind.IMAGE, Material.Kind.VIDEO, Material.Kind.FILE, Material.Kind.LINK}
 ATTACHMENT_KINDS |= {Material.Kind.MINIPROGRAM}
 
@@ -351,6 +353,13 @@ def welcome_send(
             )
     except IntegrityError:  # a redelivered callback or a second worker: the first one sends
         return WelcomeSend.objects.filter(welcome_code=welcome_code).first()
+    if timezone.now() - received_at > WELCOME_WINDOW:
+        # Queued past the window (a worker down or swamped): WeCom would refuse it, so spend no calls on
+        # it and leave the worker to the welcomes that can still make it.
+        row.status, row.error = WelcomeSend.Status.EXPIRED, _("排队超过 20 秒，未发送")
+        row.save(update_fields=["status", "error"])
+        WELCOME_LATE.inc()
+        return row
     staff = Staff.objects.select_related("store").filter(userid=userid).first()
     text, materials = _welcome_content(code, staff)
     if not text.strip() and not materials:
