@@ -41,6 +41,7 @@ parser.add_argument("--rate", type=float, default=50.0)
 parser.add_argument("--seconds", type=float, default=20.0)
 parser.add_argument("--welcome-workers", type=int, default=16)
 parser.add_argument("--welcome-pool", choices=["threads", "prefork"], default="threads")
+parser.add_argument("--welcome-processes", type=int, default=1, help="welcome workers (each with --welcome-workers)")
 parser.add_argument(
     "--port", type=int, default=8781, help="gunicorn's port; the WeCom stand-in listens on the next one"
 )
@@ -116,14 +117,13 @@ def stop(proc: subprocess.Popen) -> None:
 
 celery = [sys.executable, "-m", "celery", "-A", "scrm"]
 subprocess.run([*celery, "purge", "-f", "-Q", "welcome,fast,slow"], env=env, cwd=ROOT, check=False)
-named = {
-    "gunicorn (callbacks, ping)": start(
-        [sys.executable, "-m", "gunicorn", "scrm.wsgi", "-k", "gthread", "-w", "3", "--threads", "8",
-         "-b", f"127.0.0.1:{PORT}", "--log-level", "warning"]),
-    "welcome worker": start(
+gunicorn_cmd = [sys.executable, "-m", "gunicorn", "scrm.wsgi", "-k", "gthread", "-w", "3", "--threads", "8",
+                "-b", f"127.0.0.1:{PORT}", "--log-level", "warning"]  # fmt: skip
+named = {"gunicorn (callbacks, ping)": start(gunicorn_cmd)}
+for n in range(args.welcome_processes):
+    named[f"welcome worker {n + 1}"] = start(
         [*celery, "worker", "-Q", "welcome", "-P", args.welcome_pool, "-c", str(args.welcome_workers),
-         "-n", "welcome@%h", "-l", "warning"]),
-}  # fmt: skip
+         "-n", f"welcome{n + 1}@%h", "-l", "warning"])  # fmt: skip
 if args.wecom == "standin":
     named["WeCom stand-in"] = start(
         [sys.executable, str(ROOT / "bench" / "wecom_standin.py"), "--port", str(PORT + 1), "--latency", args.latency]
