@@ -1,6 +1,6 @@
 """Welcome benchmark: callback received → welcome sent, under a steady stream of adds through a live code.
 
-    .venv/bin/python bench/welcome.py [--rate 50] [--seconds 20] [--port 8781] [--welcome-workers 16]
+    .venv/bin/python bench/welcome.py [--rate 50] [--seconds 20] [--port 8781] [--welcome-workers 32]
         [--wecom standin|simulator] [--latency 50,150] [--processing-nice 10] [--defer-processing]
 
 Uses its own PostgreSQL database (default postgres://postgres@127.0.0.1:5432/welcome_bench; migrated,
@@ -39,7 +39,7 @@ from harness import ROOT, bench_env, django_setup, manage
 parser = argparse.ArgumentParser()
 parser.add_argument("--rate", type=float, default=50.0)
 parser.add_argument("--seconds", type=float, default=20.0)
-parser.add_argument("--welcome-workers", type=int, default=16)
+parser.add_argument("--welcome-workers", type=int, default=32, help="threads of the welcome worker (as production)")
 parser.add_argument("--welcome-pool", choices=["threads", "prefork"], default="threads")
 parser.add_argument("--welcome-processes", type=int, default=1, help="welcome workers (each with --welcome-workers)")
 parser.add_argument(
