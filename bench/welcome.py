@@ -309,12 +309,18 @@ try:
         for r in rows.filter(status=WelcomeSend.Status.SENT)
         if r.welcome_code in received
     ]
+    # Where the time went: queued (callback stored → the task claims the WelcomeCode) and in the task.
+    sent = rows.filter(status=WelcomeSend.Status.SENT)
+    queued = [(r.created_at - r.received_at).total_seconds() * 1000 for r in sent]
+    in_task = [(r.sent_at - r.created_at).total_seconds() * 1000 for r in sent]
     by_status = {s: rows.filter(status=s).count() for s in WelcomeSend.Status.values}
     print(f"\n{total} adds in {sent_in:.1f} s ({total / sent_in:.1f}/s); callback errors: {len(errors)} {errors[:3]}")
     print(f"welcome rows by status: {by_status}")
     print(f"{'measure':<38}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for name, values in (
         ("callback received → welcome sent", latencies),
+        ("  of which queued for a welcome thread", queued),
+        ("  of which in the task (2 WeCom calls)", in_task),
         ("callback answered (WeCom side)", answers),
         ("ping floor: /healthz during the run", pings),
     ):
