@@ -149,6 +149,20 @@ def cpu_seconds(pid: int) -> float:
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
+
+def runqueue_seconds(pid: int) -> float:
+    """Time the threads of a process (and its live descendants) spent runnable but waiting for a CPU
+    (/proc/<pid>/task/<tid>/schedstat, second field): on a shared box, the neighbours' share."""
+    total = 0.0
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += int((task / "schedstat").read_text().split()[1]) / 1e9
+            total += sum(runqueue_seconds(int(child)) for child in (task / "children").read_text().split())
+    except FileNotFoundError:
+        pass
+    return total
+
+
 try:
     for url in [f"{BASE}/healthz", *([f"{STANDIN}/_bench/stats"] if args.wecom == "standin" else [])]:
         for _ in range(200):
@@ -274,6 +288,7 @@ try:
     pinger.start()
     started = time.time()
     cpu_before = {name: cpu_seconds(proc.pid) for name, proc in named.items()}
+    waited_before = {name: runqueue_seconds(proc.pid) for name, proc in named.items()}
     with ThreadPoolExecutor(max_workers=16) as pool:
         for second in range(seconds):
             events = prepare(second)
@@ -290,6 +305,7 @@ try:
     stop_ping.set()
     pinger.join()
     cpu_used = {name: cpu_seconds(proc.pid) - cpu_before[name] for name, proc in named.items()}
+    waited = {name: runqueue_seconds(proc.pid) - waited_before[name] for name, proc in named.items()}
     welcomes_done = time.time() - started
     processed = CallbackInbox.objects.filter(payload__State=code.state).exclude(status=CallbackInbox.Status.PENDING)
     processed_by_then = processed.count()
@@ -315,7 +331,7 @@ try:
     in_task = [(r.sent_at - r.created_at).total_seconds() * 1000 for r in sent]
     by_status = {s: rows.filter(status=s).count() for s in WelcomeSend.Status.values}
     print(f"\n{total} adds in {sent_in:.1f} s ({total / sent_in:.1f}/s); callback errors: {len(errors)} {errors[:3]}")
-    print(f"welcome rows by status: {by_status}")
+    print(f"welcome rows by status: {by_status}; still queued when the bench stopped waiting: {total - rows.count()}")
     print(f"{'measure':<38}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for name, values in (
         ("callback received → welcome sent", latencies),
@@ -329,9 +345,10 @@ try:
                 f"{name:<38}{len(values):>6}{statistics.median(values):>10.1f}{pct(values, 0.95):>10.1f}"
                 f"{max(values):>10.1f}"
             )
-    print(f"CPU ms per add, burst start → last welcome ({welcomes_done:.1f} s; processing is not done by then):")
+    print(f"ms per add, burst start → last welcome ({welcomes_done:.1f} s; processing is not done by then):")
+    print(f"  {'process':<36}{'on a CPU':>10}{'waiting for one':>17}")
     for name, used in cpu_used.items():
-        print(f"  {name:<36}{used * 1000 / total:>8.1f}")
+        print(f"  {name:<36}{used * 1000 / total:>10.1f}{waited[name] * 1000 / total:>17.1f}")
     if args.wecom == "standin":
         print(f"WeCom stand-in ({args.latency} ms): {requests.get(f'{STANDIN}/_bench/stats', timeout=5).json()}")
     else:
