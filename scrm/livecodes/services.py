@@ -331,7 +331,8 @@ def welcome_send(
 
     No WelcomeCode means a welcome was configured inside WeCom: nothing is sent. The row is stored
     before WeCom is called, so a redelivered callback or a second worker never sends twice. WeCom
-    refuses a code after 20 s or once used (41051): the row says expired and nothing is retried.
+    refuses a code after 20 s or once used (41051): the row says expired and nothing is retried; one
+    still queued 20 s after its callback is recorded expired without asking.
     """
     if not welcome_code or not state:
         return None
