@@ -335,7 +335,7 @@ try:
     print(f"{'measure':<38}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for name, values in (
         ("callback received → welcome sent", latencies),
-        ("  of which queued for a welcome thread", queued),
+        ("  of which queued (until a worker took it)", queued),
         ("  of which in the task (2 WeCom calls)", in_task),
         ("callback answered (WeCom side)", answers),
         ("ping floor: /healthz during the run", pings),
