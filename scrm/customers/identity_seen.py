@@ -16,6 +16,10 @@ from scrm.customers.models import Identity
 LAST_SEEN_GRANULARITY = dt.timedelta(minutes=10)
 
 
+def seen_stale(seen: dt.datetime | None, now: dt.datetime) -> bool:
+    return seen is None or seen < seen_before(now)
+
+
 def seen_before(now: dt.datetime) -> dt.datetime:
     """An identity last seen before this is written again when seen at `now`."""
     return now - LAST_SEEN_GRANULARITY

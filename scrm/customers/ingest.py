@@ -166,7 +166,7 @@ def customer_upsert_from_api(
         defaults["phone_hash"], defaults["phone_masked"] = phone
     # customer_resolve also fills a known customer's blank phone: the portrait and admin search need it.
     resolution = customer_resolve_detail(
-        identities=rows, defaults=defaults, verified=verified or set(), provenance=provenance
+        identities=rows, defaults=defaults, verified=verified or set(), provenance=provenance, answer_only=True
     )
     return IdentifyResult(customer=resolution.customer, created=resolution.created, resolution=resolution)
 
