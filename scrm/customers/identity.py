@@ -42,6 +42,7 @@ __all__ = ["customer_merge", "customer_merge_undo", "customer_resolve", "custome
 IdentityTuple = tuple[str, str, str]
 
 _RESOLVE_ATTEMPTS = 5
+_NAMED_CAP = 100  # identities read for the short path; a person has a handful
 DEADLOCK = "40P01"  # PostgreSQL's SQLSTATE for deadlock_detected
 
 
@@ -170,13 +171,14 @@ class _Resolver:
         for kind, value in self.wanted:
             query |= Q(kind=kind, value=value)
         named = Identity.objects.filter(customer_id__in=Identity.objects.filter(query).values("customer_id"))
-        return list(named.select_related("customer").order_by("pk"))
+        # Capped: a phone many people share would name them all; matched() then leaves it to the full path.
+        return list(named.select_related("customer").order_by("pk")[:_NAMED_CAP])
 
     def matched(self, named: list[Identity]) -> Resolution | None:
         """The observation names one live customer who already has every identity in it, and it changes
         nothing but blanks and last-seen times: what the full resolution would answer, without locks."""
         found = [i for i in named if (i.kind, i.value) in self.wanted]
-        if not found or len(found) != len(self.wanted) or len({i.customer_id for i in named}) != 1:
+        if len(named) >= _NAMED_CAP or len(found) != len(self.wanted) or len({i.customer_id for i in named}) != 1:
             return None
         customer = found[0].customer
         if customer.merged_into_id or any(i.kind in self.verified and not i.verified for i in found):
