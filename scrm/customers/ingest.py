@@ -186,18 +186,23 @@ _TITLES = {
     EventKind.TASK_DONE: ("完成任务「{task}」", ["task"]),
 }
 
-# Kinds whose default title quotes the payload (the others' is their label).
-TITLE_KINDS = frozenset(_TITLES)
 
-
-def event_default_title(*, kind: str, payload: dict) -> str:
+def event_default_title(*, kind: str, payload: dict, cache: dict | None = None) -> str:
+    """The title of an event sent without one. `cache`: a dict kept across one batch's items, so each
+    kind's template and label are translated once a batch, not once an item."""
+    cache = {} if cache is None else cache
     template, keys = _TITLES.get(kind, ("", []))
     if template:
         value = next((str(payload[k]) for k in keys if payload.get(k) not in (None, "")), "")
         if value:
+            if kind not in cache:
+                cache[kind] = _(template)
             placeholder = template[template.index("{") + 1 : template.index("}")]
-            return _(template).format(**{placeholder: value[:100]})
-    return str(EventKind(kind).label)
+            return cache[kind].format(**{placeholder: value[:100]})
+    label = ("label", kind)
+    if label not in cache:
+        cache[label] = str(EventKind(kind).label)
+    return cache[label]
 
 
 def event_dedupe_key(*, source: str, source_id: str) -> str:

@@ -22,7 +22,6 @@ from scrm.customers.identity_keys import SHARED_KINDS, STRENGTH
 from scrm.customers.identity_seen import identities_seen, seen_before, sql_in
 from scrm.customers.identity_values import PlaceholderValue, identity_value_normalise
 from scrm.customers.ingest import (
-    TITLE_KINDS,
     _clean_payload,
     event_dedupe_key,
     event_default_title,
@@ -203,13 +202,7 @@ def _event_row(source: str, item: _Item, now, titles: dict) -> tuple:
     """The item's values of _EVENT_COLUMNS."""
     data = item.data
     payload = _clean_payload(data.get("payload") or {})
-    title = (data.get("title") or "").strip()
-    if not title:
-        kind = data["kind"]
-        # Titles without a placeholder are the same for every item of a kind: translated once a batch.
-        title = titles.get(kind) or event_default_title(kind=kind, payload=payload)
-        if kind not in titles and kind not in TITLE_KINDS:
-            titles[kind] = title
+    title = (data.get("title") or "").strip() or event_default_title(kind=data["kind"], payload=payload, cache=titles)
     payload = {"schema": SCHEMA_VERSION, **payload, "api_source": source, "api_id": data["id"]}
     return (
         item.customer_id, data["kind"], data["occurred_at"], data["channel"], item.staff_id, title[:200],
