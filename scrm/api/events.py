@@ -151,8 +151,8 @@ class EventBatchResponseSerializer(serializers.Serializer):
 
 
 def _event_items(source: str, raws: list, provenance: str) -> list[dict]:
-    """Each item's result, in order. One serializer checks them all, one query finds the redeliveries,
-    and a customer met again in the batch is not resolved again."""
+    """Each item's result, in order. Plainly right items are taken by ItemChecker, the others checked by
+    the serializer (its messages); one query finds the redeliveries, and the batch is stored set-wise."""
     checker = ItemChecker(EventItemSerializer(), payload_ok=_payload_ok)
     results: list[dict] = []
     valid: list[tuple[dict, dict]] = []
