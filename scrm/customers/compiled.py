@@ -2,7 +2,7 @@
 
 Building and compiling the sidebar's queries cost more CPU than running them (the customer lookup:
 1.8 of 2.6 ms). The SQL is exactly what the queryset compiles to; only parameters equal to a marker
-change per call: MARKER for a text value, the int markers below for ids, DT_MARKER for a datetime.
+change per call: MARKER for a text value, the int markers below for ids, DT_MARKER* for datetimes.
 Int markers are negative values inside a 32-bit column's range (Django answers "no rows" for an
 out-of-range int instead of compiling it) that no id ever takes. Compiled queries live on the
 connection object, which Django keeps per thread and per alias, so the backend converters they hold
@@ -22,7 +22,10 @@ CUSTOMER = -2_000_000_001
 STAFF = -2_000_000_002
 ID = -2_000_000_003
 DT_MARKER = dt.datetime(1901, 2, 3, 4, 5, 6, 789_012, tzinfo=dt.UTC)
-_MARKERS = (MARKER, CUSTOMER, STAFF, ID, DT_MARKER)
+DT_MARKER_2 = dt.datetime(1901, 2, 3, 4, 5, 6, 789_013, tzinfo=dt.UTC)
+DT_MARKER_3 = dt.datetime(1901, 2, 3, 4, 5, 6, 789_014, tzinfo=dt.UTC)
+_DT_MARKERS = (DT_MARKER, DT_MARKER_2, DT_MARKER_3)
+_MARKERS = (MARKER, CUSTOMER, STAFF, ID, *_DT_MARKERS)
 _CACHE_ATTR = "_scrm_compiled_queries"
 _MAX_PER_CONNECTION = 2000  # one per staff member; a runaway key set is dropped, not grown
 
@@ -47,11 +50,13 @@ class CompiledRows:
             self.sql = None
             return
         self.params = list(params)
-        # The backend may adapt a datetime param (SQLite: text); compare against the adapted marker too.
-        adapted_dt = connections[self.db].ops.adapt_datetimefield_value(DT_MARKER)
+        # The backend may adapt a datetime param (SQLite: text); compare against the adapted markers too.
+        ops = connections[self.db].ops
+        adapted = [(ops.adapt_datetimefield_value(marker), marker) for marker in _DT_MARKERS]
         self.slots = []
         for i, value in enumerate(self.params):
-            marker = DT_MARKER if value == adapted_dt and type(value) is type(adapted_dt) else _marker_of(value)
+            dt_marker = next((m for a, m in adapted if type(value) is type(a) and value == a), None)
+            marker = dt_marker or _marker_of(value)
             if marker is not None:
                 self.slots.append((i, marker))
         if not self.slots:
@@ -71,7 +76,7 @@ class CompiledRows:
         ops = connections[self.db].ops
         for slot, marker in self.slots:
             value = values[marker]
-            params[slot] = ops.adapt_datetimefield_value(value) if marker is DT_MARKER else value
+            params[slot] = ops.adapt_datetimefield_value(value) if marker in _DT_MARKERS else value
         return params
 
     def all(self, values: dict) -> list[Model]:
