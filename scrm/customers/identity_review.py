@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from scrm.customers.compiled import CUSTOMER, compiled_rows
 from scrm.customers.identity_keys import SHARED_KINDS
 from scrm.customers.identity_merge import IDENTITY_MOVES, customer_members, customer_survivor
 from scrm.customers.models import Customer, CustomerMerge, Identity, IdentityConflict, IdentityKind, MergeSuggestion
 from scrm.customers.selectors import identity_row
+from scrm.org.compiled import CUSTOMER, compiled_rows
 
 BRAND_ROWS = 50
 

@@ -7,7 +7,6 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from scrm.customers.compiled import CUSTOMER, DT_MARKER, ID, MARKER, STAFF, compiled_row, compiled_rows
 from scrm.customers.events import EventGroup, EventKind, kinds_in_group
 from scrm.customers.models import (
     Customer,
@@ -22,6 +21,7 @@ from scrm.customers.models import (
     Tag,
     TagGroup,
 )
+from scrm.org.compiled import CUSTOMER, DT_MARKER, ID, MARKER, STAFF, compiled_row, compiled_rows
 from scrm.org.models import Staff
 
 # WeCom's follow_user.add_way codes.

@@ -10,8 +10,8 @@ from django.db.models import Case, Count, DateTimeField, Exists, ExpressionWrapp
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from scrm.customers.compiled import CUSTOMER, DT_MARKER, DT_MARKER_2, DT_MARKER_3, STAFF, compiled_rows
 from scrm.customers.models import Order
+from scrm.org.compiled import CUSTOMER, DT_MARKER, DT_MARKER_2, DT_MARKER_3, STAFF, compiled_rows
 from scrm.org.models import Staff
 from scrm.taskcards.groupsend_results import REMIND_WINDOW, REMINDS_PER_DAY
 from scrm.taskcards.models import GroupSendBatch, GroupSendResult, Task, TaskItem

@@ -1,5 +1,8 @@
 """Hot model queries compiled to SQL once, then run with new parameters (#17).
 
+It lives in org, the app every other builds on, so the session's user lookup and the sidebar's
+customer queries can share it.
+
 Building and compiling the sidebar's queries cost more CPU than running them (the customer lookup:
 1.8 of 2.6 ms). The SQL is exactly what the queryset compiles to; only parameters equal to a marker
 change per call: MARKER for a text value, the int markers below for ids, DT_MARKER* for datetimes.
