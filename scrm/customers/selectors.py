@@ -252,6 +252,10 @@ def _portrait_lines() -> QuerySet:
     return OrderLine.objects.filter(order__in=Subquery(_portrait_order_rows().values("pk"))).order_by("id")
 
 
+def _labels(model, field: str) -> dict:
+    return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
+
+
 def _portrait_orders(ids: dict) -> list[Order]:
     """The latest orders with their store and lines (`order.lines.all` answers from memory, as prefetched)."""
     orders = compiled_rows(("portrait_orders",), lambda: _portrait_order_rows().select_related("store")).all(ids)
@@ -259,7 +263,11 @@ def _portrait_orders(ids: dict) -> list[Order]:
     if orders:
         for line in compiled_rows(("portrait_lines",), _portrait_lines).all(ids):
             lines[line.order_id].append(line)
+    # get_FOO_display() hashes every choice on each call; these labels are translated once per portrait.
+    channels, statuses = (_labels(Order, "channel"), _labels(Order, "status")) if orders else ({}, {})
     for order in orders:
+        order.channel_label = channels.get(order.channel, order.channel)
+        order.status_label = statuses.get(order.status, order.status)
         prefetched = QuerySet(model=OrderLine)
         prefetched._result_cache, prefetched._prefetch_done = lines[order.pk], True
         order._prefetched_objects_cache = {"lines": prefetched}

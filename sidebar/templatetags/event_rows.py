@@ -17,7 +17,7 @@ from sidebar.templatetags.timefmt import relative_time
 register = template.Library()
 
 
-def _row(e: Event, today_iso: str, now) -> tuple:
+def _row(e: Event, today_iso: str, now, channels: dict[str, str]) -> tuple:
     payload = e.payload if isinstance(e.payload, dict) else {}
     is_note = e.kind == "note"
     if is_note and payload.get("body"):
@@ -31,7 +31,7 @@ def _row(e: Event, today_iso: str, now) -> tuple:
         next_contact = format_html('\n      <p class="meta next-contact{}">{}</p>', overdue, label)
     meta = relative_time(e.occurred_at, now=now) if e.occurred_at else ""
     staff = f" · {e.staff.name}" if e.staff_id and e.staff else ""
-    return e.kind, e.pk, event_icon(e.kind), title, next_contact or "", meta, e.get_channel_display(), staff
+    return e.kind, e.pk, event_icon(e.kind), title, next_contact or "", meta, channels.get(e.channel, e.channel), staff
 
 
 ROW = (
@@ -44,7 +44,9 @@ ROW = (
 def event_rows(events: list[Event], today_iso: str) -> SafeString:
     """Every row of a timeline page; `today_iso` (Y-m-d) marks a passed 下次联系 (ISO dates compare as text)."""
     now = timezone.now()
-    return format_html_join("", ROW, (_row(e, today_iso, now) for e in events))
+    # What get_channel_display() answers, translated once per page: it hashes every choice on each call.
+    channels = {value: str(label) for value, label in Event._meta.get_field("channel").flatchoices}
+    return format_html_join("", ROW, (_row(e, today_iso, now, channels) for e in events))
 
 
 @register.simple_tag
