@@ -1,8 +1,12 @@
 """任务卡 for the guide: items in 今日, the card on top of the portrait, one-tap send through prepare → report."""
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from scrm.customers.models import Event
+from scrm.taskcards import selectors
 from scrm.taskcards.models import Coupon, TaskItem
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +91,22 @@ def test_a_forged_or_garbled_report_is_refused(client, team, make_task):
     prepared = client.post(f"/sidebar/c/wma1/tasks/{item.pk}/prepare").json()
     garbled = client.post(prepared["report_url"], "{not json", content_type="application/json")
     assert garbled.status_code == 400 and TaskItem.objects.get(pk=item.pk).state == TaskItem.State.OPEN
+
+
+def test_the_chats_card_lists_running_items_and_ones_sent_this_local_day_only(team, make_task):
+    task = make_task(name="双旦复购券")
+    item = task.items.get(customer=team["c"]["a1"])
+    guide, customer_id = team["guide"], team["c"]["a1"].pk
+    assert selectors.items_for_chat(staff=guide, customer_id=customer_id) == [item]
+    assert selectors.items_for_chat(staff=team["other"], customer_id=customer_id) == []
+    # Once the task's deadline passed, an open item no longer shows.
+    assert selectors.items_for_chat(staff=guide, customer_id=customer_id, now=task.deadline) == []
+
+    # Sent at 00:00 local time: shown all that day, gone the next (the same compiled query, other dates).
+    midnight = timezone.make_aware(dt.datetime.combine(timezone.localdate() - dt.timedelta(days=1), dt.time.min))
+    TaskItem.objects.filter(pk=item.pk).update(state=TaskItem.State.SENT, sent_at=midnight)
+    assert selectors.items_for_chat(staff=guide, customer_id=customer_id, now=midnight + dt.timedelta(hours=23)) == [
+        item
+    ]
+    assert selectors.items_for_chat(staff=guide, customer_id=customer_id, now=midnight - dt.timedelta(seconds=1)) == []
+    assert selectors.items_for_chat(staff=guide, customer_id=customer_id, now=midnight + dt.timedelta(days=1)) == []
