@@ -84,14 +84,14 @@ _server: Server | None = None  # the gunicorn being timed; measure() reads its w
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], port: int = 8899, workers: int = 2):
+def gunicorn(env: dict[str, str], port: int = 8899, workers: int = 2, threads: int = 1):
     global _server
     # Pages name static files through collectstatic's manifest, as in production.
     manage("collectstatic", "--noinput", "-v", "0", env=env)
     proc = subprocess.Popen(
         [
             sys.executable, "-m", "gunicorn", "bench_wsgi:application", "--pythonpath", str(ROOT / "bench"),
-            "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+            "-w", str(workers), "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
         ],
         env=env,
         cwd=ROOT,

@@ -1,6 +1,6 @@
 """Sidebar benchmark: portrait and a deep timeline page at 100,000 customers / 5,000,000 events.
 
-    .venv/bin/python bench/sidebar.py [--customers 100000] [--events 5000000] [--rounds 400]
+    .venv/bin/python bench/sidebar.py [--customers 100000] [--events 5000000] [--rounds 400] [--port 8899]
 
 Seeds PostgreSQL once (reused on later runs), serves the app with gunicorn (2 workers, DEBUG off)
 and times, through HTTP, the portrait of many customers, a timeline page deep in the scroll, the
@@ -22,6 +22,7 @@ parser.add_argument("--customers", type=int, default=100_000)
 parser.add_argument("--events", type=int, default=5_000_000)
 parser.add_argument("--rounds", type=int, default=400)
 parser.add_argument("--identity", action="store_true", help="ask for uncompressed answers (A/B of gzip)")
+parser.add_argument("--port", type=int, default=8899, help="where gunicorn listens (one port per concurrent bench)")
 parser.add_argument("--long-history", type=int, default=50_000, help="events of the long-history customers")
 args = parser.parse_args()
 
@@ -129,7 +130,7 @@ store[HASH_SESSION_KEY] = guide.user.get_session_auth_hash()
 store.create()
 
 print(f"load average before: {load_average()}")
-with gunicorn(env) as base:
+with gunicorn(env, port=args.port) as base:
     session = requests.Session()
     session.cookies.set(settings.SESSION_COOKIE_NAME, store.session_key)
     if args.identity:

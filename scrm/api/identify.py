@@ -108,7 +108,11 @@ class CustomerIdentifyView(APIView):
             "suggested": result.resolution.suggested,
             "conflicts": result.resolution.conflicts,
             "name": customer.name,
-            "identities": identity_rows(Identity.objects.filter(customer=customer).order_by("id")),
+            "identities": identity_rows(
+                result.resolution.identities
+                if result.resolution.identities is not None
+                else Identity.objects.filter(customer=customer).order_by("id")
+            ),
         }
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 

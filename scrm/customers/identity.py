@@ -31,6 +31,7 @@ from scrm.customers.identity_merge import (
     customer_merge,
     customer_merge_undo,
 )
+from scrm.customers.identity_seen import identities_seen, seen_stale
 from scrm.customers.identity_values import PlaceholderValue, identity_value_normalise
 from scrm.customers.identity_yield import phone_link_between, phone_link_yield
 from scrm.customers.models import Customer, Identity, IdentityConflict, IdentityKind, MergeSuggestion
@@ -41,6 +42,7 @@ __all__ = ["customer_merge", "customer_merge_undo", "customer_resolve", "custome
 IdentityTuple = tuple[str, str, str]
 
 _RESOLVE_ATTEMPTS = 5
+_NAMED_CAP = 100  # identities read for the short path; a person has a handful
 DEADLOCK = "40P01"  # PostgreSQL's SQLSTATE for deadlock_detected
 
 
@@ -55,6 +57,8 @@ class Resolution:
     conflicts: list[str] = field(default_factory=list)  # exclusive kinds a join was refused on
     # The strongest of the observation's identities on customer: what an event or order names them by.
     via_identity_id: int | None = None
+    # All of customer's identities by id, when the resolution read them anyway (else None).
+    identities: list | None = None
 
     @property
     def outcome(self) -> str:
@@ -95,10 +99,16 @@ def customer_resolve_or_create(
 
 
 def customer_resolve_detail(
-    *, identities: list[IdentityTuple], defaults: dict, verified=frozenset(), provenance: str = ""
+    *,
+    identities: list[IdentityTuple],
+    defaults: dict,
+    verified=frozenset(),
+    provenance: str = "",
+    answer_only: bool = False,
 ) -> Resolution:
     """Resolve an observation; `verified` names the kinds whose values were verified (e.g. {"phone"}),
-    `provenance` who sent it ("api:<key name>"), recorded on the identities it creates."""
+    `provenance` who sent it ("api:<key name>"), recorded on the identities it creates. `answer_only`:
+    the caller writes nothing on the customer afterwards, so a known person may be read without locks."""
     wanted: dict[tuple[str, str], str] = {}
     for kind, value, display in identities:
         try:
@@ -108,10 +118,23 @@ def customer_resolve_detail(
         wanted.setdefault((kind, value), display or "")
     if not wanted:
         raise ValueError("customer_resolve needs at least one non-empty identity")
+    # The common observations first (#12): a known person in one read, a new one in two inserts.
+    resolver = _Resolver(wanted, defaults, frozenset(verified), provenance[:100])
+    named = resolver.named()
+    # Unlocked, the read may see a customer a concurrent merge is moving: fine for an answer (identify),
+    # not for a caller that then writes rows on that customer (an event, an order): they take the locks.
+    matched = resolver.matched(named) if answer_only else None
+    if matched is not None:
+        return matched
     for attempt in range(_RESOLVE_ATTEMPTS):
         try:
             with transaction.atomic():
-                return _Resolver(wanted, defaults, frozenset(verified), provenance[:100]).run()
+                resolver = _Resolver(wanted, defaults, frozenset(verified), provenance[:100])
+                if not named and attempt == 0:
+                    # Nobody had any of these identities a moment ago: a new person, unless a concurrent
+                    # call creates them first (the unique constraint says so, and we look again).
+                    return resolver.created()
+                return resolver.run()
         except (IntegrityError, OperationalError) as exc:
             # Another transaction created one of these identities first, or
             # deadlocked with this one (PostgreSQL picked this one): look again.
@@ -141,6 +164,48 @@ class _Resolver:
         self.wanted, self.defaults, self.verified, self.provenance = wanted, defaults, verified, provenance
         self.now = timezone.now()
         self.result: Resolution | None = None
+
+    def named(self) -> list[Identity]:
+        """Every identity of every customer the observation names (no lock: a read), by id."""
+        query = Q()
+        for kind, value in self.wanted:
+            query |= Q(kind=kind, value=value)
+        named = Identity.objects.filter(customer_id__in=Identity.objects.filter(query).values("customer_id"))
+        # Capped: a phone many people share would name them all; matched() then leaves it to the full path.
+        return list(named.select_related("customer").order_by("pk")[:_NAMED_CAP])
+
+    def matched(self, named: list[Identity]) -> Resolution | None:
+        """The observation names one live customer who already has every identity in it, and it changes
+        nothing but blanks and last-seen times: what the full resolution would answer, without locks."""
+        found = [i for i in named if (i.kind, i.value) in self.wanted]
+        if len(named) >= _NAMED_CAP or len(found) != len(self.wanted) or len({i.customer_id for i in named}) != 1:
+            return None
+        customer = found[0].customer
+        if customer.merged_into_id or any(i.kind in self.verified and not i.verified for i in found):
+            return None  # a merged-away record to follow, or a phone to mark verified: the full path
+        identities_seen(ids=[i.pk for i in found if seen_stale(i.last_seen_at, self.now)], now=self.now)
+        self._fill(customer)
+        ranked = {i.kind: i.pk for i in found}
+        via = next((ranked[kind] for kind in STRENGTH if kind in ranked), None)
+        return Resolution(customer=customer, via_identity_id=via, identities=named)
+
+    def created(self) -> Resolution:
+        """A new customer with every identity of the observation (none of which anybody has)."""
+        keep = Customer.objects.create(**self.defaults)
+        self._fill(keep)
+        ordered = [kv for kv in self.wanted if kv[0] not in SHARED_KINDS]
+        ordered += [kv for kv in self.wanted if kv[0] in SHARED_KINDS]  # as the full path attaches them
+        rows = [
+            Identity(
+                customer=keep, kind=kind, value=value, display=self.wanted[(kind, value)][:64],
+                verified=kind in self.verified, source=self.provenance, last_seen_at=self.now,
+            )
+            for kind, value in ordered
+        ]  # fmt: skip
+        Identity.objects.bulk_create(rows)
+        ranked = {i.kind: i.pk for i in rows}
+        via = next((ranked[kind] for kind in STRENGTH if kind in ranked), None)
+        return Resolution(customer=keep, created=True, via_identity_id=via, identities=rows)
 
     def run(self) -> Resolution:
         for _attempt in range(_YIELDS):

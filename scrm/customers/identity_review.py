@@ -7,13 +7,14 @@ services in identity_merge.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from scrm.customers.identity_keys import SHARED_KINDS
 from scrm.customers.identity_merge import IDENTITY_MOVES, customer_members, customer_survivor
 from scrm.customers.models import Customer, CustomerMerge, Identity, IdentityConflict, IdentityKind, MergeSuggestion
 from scrm.customers.selectors import identity_row
+from scrm.org.compiled import CUSTOMER, compiled_rows
 
 BRAND_ROWS = 50
 
@@ -131,8 +132,23 @@ def phone_merges_standing():
     return merges.select_related("keep", "drop")
 
 
+def _anything_to_review() -> QuerySet:
+    """The customer's row only if a review could name them: merged records, open suggestions, phone merges."""
+    merged_in = Customer.objects.filter(merged_into_id=CUSTOMER)
+    suggested = MergeSuggestion.objects.filter(status=MergeSuggestion.Status.OPEN).filter(
+        Q(customer_id=CUSTOMER) | Q(other_id=CUSTOMER)
+    )
+    merges = phone_merges_standing().filter(keep_id=CUSTOMER)
+    return (
+        Customer.objects.filter(pk=CUSTOMER).filter(Exists(merged_in) | Exists(suggested) | Exists(merges)).only("pk")
+    )
+
+
 def review_for_customer(*, customer: Customer) -> Review:
     """What the guide chatting with `customer` may decide: suggestions naming them, phone merges into them."""
+    # Nearly every portrait has nothing to review: one compiled query says so (#17).
+    if not compiled_rows(("anything_to_review",), _anything_to_review).all({CUSTOMER: customer.pk}):
+        return Review()
     members = customer_members(customer_id=customer.pk)
     suggestions = _open_suggestions().filter(Q(customer_id__in=members) | Q(other_id__in=members)).order_by("pk")
     merges = phone_merges_standing().filter(keep_id__in=members).order_by("-created_at")

@@ -62,6 +62,10 @@ def phone_valid(raw: str) -> bool:
     return len(digits) == 11 and digits.startswith("1")
 
 
+# Enum .values builds a new list on every access: a batch of 1,000 items asked it 2,000 times.
+_IDENTITY_KINDS = frozenset(IdentityKind.values)
+
+
 def identity_tuples(*, identities: dict[str, str]) -> list[IdentityTuple]:
     """(kind, value, display) rows for customer_resolve; phones become their keyed hash and mask."""
     rows: list[IdentityTuple] = []
@@ -70,7 +74,7 @@ def identity_tuples(*, identities: dict[str, str]) -> list[IdentityTuple]:
         value = (raw or "").strip()
         if not value:
             continue
-        if kind not in IdentityKind.values:
+        if kind not in _IDENTITY_KINDS:
             errors[kind] = _("未知的身份类型。")
         elif kind == IdentityKind.PHONE:
             if not phone_valid(value):
@@ -162,7 +166,7 @@ def customer_upsert_from_api(
         defaults["phone_hash"], defaults["phone_masked"] = phone
     # customer_resolve also fills a known customer's blank phone: the portrait and admin search need it.
     resolution = customer_resolve_detail(
-        identities=rows, defaults=defaults, verified=verified or set(), provenance=provenance
+        identities=rows, defaults=defaults, verified=verified or set(), provenance=provenance, answer_only=True
     )
     return IdentifyResult(customer=resolution.customer, created=resolution.created, resolution=resolution)
 
@@ -183,14 +187,22 @@ _TITLES = {
 }
 
 
-def event_default_title(*, kind: str, payload: dict) -> str:
+def event_default_title(*, kind: str, payload: dict, cache: dict | None = None) -> str:
+    """The title of an event sent without one. `cache`: a dict kept across one batch's items, so each
+    kind's template and label are translated once a batch, not once an item."""
+    cache = {} if cache is None else cache
     template, keys = _TITLES.get(kind, ("", []))
     if template:
         value = next((str(payload[k]) for k in keys if payload.get(k) not in (None, "")), "")
         if value:
+            if kind not in cache:
+                cache[kind] = _(template)
             placeholder = template[template.index("{") + 1 : template.index("}")]
-            return _(template).format(**{placeholder: value[:100]})
-    return str(EventKind(kind).label)
+            return cache[kind].format(**{placeholder: value[:100]})
+    label = ("label", kind)
+    if label not in cache:
+        cache[label] = str(EventKind(kind).label)
+    return cache[label]
 
 
 def event_dedupe_key(*, source: str, source_id: str) -> str:

@@ -8,19 +8,25 @@ a conflict, verify a phone, name an unknown guide — is left to `event_ingest`,
 every rule; so is the whole batch when the bulk write loses a race with another delivery.
 """
 
+import datetime as dt
 import json
 import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from scrm.customers.events import SCHEMA_VERSION, events_recorded
 from scrm.customers.identity_keys import SHARED_KINDS, STRENGTH
+from scrm.customers.identity_seen import identities_seen, seen_before, sql_in
 from scrm.customers.identity_values import PlaceholderValue, identity_value_normalise
-from scrm.customers.ingest import _clean_payload, event_dedupe_key, event_default_title, identity_tuples
+from scrm.customers.ingest import (
+    _clean_payload,
+    event_dedupe_key,
+    event_default_title,
+    identity_tuples,
+)
 from scrm.customers.models import Customer, Event, Identity
 from scrm.org.models import Staff
 
@@ -40,6 +46,8 @@ _EVENT_COLUMNS = (
     "via_identity_id",
     "created_at",
 )
+
+_ATTNAMES = ["id"] + [Event._meta.get_field(name).attname for name in _EVENT_COLUMNS]
 
 
 @dataclass
@@ -97,19 +105,32 @@ def _prepared(source: str, datas: list[dict]) -> tuple[list[_Item], set[tuple[st
     return items, slow_keys
 
 
-def _lookup(items: list[_Item]) -> dict[tuple[str, str], tuple[int, int]]:
-    """(kind, value) → (identity id, customer id) for every identity the batch names: one query."""
+def _lookup(items: list[_Item], now) -> dict[tuple[str, str], tuple[int, int, bool, bool]]:
+    """(kind, value) → (identity id, customer id, customer is live, last seen long enough ago to write
+    again) for every identity the batch names: one statement (raw: compiling the ORM's OR of IN lists
+    cost more than running it)."""
     by_kind: dict[str, set[str]] = {}
     for item in items:
         for kind, value in item.keys:
             by_kind.setdefault(kind, set()).add(value)
     if not by_kind:
         return {}
-    query = Q()
+    where, params = [], [connection.ops.adapt_datetimefield_value(seen_before(now))]
     for kind, values in by_kind.items():
-        query |= Q(kind=kind, value__in=values)
-    rows = Identity.objects.filter(query).values_list("kind", "value", "pk", "customer_id")
-    return {(kind, value): (pk, customer_id) for kind, value, pk, customer_id in rows}
+        sql, values_params = sql_in(sorted(values))
+        where.append(f"(i.kind = %s AND i.value {sql})")
+        params += [kind, *values_params]
+    sql = (
+        f"SELECT i.kind, i.value, i.id, i.customer_id, c.merged_into_id IS NULL, "
+        f"(i.last_seen_at IS NULL OR i.last_seen_at < %s) "
+        f"FROM {Identity._meta.db_table} i JOIN {Customer._meta.db_table} c ON c.id = i.customer_id "
+        f"WHERE {' OR '.join(where)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {
+            (kind, value): (pk, customer_id, bool(live), seen) for kind, value, pk, customer_id, live, seen in cursor
+        }
 
 
 def _via(keys, ids: dict[tuple[str, str], int]) -> int | None:
@@ -138,12 +159,8 @@ def _split(items: list[_Item], found, slow_keys: set) -> tuple[list[_Item], dict
     # conflict: the resolver decides those, in order.
     clashing = {keyset for keyset in new for kv in keyset if owners[kv] != keyset or kv in slow_keys}
     clashing |= {owners[kv] for keyset in clashing for kv in keyset}
-    live = set(
-        Customer.objects.filter(pk__in={i.customer_id for i in known}, merged_into__isnull=True).values_list(
-            "pk", flat=True
-        )
-    )
-    known = [item for item in known if item.customer_id in live]
+    # A customer merged away is the resolver's to follow.
+    known = [item for item in known if all(found[kv][2] for kv in item.keys)]
     return known, {keyset: group for keyset, group in new.items() if keyset not in clashing}
 
 
@@ -181,47 +198,53 @@ def _create_people(new: dict[frozenset, list[_Item]], provenance: str, now) -> N
             item.customer_id, item.via = customer.pk, _via(keyset, ids)
 
 
-def _event(source: str, item: _Item, now) -> Event:
+def _event_row(source: str, item: _Item, now, titles: dict) -> tuple:
+    """The item's values of _EVENT_COLUMNS."""
     data = item.data
     payload = _clean_payload(data.get("payload") or {})
-    return Event(
-        customer_id=item.customer_id,
-        kind=data["kind"],
-        occurred_at=data["occurred_at"],
-        channel=data["channel"],
-        staff_id=item.staff_id,
-        title=(data.get("title") or "").strip() or event_default_title(kind=data["kind"], payload=payload),
-        payload={"schema": SCHEMA_VERSION, **payload, "api_source": source, "api_id": data["id"]},
-        schema=SCHEMA_VERSION,
-        dedupe_key=item.dedupe_key,
-        via_identity_id=item.via,
-        created_at=now,
-    )
+    title = (data.get("title") or "").strip() or event_default_title(kind=data["kind"], payload=payload, cache=titles)
+    payload = {"schema": SCHEMA_VERSION, **payload, "api_source": source, "api_id": data["id"]}
+    return (
+        item.customer_id, data["kind"], data["occurred_at"], data["channel"], item.staff_id, title[:200],
+        payload, SCHEMA_VERSION, item.dedupe_key, item.via, now,
+    )  # fmt: skip
 
 
-def _insert_new(events: list[Event]) -> dict[str, int]:
+def _insert_new(rows: list[tuple]) -> dict[str, int]:
     """INSERT … ON CONFLICT (dedupe_key) DO NOTHING; {dedupe_key: id} of the rows this statement stored."""
-    if not events:
+    if not rows:
         return {}
     fields = [Event._meta.get_field(name) for name in _EVENT_COLUMNS]
-    quote = connection.ops.quote_name
-    cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    row = "(" + ", ".join(f"%s{cast}" if f.name == "payload" else "%s" for f in fields) + ")"
-    sql = (
-        f"INSERT INTO {quote(Event._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES {', '.join([row] * len(events))} "
-        f"ON CONFLICT ({quote('dedupe_key')}) DO NOTHING RETURNING {quote('id')}, {quote('dedupe_key')}"
-    )
-    params = []
-    for event in events:
-        for f in fields:
-            value = getattr(event, f.attname)
-            params.append(
-                json.dumps(value, ensure_ascii=False) if f.name == "payload" else f.get_db_prep_save(value, connection)
-            )
+    table = connection.ops.quote_name(Event._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    if connection.vendor == "postgresql":
+        # The rows as one JSON parameter: a short statement whatever the batch size (psycopg splits a
+        # statement with 11,000 placeholders in Python, and quotes array items one by one).
+        columns_plain = [f.column for f in fields]  # the JSON keys json_to_recordset matches by name
+        names = [connection.ops.quote_name(f.column) for f in fields]
+        types = ", ".join(f"{name} {f.db_type(connection)}" for f, name in zip(fields, names, strict=True))
+        source = f"SELECT {', '.join(names)} FROM json_to_recordset(%s::json) AS r({types})"
+        params = [
+            json.dumps([dict(zip(columns_plain, row, strict=True)) for row in rows], default=_iso, ensure_ascii=False)
+        ]
+    else:
+        at = _EVENT_COLUMNS.index("payload")
+        rows = [(*row[:at], json.dumps(row[at], ensure_ascii=False), *row[at + 1 :]) for row in rows]
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        source = f"VALUES {', '.join([row] * len(rows))}"
+        params = [
+            connection.ops.adapt_datetimefield_value(v) if isinstance(v, dt.datetime) else v for r in rows for v in r
+        ]
+    sql = f"INSERT INTO {table} ({columns}) {source} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {dedupe_key: pk for pk, dedupe_key in cursor.fetchall()}
+
+
+def _iso(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    raise TypeError(type(value))
 
 
 def events_ingest_bulk(*, source: str, datas: list[dict], provenance: str = "") -> dict[int, Stored]:
@@ -241,20 +264,20 @@ def events_ingest_bulk(*, source: str, datas: list[dict], provenance: str = "") 
 def _bulk_once(source: str, items: list[_Item], slow_keys: set, provenance: str) -> dict[int, Stored]:
     now = timezone.now()
     with transaction.atomic():
-        found = _lookup(items)
-        if found:
-            Identity.objects.filter(pk__in=[pk for pk, _c in found.values()]).update(last_seen_at=now)
+        found = _lookup(items, now)
+        identities_seen(ids=[pk for pk, _c, _live, stale in found.values() if stale], now=now)
         known, new = _split(items, found, set(slow_keys))
         _create_people(new, provenance, now)
         todo = sorted(known + [item for group in new.values() for item in group], key=lambda item: item.index)
-        events = [_event(source, item, now) for item in todo]
-        answer, created = _answers(todo, events, _insert_new(events))
+        titles: dict = {}
+        rows = [_event_row(source, item, now, titles) for item in todo]
+        answer, created = _answers(todo, rows, _insert_new(rows))
         # Inside the transaction: 今日 gathers what changed into one task when it commits.
         events_recorded(events=created)
     return answer
 
 
-def _answers(todo: list[_Item], events: list[Event], stored: dict[str, int]) -> tuple[dict[int, Stored], list]:
+def _answers(todo: list[_Item], rows: list[tuple], stored: dict[str, int]) -> tuple[dict[int, Stored], list]:
     """Each item's Stored, and the events this statement created."""
     missing = {item.dedupe_key for item in todo} - set(stored)
     others = Event.objects.filter(dedupe_key__in=missing).values_list("dedupe_key", "pk", "customer_id")
@@ -262,14 +285,14 @@ def _answers(todo: list[_Item], events: list[Event], stored: dict[str, int]) -> 
     first: dict[str, Stored] = {}
     answer: dict[int, Stored] = {}
     created = []
-    for item, event in zip(todo, events, strict=True):
+    for item, row in zip(todo, rows, strict=True):
         key = item.dedupe_key
         if key in first:  # the same id twice in one batch: the second is its duplicate
             answer[item.index] = Stored(first[key].event_id, first[key].customer_id, created=False)
         elif key in stored:
-            event.pk = stored[key]
-            created.append(event)
-            first[key] = answer[item.index] = Stored(event.pk, item.customer_id, created=True)
+            # Positional (from_db), not keyword, construction: a tenth of the cost for 1,000 events.
+            created.append(Event.from_db(connection.alias, _ATTNAMES, [stored[key], *row]))
+            first[key] = answer[item.index] = Stored(stored[key], item.customer_id, created=True)
         elif key in elsewhere:  # a concurrent delivery stored it first
             first[key] = answer[item.index] = Stored(*elsewhere[key], created=False)
     return answer, created

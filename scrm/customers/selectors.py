@@ -7,7 +7,6 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from scrm.customers.compiled import MARKER, compiled_row
 from scrm.customers.events import EventGroup, EventKind, kinds_in_group
 from scrm.customers.models import (
     Customer,
@@ -18,9 +17,11 @@ from scrm.customers.models import (
     IdentityKind,
     Note,
     Order,
+    OrderLine,
     Tag,
     TagGroup,
 )
+from scrm.org.compiled import CUSTOMER, DT_MARKER, ID, MARKER, STAFF, compiled_row, compiled_rows
 from scrm.org.models import Staff
 
 # WeCom's follow_user.add_way codes.
@@ -180,7 +181,8 @@ def identity_row(identity: Identity) -> IdentityRow:
 
 def customer_identities(*, customer: Customer) -> list[IdentityRow]:
     order = list(IdentityKind.values)
-    identities = Identity.objects.filter(customer=customer)
+    query = compiled_rows(("customer_identities",), lambda: Identity.objects.filter(customer_id=CUSTOMER))
+    identities = query.all({CUSTOMER: customer.pk})
     ranked = sorted(identities, key=lambda i: (order.index(i.kind) if i.kind in order else 99, i.pk))
     return [identity_row(identity) for identity in ranked]
 
@@ -188,13 +190,16 @@ def customer_identities(*, customer: Customer) -> list[IdentityRow]:
 def customer_tag_groups(*, customer: Customer) -> list[TagGroupRow]:
     """Every live tag grouped by group, split into the customer's tags and the ones that can be added."""
     groups: dict[int, TagGroupRow] = {}
-    tags = (
-        Tag.objects.filter(deleted=False, group__deleted=False)
-        .select_related("group")
-        .annotate(selected=Exists(CustomerTag.objects.filter(customer=customer, tag=OuterRef("pk"))))
-        .order_by("-group__order", "group_id", "-order", "id")
+    query = compiled_rows(
+        ("customer_tag_groups",),
+        lambda: (
+            Tag.objects.filter(deleted=False, group__deleted=False)
+            .select_related("group")
+            .annotate(selected=Exists(CustomerTag.objects.filter(customer_id=CUSTOMER, tag=OuterRef("pk"))))
+            .order_by("-group__order", "group_id", "-order", "id")
+        ),
     )
-    for tag in tags:
+    for tag in query.all({CUSTOMER: customer.pk}):
         row = groups.setdefault(tag.group_id, TagGroupRow(group=tag.group))
         (row.selected if tag.selected else row.available).append(tag)
     return list(groups.values())
@@ -202,22 +207,16 @@ def customer_tag_groups(*, customer: Customer) -> list[TagGroupRow]:
 
 def customer_portrait(*, staff: Staff, customer: Customer, today: dt.date | None = None) -> Portrait:
     today = today or timezone.localdate()
-    relations = list(
-        FollowRelation.objects.filter(customer=customer).select_related("staff").order_by("added_at", "id")
-    )
+    ids = {CUSTOMER: customer.pk, STAFF: staff.pk}
+    relations = compiled_rows(("portrait_relations",), _portrait_relations).all(ids)
     mine = [r for r in relations if r.staff_id == staff.pk]
     # This guide's active relation, else their latest past one.
     my_relation = next((r for r in mine if r.ended_at is None), mine[-1] if mine else None)
     others = [r for r in relations if r.staff_id != staff.pk and r.ended_at is None]
     source_relation = my_relation or (relations[0] if relations else None)
 
-    notes = list(Note.objects.filter(customer=customer, staff=staff).order_by("-created_at", "-id")[:PORTRAIT_NOTES])
-    orders = list(
-        Order.objects.filter(customer=customer)
-        .prefetch_related("lines")
-        .select_related("store")
-        .order_by("-paid_at", "-id")[:PORTRAIT_ORDERS]
-    )
+    notes = compiled_rows(("portrait_notes",), _portrait_notes).all(ids)
+    orders = _portrait_orders(ids)
     last = customer.last_order_at
     return Portrait(
         customer=customer,
@@ -234,6 +233,45 @@ def customer_portrait(*, staff: Staff, customer: Customer, today: dt.date | None
         add_way_label=add_way_label(source_relation.add_way) if source_relation else "",
         next_expected_overdue_days=_overdue_days(customer.next_expected_on, today),
     )
+
+
+# The portrait's queries, compiled once per connection (#17): building them cost more CPU than running them.
+def _portrait_relations() -> QuerySet:
+    return FollowRelation.objects.filter(customer_id=CUSTOMER).select_related("staff").order_by("added_at", "id")
+
+
+def _portrait_notes() -> QuerySet:
+    return Note.objects.filter(customer_id=CUSTOMER, staff_id=STAFF).order_by("-created_at", "-id")[:PORTRAIT_NOTES]
+
+
+def _portrait_order_rows() -> QuerySet:
+    return Order.objects.filter(customer_id=CUSTOMER).order_by("-paid_at", "-id")[:PORTRAIT_ORDERS]
+
+
+def _portrait_lines() -> QuerySet:
+    return OrderLine.objects.filter(order__in=Subquery(_portrait_order_rows().values("pk"))).order_by("id")
+
+
+def _labels(model, field: str) -> dict:
+    return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
+
+
+def _portrait_orders(ids: dict) -> list[Order]:
+    """The latest orders with their store and lines (`order.lines.all` answers from memory, as prefetched)."""
+    orders = compiled_rows(("portrait_orders",), lambda: _portrait_order_rows().select_related("store")).all(ids)
+    lines: dict[int, list[OrderLine]] = {order.pk: [] for order in orders}
+    if orders:
+        for line in compiled_rows(("portrait_lines",), _portrait_lines).all(ids):
+            lines[line.order_id].append(line)
+    # get_FOO_display() hashes every choice on each call; these labels are translated once per portrait.
+    channels, statuses = (_labels(Order, "channel"), _labels(Order, "status")) if orders else ({}, {})
+    for order in orders:
+        order.channel_label = channels.get(order.channel, order.channel)
+        order.status_label = statuses.get(order.status, order.status)
+        prefetched = QuerySet(model=OrderLine)
+        prefetched._result_cache, prefetched._prefetch_done = lines[order.pk], True
+        order._prefetched_objects_cache = {"lines": prefetched}
+    return orders
 
 
 def _overdue_days(expected: dt.date | None, today: dt.date) -> int | None:
@@ -297,13 +335,23 @@ def timeline_page(
     *, customer: Customer, group: str = "", after: Cursor | None = None, size: int = TIMELINE_PAGE_SIZE
 ) -> TimelinePage:
     """Newest first, keyset-paged on (occurred_at, id) so ties never repeat or skip a row."""
-    events = Event.objects.filter(customer=customer).select_related("staff")
-    if group:
-        events = events.filter(kind__in=kinds_in_group(group))
+    query = compiled_rows(
+        ("timeline_page", group, bool(after), size), lambda: _timeline_query(group, bool(after), size)
+    )
+    values = {CUSTOMER: customer.pk}
     if after:
-        events = events.filter(Q(occurred_at__lt=after.occurred_at) | Q(occurred_at=after.occurred_at, id__lt=after.id))
-    rows = list(events.order_by("-occurred_at", "-id")[: size + 1])
+        values |= {DT_MARKER: after.occurred_at, ID: after.id}
+    rows = query.all(values)
     more = len(rows) > size
     rows = rows[:size]
     next_cursor = Cursor(occurred_at=rows[-1].occurred_at, id=rows[-1].pk) if more else None
     return TimelinePage(events=rows, next_cursor=next_cursor)
+
+
+def _timeline_query(group: str, after: bool, size: int) -> QuerySet:
+    events = Event.objects.filter(customer_id=CUSTOMER).select_related("staff")
+    if group:
+        events = events.filter(kind__in=kinds_in_group(group))
+    if after:
+        events = events.filter(Q(occurred_at__lt=DT_MARKER) | Q(occurred_at=DT_MARKER, id__lt=ID))
+    return events.order_by("-occurred_at", "-id")[: size + 1]

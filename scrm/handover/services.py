@@ -102,6 +102,7 @@ def handover_batch_create(
         raise ValidationError(_("请至少选择一位客户"))
     if any(r.staff_id != handover.pk or r.ended_at is not None for r in relations):
         raise ValidationError(_("只能转接原导购当前服务中的客户"))
+    assignments = _takeovers_in_turn(relations, takeovers)
     handover.refresh_from_db(fields=["is_active"])  # the departure decides which WeCom API applies
     kind = HandoverBatch.Kind.IN_SERVICE if handover.is_active else HandoverBatch.Kind.RESIGNED
     try:
@@ -122,9 +123,9 @@ def handover_batch_create(
                         relation=relation,
                         customer_id=relation.customer_id,
                         external_userid=relation.external_userid,
-                        takeover=takeovers[n % len(takeovers)],
+                        takeover=takeover,
                     )
-                    for n, relation in enumerate(relations)
+                    for relation, takeover in zip(relations, assignments, strict=True)
                 ]
             )
     except IntegrityError:
@@ -135,6 +136,29 @@ def handover_batch_create(
         raise ValidationError(_("部分客户已在转接中，请刷新后重新选择")) from None
     transaction.on_commit(lambda: handover_dispatch(batch.pk))
     return batch
+
+
+def _takeovers_in_turn(relations: list[FollowRelation], takeovers: list[Staff]) -> list[Staff]:
+    """A takeover per relation in turn, passing over a colleague who already serves that customer
+    (WeCom cannot hand a customer to someone who has them already); refused if every one does."""
+    serving = set(
+        FollowRelation.objects.filter(
+            customer_id__in={r.customer_id for r in relations},
+            staff__in=takeovers,
+            ended_at__isnull=True,
+        ).values_list("customer_id", "staff_id")
+    )
+    assignments, turn = [], 0
+    for relation in relations:
+        free = [t for t in takeovers if (relation.customer_id, t.pk) not in serving]
+        if not free:
+            name = str(relation.customer)
+            raise ValidationError(_("%(name)s 已由所选接替导购服务，无需转接，请取消勾选") % {"name": name})
+        # Keep the round robin: the next takeover in turn who is free for this customer.
+        takeover = next(t for t in takeovers[turn:] + takeovers[:turn] if t in free)
+        turn = (takeovers.index(takeover) + 1) % len(takeovers)
+        assignments.append(takeover)
+    return assignments
 
 
 def handover_dispatch(batch_id: int) -> None:

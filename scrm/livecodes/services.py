@@ -9,11 +9,12 @@ import logging
 import re
 import secrets
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +49,8 @@ Reason = LiveCodeDecision.Reason
 STATE_CHARS = re.compile(r"^[A-Za-z0-9_\-]+$")
 WELCOME_EXPIRED = 41051  # WeCom: welcome_code invalid (expired or already used)
 WELCOME_MAX_TRIES = 3
+# WeCom's window opens before its callback reaches us: past this from received_at, it has surely closed.
+WELCOME_WINDOW = dt.timedelta(seconds=20)
 ATTACHMENT_KINDS = {Material.Kind.IMAGE, Material.Kind.VIDEO, Material.Kind.FILE, Material.Kind.LINK}
 ATTACHMENT_KINDS |= {Material.Kind.MINIPROGRAM}
 
@@ -328,18 +331,35 @@ def welcome_send(
 
     No WelcomeCode means a welcome was configured inside WeCom: nothing is sent. The row is stored
     before WeCom is called, so a redelivered callback or a second worker never sends twice. WeCom
-    refuses a code after 20 s or once used (41051): the row says expired and nothing is retried.
+    refuses a code after 20 s or once used (41051): the row says expired and nothing is retried; one
+    still queued 20 s after its callback is recorded expired without asking.
     """
-    if not welcome_code:
+    if not welcome_code or not state:
         return None
-    code = livecode_for_state(state)
+    # The store names {门店} of a new customer: read with the code, not after.
+    code = LiveCode.objects.select_related("store").filter(state=state).first()
     if code is None or code.deleted_at is not None:
         return None
-    row, created = WelcomeSend.objects.get_or_create(
-        welcome_code=welcome_code,
-        defaults={"code": code, "userid": userid, "external_userid": external_userid, "received_at": received_at},
-    )
-    if not created:
+    # One INSERT claims the WelcomeCode (a savepoint only inside a caller's transaction): every query
+    # before the send is time out of WeCom's 20 s, so no SELECT first and no BEGIN/COMMIT around it.
+    guard = transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
+    try:
+        with guard:
+            row = WelcomeSend.objects.create(
+                welcome_code=welcome_code,
+                code=code,
+                userid=userid,
+                external_userid=external_userid,
+                received_at=received_at,
+            )
+    except IntegrityError:  # a redelivered callback or a second worker: the first one sends
+        return WelcomeSend.objects.filter(welcome_code=welcome_code).first()
+    if timezone.now() - received_at > WELCOME_WINDOW:
+        # Queued past the window (a worker down or swamped): WeCom would refuse it, so spend no calls on
+        # it and leave the worker to the welcomes that can still make it.
+        row.status, row.error = WelcomeSend.Status.EXPIRED, _("排队超过 20 秒，未发送")
+        row.save(update_fields=["status", "error"])
+        WELCOME_LATE.inc()
         return row
     staff = Staff.objects.select_related("store").filter(userid=userid).first()
     text, materials = _welcome_content(code, staff)

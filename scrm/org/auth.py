@@ -1,5 +1,6 @@
 """Who may do what. Views check roles here, never inline."""
 
+import time
 from dataclasses import dataclass
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
@@ -80,6 +81,27 @@ def forbidden(request, message: str = "") -> HttpResponse:
     return render(request, "403.html", {"message": message}, status=403)
 
 
+RENEWED_KEY = "renewed_at"
+RENEW_EVERY = 24 * 60 * 60
+
+
+def session_mark_renewed(sender, request, user, **kwargs) -> None:
+    """On sign-in the week starts now (connected to user_logged_in in OrgConfig.ready)."""
+    if getattr(request, "session", None) is not None:
+        request.session[RENEWED_KEY] = int(time.time())
+
+
+def _renew_session(request) -> None:
+    """Staff who use the product stay signed in: the session's 7 days start again once a day (a write a
+    day, not one per request). Only someone away for a week signs in again, mid-action or not."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return
+    now = int(time.time())
+    if now - session.get(RENEWED_KEY, 0) >= RENEW_EVERY:
+        session[RENEWED_KEY] = now  # modified: saved with a new expiry, and the cookie re-sent
+
+
 def staff_required(*, sign_in: SignIn, roles: tuple[str, ...] | None = None):
     """Require a signed-in active Staff (optionally of some roles), signing in as `sign_in` says;
     sets request.staff."""
@@ -93,6 +115,7 @@ def staff_required(*, sign_in: SignIn, roles: tuple[str, ...] | None = None):
             if roles and staff.role not in roles:
                 return forbidden(request)
             request.staff = staff
+            _renew_session(request)
             return func(request, *args, **kwargs)
 
         return wrapper

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from scrm.customers.models import Order
+from scrm.org.compiled import CUSTOMER, DT_MARKER, DT_MARKER_2, DT_MARKER_3, STAFF, compiled_rows
 from scrm.org.models import Staff
 from scrm.taskcards.groupsend_results import REMIND_WINDOW, REMINDS_PER_DAY
 from scrm.taskcards.models import GroupSendBatch, GroupSendResult, Task, TaskItem
@@ -134,10 +135,25 @@ def open_items_for_guide(*, staff: Staff, now: dt.datetime | None = None, limit:
 def items_for_chat(*, staff: Staff, customer_id: int, now: dt.datetime | None = None) -> list[TaskItem]:
     """This guide's task items for the customer of the open chat: open ones of running tasks, and ones sent today."""
     now = now or timezone.now()
-    running = Q(state=TaskItem.State.OPEN, task__starts_at__lte=now, task__deadline__gt=now)
-    sent_today = Q(state=SENT, sent_at__date=timezone.localdate(now))
-    return list(
-        TaskItem.objects.filter(running | sent_today, staff=staff, customer_id=customer_id, task__kind=CARD)
+    today = timezone.make_aware(dt.datetime.combine(timezone.localdate(now), dt.time.min))
+    # Compiled once per connection (#17): every portrait asks it.
+    query = compiled_rows(("items_for_chat",), _items_for_chat_query)
+    return query.all(
+        {
+            STAFF: staff.pk,
+            CUSTOMER: customer_id,
+            DT_MARKER: now,
+            DT_MARKER_2: today,
+            DT_MARKER_3: today + dt.timedelta(1),
+        }
+    )
+
+
+def _items_for_chat_query() -> QuerySet[TaskItem]:
+    running = Q(state=TaskItem.State.OPEN, task__starts_at__lte=DT_MARKER, task__deadline__gt=DT_MARKER)
+    sent_today = Q(state=SENT, sent_at__gte=DT_MARKER_2, sent_at__lt=DT_MARKER_3)  # the local day of `now`
+    return (
+        TaskItem.objects.filter(running | sent_today, staff_id=STAFF, customer_id=CUSTOMER, task__kind=CARD)
         .select_related("task", "task__material", "customer", "coupon")
         .order_by("state", "task__deadline")
     )

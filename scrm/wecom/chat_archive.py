@@ -92,7 +92,7 @@ def chat_message_record(message: dict) -> bool:
         return False
     text = _text(message)
     occurred_at = dt.datetime.fromtimestamp(int(message.get("msgtime", 0)) / 1000, tz=dt.UTC)
-    if not incoming and _sent_from_sidebar(relation, occurred_at):
+    if not incoming and _sent_from_sidebar(relation, occurred_at, message.get("msgtype", "")):
         return False  # the timeline already shows it as 发送素材 / 完成任务: one entry per send
     _event, created = events.chat_message_record(
         relation=relation,
@@ -106,17 +106,32 @@ def chat_message_record(message: dict) -> bool:
 
 
 SEND_MATCH = dt.timedelta(minutes=2)
-SIDEBAR_SENDS = (EventKind.MATERIAL_SENT, EventKind.TASK_DONE)
+# The archive's msgtype for what a material send puts in the chat (news is archived as link).
+ARCHIVED_AS = {
+    "text": "text",
+    "image": "image",
+    "video": "video",
+    "file": "file",
+    "link": "link",
+    "miniprogram": "weapp",
+}
 
 
-def _sent_from_sidebar(relation: FollowRelation, at: dt.datetime) -> bool:
-    """A guide's message that the sidebar sent (a material, a task card) and already recorded."""
-    return Event.objects.filter(
+def _sent_from_sidebar(relation: FollowRelation, at: dt.datetime, msgtype: str) -> bool:
+    """A guide's message that the sidebar sent (a material, a task card) and already recorded.
+
+    A material send only accounts for a message of its own type: the guide's own words typed right
+    after sending a picture stay on the timeline. A task card may carry text and attachments.
+    """
+    nearby = Event.objects.filter(
         customer_id=relation.customer_id,
         staff_id=relation.staff_id,
-        kind__in=SIDEBAR_SENDS,
         occurred_at__range=(at - SEND_MATCH, at + SEND_MATCH),
-    ).exists()
+    )
+    if nearby.filter(kind=EventKind.TASK_DONE).exists():
+        return True
+    kinds = [kind for kind, archived in ARCHIVED_AS.items() if archived == msgtype]
+    return bool(kinds) and nearby.filter(kind=EventKind.MATERIAL_SENT, payload__material_kind__in=kinds).exists()
 
 
 def _open(record: dict, sdk) -> dict | None:

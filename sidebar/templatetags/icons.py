@@ -1,6 +1,8 @@
 """Inline SVG icons. Colour emoji render as empty boxes where no emoji font is installed (Debian's
 Chromium, some Android WebViews inside WeCom); an SVG path draws the same everywhere, in currentColor."""
 
+import functools
+
 from django import template
 from django.utils.html import format_html
 
@@ -55,6 +57,7 @@ MATERIAL_ICONS = {
 
 
 @register.simple_tag
+@functools.lru_cache(maxsize=256)  # a few names × sizes; pages draw dozens (#17)
 def icon(name: str, size: int = 16):
     path = PATHS.get(name, PATHS["note"])
     return format_html(

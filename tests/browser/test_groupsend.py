@@ -38,7 +38,12 @@ def test_guide_confirms_a_group_send_and_the_console_shows_it_sent(page, live_se
     page.set_viewport_size({"width": 1280, "height": 900})
     _as_manager(page, live_server, scene["manager"])
     page.goto(f"{live_server.url}/console/tasks/new/")
+    expect(page.get_by_text("系统生成券码")).to_be_visible()
+    expect(page.get_by_text("群发附件（企业群发，最多 9 个）")).to_be_hidden()
     page.get_by_label("企业群发（导购在企业微信确认）").check()
+    # A group send carries no coupons: the coupon choices leave; its attachments appear.
+    expect(page.get_by_text("系统生成券码")).to_be_hidden()
+    expect(page.get_by_text("群发附件（企业群发，最多 9 个）")).to_be_visible()
     page.get_by_label("任务名称").fill("会员日群发")
     page.get_by_label("话术").fill("会员日全场 8 折，欢迎到店")
     page.get_by_label("复购客").check()

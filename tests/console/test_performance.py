@@ -368,6 +368,15 @@ def test_a_managers_overview_leads_with_the_stores_figures_and_what_needs_attent
     assert "静安店" in attention and "新增客户" in attention and "GMV" in attention
     assert "<strong>1</strong> 位客户有流失风险" in attention
     assert "位客户的跟进已逾期" in attention and "位客户正在转接中" in attention
+    # The material figures below are the brand's, not the store's: the heading says so.
+    assert "素材库 · 全品牌" in body
+
+
+def test_an_admins_overview_says_its_figures_are_the_brands(client):
+    build_rolled_up()
+    body = admin_client(client).get(reverse("console:home")).content.decode()
+    attention = body.split('id="attention"', 1)[1].split("</section>", 1)[0]
+    assert "全品牌 · 近 7 天" in attention
 
 
 def test_the_overviews_overdue_follow_ups_are_the_ones_guides_see_in_today(client):

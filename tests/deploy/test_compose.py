@@ -138,7 +138,8 @@ def _unit_commands(unit) -> list[tuple[dict, list[str]]]:
 def test_the_systemd_units_run_commands_that_exist(tmp_path):
     read = settings_reads(tmp_path) | gunicorn_reads()
     commands = [command for unit in SYSTEMD.glob("*.service") for command in _unit_commands(unit)]
-    assert len(commands) == 7  # migrate, web, web-ingest, beat, worker (processes), worker-threads
+    # scrm-worker-welcome and scrm-worker-fast: the threaded pools have units of their own.
+    assert len(commands) == 8
     for environ, argv in commands:
         check_command(argv)
         assert set(environ) - read == set()
@@ -186,3 +187,16 @@ def test_brand_imports_and_callbacks_have_a_web_pool_of_their_own(compose):
     assert routes["/api/"] == routes["/wecom/callback/"] == "scrm_ingest"
     assert routes["/"] == "scrm_web"
     assert "server web-ingest:8000;" in site
+
+
+def test_welcomes_run_on_a_threaded_pool_in_every_deployment(compose):
+    """A welcome waits on WeCom twice within WeCom's 20 s: a prefork pool of one process a core would
+    hold a handful at a time, far below 50 adds/s."""
+    [(_env, unit)] = _unit_commands(SYSTEMD / "scrm-worker-welcome.service")
+    service = compose["services"]["worker-welcome"]["command"]
+    make = re.search(r"^worker-welcome:.*\n\t(.+)$", (ROOT / "Makefile").read_text(), re.MULTILINE).group(1).split()
+    for argv in (unit, service, make):
+        assert argv[argv.index("-Q") + 1] == "welcome"
+        assert argv[argv.index("-P") + 1] == "threads"
+        concurrency = argv[argv.index("-c") + 1] if "-c" in argv else argv[argv.index("--concurrency") + 1]
+        assert int(concurrency) >= 32

@@ -15,7 +15,7 @@ from scrm.handover.models import HandoverBatch, HandoverItem
 from scrm.wecom import api
 from scrm.wecom.simulator.callbacks import contact_event
 from scrm.wecom.simulator.models import SimFollowUser, SimTransfer
-from tests.factories import CustomerTagFactory, OrderFactory, TagFactory
+from tests.factories import CustomerTagFactory, FollowRelationFactory, OrderFactory, TagFactory
 
 State = HandoverItem.State
 
@@ -424,3 +424,25 @@ def test_marking_a_member_departed_in_the_chat_window_departs_them_in_wecom(shop
     response = client.post(reverse("sim_member_depart"), {"userid": shop.old.userid})
     assert response.status_code == 302
     assert SimMember.objects.get(userid=shop.old.userid).status == SimMember.Status.DEPARTED
+
+
+def test_a_customer_a_takeover_already_serves_goes_to_the_other_takeover(shop, transfer_calls):
+    relations = shop.customers(3)
+    # bob already has the first customer among his own friends (a family member added both guides).
+    FollowRelationFactory(staff=shop.bob, customer=relations[0].customer)
+
+    batch = create(shop, relations, [shop.bob, shop.cat])
+
+    takeovers = list(batch.items.order_by("relation_id").values_list("takeover__userid", flat=True))
+    assert takeovers == ["cat", "bob", "cat"]
+
+
+def test_a_customer_every_takeover_already_serves_is_refused_by_name(shop):
+    relations = shop.customers(2)
+    relations[1].customer.name = "陈已服务"
+    relations[1].customer.save()
+    FollowRelationFactory(staff=shop.bob, customer=relations[1].customer)
+
+    with pytest.raises(ValidationError, match="陈已服务 已由所选接替导购服务"):
+        create(shop, relations, [shop.bob])
+    assert not HandoverBatch.objects.exists()

@@ -100,6 +100,28 @@ def test_a_late_welcome_is_refused_by_wecom_and_recorded_as_expired(sim_scene, m
     assert WELCOME_LATE._value.get() == late_before + 1  # ops see it on /metrics
 
 
+def test_a_welcome_queued_past_the_window_is_recorded_expired_without_calling_wecom(sim_scene, make_code):
+    guide = sim_scene["guides"][0]
+    code = make_code(guides=[guide], spread_mode="single", welcome_text="{客户称呼}您好～")
+    code.refresh_from_db()
+    scan = sim_scene["sim"].contact_way_scan(config_id=code.config_id, name="排队", send=False)
+    late_before = WELCOME_LATE._value.get()
+
+    row = services.welcome_send(
+        welcome_code=scan.welcome_code,
+        userid=guide.userid,
+        external_userid=scan.external_userid,
+        state=code.state,
+        received_at=timezone.now() - dt.timedelta(seconds=21),  # a swamped or restarted worker
+    )
+
+    assert row.status == WelcomeSend.Status.EXPIRED and row.sent_at is None
+    assert WELCOME_LATE._value.get() == late_before + 1
+    # WeCom was not asked: the code is still unused there (the simulator's clock is not the queue's).
+    assert SimWelcomeCode.objects.get(code=scan.welcome_code).used_at is None
+    assert _welcomes(guide.userid, scan.external_userid) == []
+
+
 def test_without_a_welcome_code_no_welcome_is_attempted(sim_scene, make_code):
     guide = sim_scene["guides"][0]
     code = make_code(guides=[guide], spread_mode="single", welcome_text="欢迎～")

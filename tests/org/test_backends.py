@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth import SESSION_KEY
 
 from tests.factories import StaffFactory
 
@@ -19,4 +20,15 @@ def test_inactive_user_is_signed_out(client):
     client.force_login(staff.user)
     staff.user.is_active = False
     staff.user.save()
+    assert client.get("/sidebar/ping/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_session_whose_user_is_gone_is_signed_out(client):
+    staff = StaffFactory()
+    client.force_login(staff.user)
+    assert client.get("/sidebar/ping/").status_code == 200
+    session = client.session
+    session[SESSION_KEY] = str(staff.user.pk + 1000)  # a deleted user
+    session.save()
     assert client.get("/sidebar/ping/").status_code == 302

@@ -337,3 +337,29 @@ def test_shell_page_in_the_simulator_loads_the_native_bridge_stand_in_before_the
 
     assert all(src.startswith("/static/") for src in srcs)  # no CDN, nothing external
     assert srcs.index("/static/wecom/sim-jssdk.js") < srcs.index("/static/vendor/wecom-jssdk-2.4.4.global.prod.js")
+
+
+@pytest.mark.django_db
+def test_a_guide_who_uses_the_sidebar_stays_signed_in_past_the_first_week(client, settings):
+    import time
+
+    from django.utils import timezone
+
+    guide = StaffFactory(userid="daily")
+    client.force_login(guide.user)
+    client.get(reverse("sidebar:ping"))
+    session = client.session
+    session["renewed_at"] = int(time.time()) - 6 * 24 * 3600  # last renewed six days ago
+    session.save()
+    stored = Session.objects.get(session_key=session.session_key)
+    stored.expire_date = timezone.now() + timezone.timedelta(days=1)
+    stored.save()
+
+    response = client.get(reverse("sidebar:ping"))
+
+    assert response.status_code == 200
+    assert response.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == settings.SESSION_COOKIE_AGE
+    expires = Session.objects.get(session_key=session.session_key).expire_date
+    assert expires > timezone.now() + timezone.timedelta(days=6)
+    # Once renewed, later requests that day write nothing.
+    assert settings.SESSION_COOKIE_NAME not in client.get(reverse("sidebar:ping")).cookies

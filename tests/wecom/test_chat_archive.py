@@ -136,12 +136,33 @@ def test_a_material_sent_from_the_sidebar_shows_once_not_again_as_its_chat_copy(
 
     from tests.factories import EventFactory
 
-    EventFactory(customer=wang.customer, staff=wang.staff, kind=EventKind.MATERIAL_SENT, occurred_at=timezone.now())
+    EventFactory(
+        customer=wang.customer, staff=wang.staff, kind=EventKind.MATERIAL_SENT, occurred_at=timezone.now(),
+        payload={"material_kind": "text"},
+    )  # fmt: skip
     _chat(wang, "out", "郭女士，胜肽紧致面霜最近很受欢迎")  # what WeCom archives of that send
     _chat(wang, "in", "好的谢谢")
 
     assert chat_archive.chat_archive_pull() == 1
     assert [e.payload["direction"] for e in Event.objects.filter(kind=EventKind.CHAT_MESSAGE)] == ["in"]
+
+
+def test_what_the_guide_types_right_after_sending_a_picture_stays_on_the_timeline(wang):
+    from django.utils import timezone
+
+    from tests.factories import EventFactory
+
+    EventFactory(
+        customer=wang.customer, staff=wang.staff, kind=EventKind.MATERIAL_SENT, occurred_at=timezone.now(),
+        payload={"material_kind": "image"},
+    )  # fmt: skip
+    chat_message_add(userid="zhang", external_userid="wmWANG01", direction="out", msgtype="image", payload={})
+    _chat(wang, "out", "这是新品的上妆效果，您看看")
+
+    assert chat_archive.chat_archive_pull() == 1
+    assert [e.title for e in Event.objects.filter(kind=EventKind.CHAT_MESSAGE)] == [
+        "张导购：这是新品的上妆效果，您看看"
+    ]
 
 
 def test_the_simulator_seed_counts_mirrored_chats_as_already_archived(wang):

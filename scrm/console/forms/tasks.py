@@ -65,7 +65,7 @@ class TaskForm(forms.Form):
     )
     script = forms.CharField(
         label=_("话术"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("可用占位符：{客户称呼} {导购姓名} {门店} {今天} {券码}"),
+        help_text=_("任务卡可用占位符：{客户称呼} {导购姓名} {门店} {今天} {券码}（企业群发不能用）"),
     )  # fmt: skip
     attachments = forms.ModelMultipleChoiceField(
         label=_("群发附件（企业群发，最多 9 个）"),

@@ -41,5 +41,10 @@ def home(request):
     store_id = request.staff.store_id if request.staff.role == Staff.Role.MANAGER else None
     attention = store_attention(store_id=store_id, today=local_day(timezone.now()))
     headline = [cell(attention.total, key) for key in HEADLINE]
-    context = {"overview": material_overview(), "attention": attention, "headline": headline}
+    context = {
+        "overview": material_overview(),
+        "attention": attention,
+        "headline": headline,
+        "store_scoped": store_id is not None,
+    }
     return render(request, "console/home.html", context)
