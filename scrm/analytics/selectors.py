@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Func, JSONField, Q, Sum, Value
 from django.utils.translation import gettext_lazy as _
 
+from scrm.analytics.blocks import blocks_read, cover, range_counts
 from scrm.analytics.days import day_bounds
 from scrm.analytics.facts import distinct_counts
 from scrm.analytics.figures import (
@@ -130,17 +131,42 @@ def _period_parts(*, scope: Scope, period: Period) -> dict[tuple[int | None, int
     if stored:
         return result
 
-    # Any other length: count from the per-customer facts (exact; reads the range's facts).
+    # Any other length: merge each guide's stored customer sets over the blocks covering each period.
+    movers = _distinct_from_blocks(result, scope=scope, period=period)
+    if not movers:
+        return result
+    # A guide who changed store inside the periods: a customer counts in the store of their first
+    # fact in the range, which the blocks do not keep, so these few guides' facts are counted.
     aggregates = {f"c__{k}": v for k, v in distinct_counts(a, b).items()}
     aggregates |= {f"p__{k}": v for k, v in distinct_counts(pa, pb).items()}
-    facts = scope.filter(GuideCustomerDay.objects.filter(day__gte=pa, day__lte=b)).values("store_id", "staff_id")
-    for row in facts.annotate(**aggregates).order_by():
+    facts = scope.filter(GuideCustomerDay.objects.filter(staff_id__in=movers, day__gte=pa, day__lte=b))
+    for row in facts.values("store_id", "staff_id").annotate(**aggregates).order_by():
         target = result[(row["store_id"], row["staff_id"])]
         for key, value in row.items():
             if "__" in key:
                 period_key, name = key.split("__", 1)
                 target["current" if period_key == "c" else "previous"][name] = value or 0
     return result
+
+
+def _distinct_from_blocks(result: dict, *, scope: Scope, period: Period) -> set[int]:
+    """Fill the distinct counts of guides with one (guide, store) series in the periods from their
+    blocks (two queries); returns the guides with several, whose counts need the facts."""
+    prev = period.previous
+    in_scope = scope.filter(GuideStoreSpan.objects.filter(first_day__lte=period.last, last_day__gte=prev.first))
+    series = defaultdict(set)
+    for staff_id, store_id in GuideStoreSpan.objects.filter(
+        staff_id__in=in_scope.values("staff_id"), first_day__lte=period.last, last_day__gte=prev.first
+    ).values_list("staff_id", "store_id"):
+        series[staff_id].add(store_id)
+    single = {staff_id: stores.pop() for staff_id, stores in series.items() if len(stores) == 1}
+    wanted = cover(period.first, period.last) + cover(prev.first, prev.last)
+    stored = blocks_read(staff_ids=single, blocks=wanted)
+    for staff_id, blocks in stored.items():
+        target = result[(single[staff_id], staff_id)]
+        target["current"].update(zip(WINDOW_MEASURES, range_counts(blocks, period.first, period.last), strict=True))
+        target["previous"].update(zip(WINDOW_MEASURES, range_counts(blocks, prev.first, prev.last), strict=True))
+    return set(series) - set(single)
 
 
 @dataclass
@@ -277,7 +303,9 @@ def performance_trend(*, scope: Scope, period: Period, figure: str) -> list[tupl
     rows = scope.filter(source.objects.filter(day__gte=period.first, day__lte=period.last))
     for row in rows.values("day").annotate(**{f"s__{n}": Sum(n) for n in names}).order_by():
         by_day[row["day"]].update({n: row[f"s__{n}"] or 0 for n in names})
-    if FIGURES_BY_KEY[figure].uses_facts:
+    if FIGURES_BY_KEY[figure].uses_facts and source is StoreDay:
+        _store_day_distinct(by_day, rows, last=period.last, converted="converted" in figure_parts(figure))
+    elif FIGURES_BY_KEY[figure].uses_facts:
         facts = scope.filter(GuideCustomerDay.objects.filter(day__gte=period.first, day__lte=period.last))
         for row in (
             facts.values("day")
@@ -292,6 +320,19 @@ def performance_trend(*, scope: Scope, period: Period, figure: str) -> list[tupl
             by_day[row["day"]].update({n: row[n] for n in DISTINCT})
     compute = FIGURES_BY_KEY[figure].compute
     return [(day, compute(parts)) for day, parts in sorted(by_day.items())]
+
+
+def _store_day_distinct(by_day: dict, rows, *, last: dt.date, converted: bool) -> None:
+    """Per-day distinct counts of a store or brand trend from StoreDay (one query, two with 新客成交):
+    the same figures as counting that day's facts, without reading them."""
+    sums = {"reach": Sum("reached"), "buyers": Sum("bought"), "repeaters": Sum("rebought")}
+    for row in rows.values("day").annotate(**sums).order_by():
+        by_day[row["day"]].update({name: row[name] or 0 for name in sums})
+    if converted:
+        # Adds of the day whose first order falls on or before the trend's last day.
+        end = last.isoformat()
+        for day, converted_on in rows.exclude(converted_on={}).values_list("day", "converted_on"):
+            by_day[day]["converted"] += sum(n for on, n in converted_on.items() if on <= end)
 
 
 # --- a guide's page (raw tables, bounded) ----------------------------------------------------
