@@ -104,7 +104,9 @@ def _pending_bytes(digits: tuple[int, ...]) -> tuple[bytes, bytes]:
 
 
 def _pending_digits(low, high) -> tuple[int, ...]:
-    digits, high, i = [_int(low)], bytes(high or b""), 0
+    if not high:
+        return (int.from_bytes(low, "little"),) if low else ()
+    digits, high, i = [_int(low)], bytes(high), 0
     while i < len(high):
         size = int.from_bytes(high[i : i + 4], "little")
         digits.append(_int(high[i + 4 : i + 4 + size]))
@@ -136,14 +138,27 @@ def blocks_read(*, staff_ids, blocks: list[tuple[int, dt.date]]) -> dict[int, di
     return result
 
 
-def range_counts(stored: dict[tuple[int, dt.date], Sets], first: dt.date, last: dt.date) -> tuple[int, ...]:
-    """(reach, buyers, repeaters, converted) of [first, last] from a guide's blocks_read()."""
-    sets = EMPTY
-    for block in cover(first, last):
+def range_counts(stored: dict[tuple[int, dt.date], Sets], blocks: list[tuple[int, dt.date]]) -> tuple[int, ...]:
+    """(reach, buyers, repeaters, converted) over `blocks` (a range's cover()) from a guide's blocks_read().
+
+    `merge` folded over the blocks, written out: this runs for every guide and block of a board.
+    """
+    reach = buyers = repeaters = converted = 0
+    pending: tuple[int, ...] = ()
+    for block in blocks:
         part = stored.get(block)
-        if part is not None:
-            sets = merge(sets, part)
-    return counts(sets)
+        if part is None:
+            continue
+        r_reach, r_buy, r_rep, r_pend, r_conv = part
+        reach |= r_reach
+        repeaters |= r_rep | (buyers & r_buy)
+        if pending and r_buy:
+            converted += sum((digit & r_buy).bit_count() << i for i, digit in enumerate(pending))
+            pending = _digits(digit & ~r_buy for digit in pending)
+        buyers |= r_buy
+        converted += r_conv
+        pending = _counter_add(pending, r_pend)
+    return reach.bit_count(), buyers.bit_count(), repeaters.bit_count(), converted
 
 
 # --- writes ----------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
 
 Every figure is computed from summed parts (counts, numerators, denominators, histogram buckets),
 so a store's or a quartile's ratio or median is right, never an average of averages. Distinct
-customer counts over a range use GuideCustomerDay: a customer is counted by the one fact in the
-range whose prev_day lies before the range. Store and brand totals of distinct counts are sums
-over guides (guide × customer pairs).
+customer counts over a range come from the trailing windows stored on GuideDay when the range has a
+stored length, else from each guide's customer blocks (scrm.analytics.blocks); both equal counting
+the GuideCustomerDay facts. Store and brand totals of distinct counts are sums over guides
+(guide × customer pairs).
 """
 
 import datetime as dt
@@ -91,7 +92,8 @@ def _period_parts(*, scope: Scope, period: Period) -> dict[tuple[int | None, int
 
     Sums are differences of running totals (three rows per guide and store, whatever the length);
     snapshots and stored distinct counts come from the rows on the two range ends. Three queries
-    when the range's length is one of WINDOWS, four otherwise (plus the per-customer facts).
+    when the range's length is one of WINDOWS, five otherwise (customer blocks), six when a guide
+    changed store inside the periods (that guide's facts).
     """
     prev = period.previous
     a, b, pa, pb = period.first, period.last, prev.first, prev.last
@@ -160,12 +162,12 @@ def _distinct_from_blocks(result: dict, *, scope: Scope, period: Period) -> set[
     ).values_list("staff_id", "store_id"):
         series[staff_id].add(store_id)
     single = {staff_id: stores.pop() for staff_id, stores in series.items() if len(stores) == 1}
-    wanted = cover(period.first, period.last) + cover(prev.first, prev.last)
-    stored = blocks_read(staff_ids=single, blocks=wanted)
+    current, previous = cover(period.first, period.last), cover(prev.first, prev.last)
+    stored = blocks_read(staff_ids=single, blocks=current + previous)
     for staff_id, blocks in stored.items():
         target = result[(single[staff_id], staff_id)]
-        target["current"].update(zip(WINDOW_MEASURES, range_counts(blocks, period.first, period.last), strict=True))
-        target["previous"].update(zip(WINDOW_MEASURES, range_counts(blocks, prev.first, prev.last), strict=True))
+        target["current"].update(zip(WINDOW_MEASURES, range_counts(blocks, current), strict=True))
+        target["previous"].update(zip(WINDOW_MEASURES, range_counts(blocks, previous), strict=True))
     return set(series) - set(single)
 
 

@@ -163,7 +163,7 @@ def test_blocks_written_day_by_day_equal_a_rebuild_from_the_facts(history):
 
     def all_counts():
         stored = blocks_read(staff_ids=staff_ids, blocks=[b for p in periods for b in cover(p.first, p.last)])
-        return {(s, p): range_counts(stored.get(s, {}), p.first, p.last) for s in staff_ids for p in periods}
+        return {(s, p): range_counts(stored.get(s, {}), cover(p.first, p.last)) for s in staff_ids for p in periods}
 
     incremental = all_counts()
     assert guide_blocks_rebuild() > 0
