@@ -1,14 +1,15 @@
 """Console performance dashboard: 500 guides × 365 days of rollups on PostgreSQL.
 
-    .venv/bin/python bench/console.py [--rounds 100] [--reseed]
+    .venv/bin/python bench/console.py [--rounds 100] [--reseed] [--port 8899]
 
 Seeds (or reuses) 500 guides in 50 stores with daily rollups for the last 730 days, so the
 measured 365-day range and the previous 365 days it is compared with are both full. Per guide and
 day: ~1.5 new customers, ~4 customers sent materials, ~1 buying customer (GuideCustomerDay facts,
-linked as the rollup service links them) and the stored trailing-window counts (plausible values
-of the real size; their correctness is covered by tests/analytics). Then serves the app with
-gunicorn and prints p50/p95 of the brand dashboard (365-day range) and of /healthz, measured in the
-same run.
+linked as the rollup service links them, with the customer blocks built from them) and the stored
+trailing-window counts (plausible values of the real size; their correctness is covered by
+tests/analytics). Then serves the app with gunicorn and prints p50/p95 of the brand dashboard
+(a 365-day range: stored windows; a 200-day range: customer blocks; trends of distinct figures)
+beside /healthz and the two floors, measured in the same run.
 """
 
 import argparse
@@ -22,7 +23,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import bench_env, django_setup, gunicorn, manage, measure, report
+from harness import bench_env, django_setup, floors, gunicorn, manage, measure, report
 
 GUIDES, STORES, DAYS, CUSTOMERS_PER_GUIDE = 500, 50, 730, 1100
 PREFIX = "pbench"
@@ -33,11 +34,13 @@ def seed(*, reseed: bool) -> None:
     from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
+    from scrm.analytics.blocks import guide_blocks_rebuild
     from scrm.analytics.days import local_day
     from scrm.analytics.models import (
         ADDITIVE,
         RESPONSE_FIELDS,
         WINDOWS,
+        GuideCustomerBlock,
         GuideCustomerDay,
         GuideDay,
         GuideStoreSpan,
@@ -52,6 +55,7 @@ def seed(*, reseed: bool) -> None:
     seeded = GuideDay.objects.filter(staff__in=guides, day__gte=first, day__lte=today)
     have = seeded.count()
     fresh = not seeded.filter(windows={}).exists() and not seeded.filter(running=[]).exists()
+    fresh = fresh and GuideCustomerBlock.objects.filter(staff__in=guides, first_day__gte=first).exists()
     if not reseed and have == GUIDES * DAYS and fresh and StoreDay.objects.filter(day=today).exists():
         print(f"reusing {have} GuideDay rows ending {today}")
         return
@@ -93,7 +97,12 @@ def seed(*, reseed: bool) -> None:
         "computed_at",
     ]  # fmt: skip
     store_days: dict[tuple[int, dt.date], list] = {}
-    store_cols = ["store_id", "day", *ADDITIVE, "active_customers", "tagged_customers", "overdue_followups"]
+    store_cols = [
+        "store_id", "day", *ADDITIVE, "active_customers", "tagged_customers", "overdue_followups",
+        "reached", "bought", "rebought", "converted_on",
+    ]  # fmt: skip
+    # Per store and day: facts of kind send, order, order with n ≥ 2, and {first order day: adds}.
+    store_facts: dict[tuple[int, dt.date], list] = {}
     fact_cols = ["kind", "staff_id", "store_id", "customer_id", "day", "n", "prev_day", "next_day"]
     now = dt.datetime.now(dt.UTC)
     raw = connection.cursor().cursor
@@ -149,6 +158,10 @@ def seed(*, reseed: bool) -> None:
             day_rows.append(
                 (member.pk, member.store_id, day, *own, *snapshot, json.dumps(windows), json.dumps(totals), now)
             )
+            per_store = store_facts.setdefault((member.store_id, day), [0, 0, 0, {}])
+            per_store[0] += len(contacts)
+            per_store[1] += len(buyers)
+            per_store[2] += sum(1 for c in buyers if order_days[c][-1][1] >= 2)
             sums = store_days.setdefault((member.store_id, day), [0] * (len(own) + len(snapshot)))
             for i, v in enumerate((*own, *snapshot)):
                 sums[i] += v
@@ -160,14 +173,26 @@ def seed(*, reseed: bool) -> None:
         for c, day in add_day.items():
             after = [d for d, _ in order_days.get(c, []) if d >= day]
             fact_rows.append((1, member.pk, member.store_id, c, day, 1, None, after[0] if after else None))
+            if after:
+                converted_on = store_facts[(member.store_id, day)][3]
+                converted_on[after[0].isoformat()] = converted_on.get(after[0].isoformat(), 0) + 1
         if gi % 25 == 24 or gi == len(staff) - 1:
             with transaction.atomic():
                 copy("analytics_guideday", day_cols, day_rows)
                 copy("analytics_guidecustomerday", fact_cols, fact_rows)
+            with transaction.atomic():
+                guide_blocks_rebuild(staff_ids=[m.pk for m in staff[gi - gi % 25 : gi + 1]])
             day_rows, fact_rows = [], []
             print(f"  {gi + 1} guides", flush=True)
     with transaction.atomic():
-        copy("analytics_storeday", store_cols, [(store, day, *sums) for (store, day), sums in store_days.items()])
+        copy(
+            "analytics_storeday",
+            store_cols,
+            [
+                (store, day, *sums, *store_facts[(store, day)][:3], json.dumps(store_facts[(store, day)][3]))
+                for (store, day), sums in store_days.items()
+            ],
+        )
         GuideStoreSpan.objects.bulk_create(
             GuideStoreSpan(staff=member, store_id=member.store_id, first_day=first, last_day=today) for member in staff
         )
@@ -183,14 +208,52 @@ def seed(*, reseed: bool) -> None:
         cursor.execute("VACUUM ANALYZE analytics_guidecustomerday")
         cursor.execute("VACUUM ANALYZE analytics_storeday")
         cursor.execute("VACUUM ANALYZE analytics_guidestorespan")
+        cursor.execute("VACUUM ANALYZE analytics_guidecustomerblock")
+        cursor.execute("VACUUM ANALYZE analytics_guidecustomerslot")
     facts = GuideCustomerDay.objects.filter(staff__in=guides).count()
     print(f"seeded {GUIDES * DAYS} GuideDay and {facts} GuideCustomerDay rows in {time.perf_counter() - started:.0f}s")
+
+
+def in_process(first: dt.date, last: dt.date) -> None:
+    """The custom range's distinct counts in this process: from the blocks, and from the facts as
+    before them (the same figures; the facts scan is what a custom range used to cost)."""
+    from django.db.models import Count
+
+    from scrm.analytics import selectors
+    from scrm.analytics.facts import distinct_counts
+    from scrm.analytics.models import GuideCustomerDay
+    from scrm.analytics.periods import Period
+
+    period = Period(first, last)
+    prev = period.previous
+
+    def facts():
+        aggregates = {f"c__{k}": v for k, v in distinct_counts(first, last).items()}
+        aggregates |= {f"p__{k}": v for k, v in distinct_counts(prev.first, prev.last).items()}
+        rows = GuideCustomerDay.objects.filter(day__gte=prev.first, day__lte=last).values("store_id", "staff_id")
+        return list(rows.annotate(**aggregates, n=Count("pk")).order_by())
+
+    def blocks():
+        return selectors._distinct_from_blocks(
+            selectors.defaultdict(lambda: {"current": {}, "previous": {}}), scope=selectors.Scope(), period=period
+        )
+
+    for name, fn in (("distinct counts from blocks", blocks), ("distinct counts from facts", facts)):
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - started) * 1000)
+        print(
+            f"in process, {name} (both periods, 500 guides): best {min(times):.1f} ms, median {sorted(times)[2]:.1f} ms"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--port", type=int, default=8899)
     args = parser.parse_args()
 
     env = bench_env(SECURE_COOKIES="false")
@@ -204,9 +267,11 @@ def main() -> None:
     get_user_model().objects.filter(username=f"{PREFIX}-admin").update(is_active=True)
     today = local_day(dt.datetime.now(dt.UTC))
     first = today - dt.timedelta(days=364)
+    custom = today - dt.timedelta(days=199)  # 200 days: no stored window has that length
     dashboard = f"/console/performance/?from={first}&to={today}"
+    in_process(custom, today)
 
-    with gunicorn(env) as base:
+    with gunicorn(env, port=args.port) as base:
         session = requests.Session()
         login = session.get(f"{base}/console/login/")
         response = session.post(
@@ -224,8 +289,21 @@ def main() -> None:
         check = session.get(base + dashboard)
         assert "导购排行" in check.text, check.text[:500]
         rows = {
+            **floors(session, base, rounds=args.rounds),
             "healthz (baseline)": measure(session, [f"{base}/healthz"], rounds=args.rounds),
             "dashboard brand 365 d": measure(session, [base + dashboard], rounds=args.rounds, warmup=5),
+            "brand 200 d (custom)": measure(
+                session, [f"{base}/console/performance/?from={custom}&to={today}"], rounds=args.rounds, warmup=5
+            ),
+            "brand 365 d, trend 触达": measure(
+                session, [f"{base}{dashboard}&trend=reach"], rounds=args.rounds, warmup=5
+            ),
+            "brand 200 d, trend 转化率": measure(
+                session,
+                [f"{base}/console/performance/?from={custom}&to={today}&trend=conversion"],
+                rounds=args.rounds,
+                warmup=5,
+            ),
         }
         report(rows, "healthz (baseline)")
 

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from scrm.analytics.models import GuideCustomerDay, GuideDay, GuideStoreSpan, StoreDay
+from scrm.analytics.models import (
+    GuideCustomerBlock,
+    GuideCustomerDay,
+    GuideCustomerSlot,
+    GuideDay,
+    GuideStoreSpan,
+    StoreDay,
+)
 
 
 class ReadOnlyRollupAdmin(admin.ModelAdmin):
@@ -42,3 +49,18 @@ class GuideStoreSpanAdmin(ReadOnlyRollupAdmin):
     date_hierarchy = "last_day"
     list_display = ["staff", "store", "first_day", "last_day"]
     list_filter = ["store"]
+
+
+@admin.register(GuideCustomerSlot)
+class GuideCustomerSlotAdmin(ReadOnlyRollupAdmin):
+    list_select_related = ["staff"]
+    date_hierarchy = None
+    list_display = ["staff", "customer_id", "slot"]
+
+
+@admin.register(GuideCustomerBlock)
+class GuideCustomerBlockAdmin(ReadOnlyRollupAdmin):
+    list_select_related = ["staff"]
+    date_hierarchy = "first_day"
+    list_display = ["staff", "level", "first_day", "converted"]
+    list_filter = ["level"]

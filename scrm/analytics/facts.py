@@ -106,13 +106,14 @@ def _relink_neighbours(
     GuideCustomerDay.objects.bulk_update(changed, ["prev_day", "next_day"], batch_size=500)
 
 
-def _relink_adds(pairs: set[Pair]) -> None:
-    """An add fact's next_day is the first counted order with that guide after the add."""
+def _relink_adds(pairs: set[Pair]) -> set[dt.date]:
+    """An add fact's next_day is the first counted order with that guide after the add.
+    Returns the days of the add facts that changed (their store days count conversions)."""
     if not pairs:
-        return
+        return set()
     facts = _pair_facts(Kind.ADD, pairs)
     if not facts:
-        return
+        return set()
     staff_ids, customer_ids = {p[0] for p in pairs}, {p[1] for p in pairs}
     added: dict[tuple[int, int, dt.date], dt.datetime] = {}
     for staff_id, customer_id, added_at in FollowRelation.objects.filter(
@@ -138,9 +139,14 @@ def _relink_adds(pairs: set[Pair]) -> None:
             fact.next_day = next_day
             changed.append(fact)
     GuideCustomerDay.objects.bulk_update(changed, ["next_day"], batch_size=500)
+    return {fact.day for fact in changed}
 
 
-def customer_facts_rollup(*, day: dt.date, start: dt.datetime, end: dt.datetime, stores: dict[int, int]) -> None:
+def customer_facts_rollup(
+    *, day: dt.date, start: dt.datetime, end: dt.datetime, stores: dict[int, int]
+) -> set[dt.date]:
+    """Rewrite the day's facts and relink their neighbours; returns the other days whose add facts
+    changed (an order today converts an earlier add)."""
     old = defaultdict(set)
     for kind, staff_id, customer_id in GuideCustomerDay.objects.filter(day=day).values_list(
         "kind", "staff_id", "customer_id"
@@ -199,4 +205,4 @@ def customer_facts_rollup(*, day: dt.date, start: dt.datetime, end: dt.datetime,
 
     _relink_neighbours(Kind.SEND, day, send_pairs, set(new_sends), send_before, {}, link_next=False)
     _relink_neighbours(Kind.ORDER, day, order_pairs, set(new_orders), order_before, order_after, link_next=True)
-    _relink_adds(old[Kind.ADD] | set(new_adds) | order_pairs)
+    return _relink_adds(old[Kind.ADD] | set(new_adds) | order_pairs) - {day}

@@ -7,10 +7,10 @@ a range's total is one difference of two rows.
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Max, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
 
 from scrm.analytics.days import ONE_DAY
-from scrm.analytics.models import ADDITIVE, SNAPSHOT, GuideDay, GuideStoreSpan, StoreDay
+from scrm.analytics.models import ADDITIVE, SNAPSHOT, GuideCustomerDay, GuideDay, GuideStoreSpan, StoreDay
 
 NO_TOTALS: tuple[int, ...] = (0,) * len(ADDITIVE)
 
@@ -125,12 +125,35 @@ def guide_running_totals_rebuild() -> int:
 
 
 def store_days_rollup(*, day: dt.date) -> int:
-    """Recompute the StoreDay rows of one day from its GuideDay rows."""
+    """Recompute the StoreDay rows of one day from its GuideDay rows and GuideCustomerDay facts."""
     sums = {name: Sum(name) for name in (*ADDITIVE, *SNAPSHOT)}
-    rows = [
-        StoreDay(day=day, **row)
+    rows = {
+        row["store_id"]: StoreDay(day=day, **row)
         for row in GuideDay.objects.filter(day=day).values("store_id").annotate(**sums).order_by()
-    ]
+    }
+    facts = GuideCustomerDay.objects.filter(day=day)
+    Kind = GuideCustomerDay.Kind
+    for row in (
+        facts.values("store_id")
+        .annotate(
+            reached=Count("pk", filter=Q(kind=Kind.SEND)),
+            bought=Count("pk", filter=Q(kind=Kind.ORDER)),
+            rebought=Count("pk", filter=Q(kind=Kind.ORDER, n__gte=2)),
+        )
+        .order_by()
+    ):
+        target = rows.setdefault(row["store_id"], StoreDay(day=day, store_id=row["store_id"]))
+        target.reached, target.bought, target.rebought = row["reached"], row["bought"], row["rebought"]
+    for store_id, next_day, n in (
+        facts.filter(kind=Kind.ADD, next_day__isnull=False)
+        .values("store_id", "next_day")
+        .annotate(n=Count("pk"))
+        .values_list("store_id", "next_day", "n")
+        .order_by()
+    ):
+        target = rows.setdefault(store_id, StoreDay(day=day, store_id=store_id))
+        target.converted_on[next_day.isoformat()] = n
+    rows = list(rows.values())
     StoreDay.objects.filter(day=day).delete()
     StoreDay.objects.bulk_create(rows, batch_size=500)
     return len(rows)

@@ -2,9 +2,10 @@
 
 Every figure is computed from summed parts (counts, numerators, denominators, histogram buckets),
 so a store's or a quartile's ratio or median is right, never an average of averages. Distinct
-customer counts over a range use GuideCustomerDay: a customer is counted by the one fact in the
-range whose prev_day lies before the range. Store and brand totals of distinct counts are sums
-over guides (guide × customer pairs).
+customer counts over a range come from the trailing windows stored on GuideDay when the range has a
+stored length, else from each guide's customer blocks (scrm.analytics.blocks); both equal counting
+the GuideCustomerDay facts. Store and brand totals of distinct counts are sums over guides
+(guide × customer pairs).
 """
 
 import datetime as dt
@@ -13,9 +14,11 @@ from dataclasses import dataclass
 from operator import add
 
 from django.core.paginator import Paginator
+from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.db.models import Count, F, Func, JSONField, Q, Sum, Value
 from django.utils.translation import gettext_lazy as _
 
+from scrm.analytics.blocks import blocks_read, cover, range_counts
 from scrm.analytics.days import day_bounds
 from scrm.analytics.facts import distinct_counts
 from scrm.analytics.figures import (
@@ -90,7 +93,8 @@ def _period_parts(*, scope: Scope, period: Period) -> dict[tuple[int | None, int
 
     Sums are differences of running totals (three rows per guide and store, whatever the length);
     snapshots and stored distinct counts come from the rows on the two range ends. Three queries
-    when the range's length is one of WINDOWS, four otherwise (plus the per-customer facts).
+    when the range's length is one of WINDOWS, five otherwise (customer blocks), six when a guide
+    changed store inside the periods (that guide's facts).
     """
     prev = period.previous
     a, b, pa, pb = period.first, period.last, prev.first, prev.last
@@ -130,17 +134,42 @@ def _period_parts(*, scope: Scope, period: Period) -> dict[tuple[int | None, int
     if stored:
         return result
 
-    # Any other length: count from the per-customer facts (exact; reads the range's facts).
+    # Any other length: merge each guide's stored customer sets over the blocks covering each period.
+    movers = _distinct_from_blocks(result, scope=scope, period=period)
+    if not movers:
+        return result
+    # A guide who changed store inside the periods: a customer counts in the store of their first
+    # fact in the range, which the blocks do not keep, so these few guides' facts are counted.
     aggregates = {f"c__{k}": v for k, v in distinct_counts(a, b).items()}
     aggregates |= {f"p__{k}": v for k, v in distinct_counts(pa, pb).items()}
-    facts = scope.filter(GuideCustomerDay.objects.filter(day__gte=pa, day__lte=b)).values("store_id", "staff_id")
-    for row in facts.annotate(**aggregates).order_by():
+    facts = scope.filter(GuideCustomerDay.objects.filter(staff_id__in=movers, day__gte=pa, day__lte=b))
+    for row in facts.values("store_id", "staff_id").annotate(**aggregates).order_by():
         target = result[(row["store_id"], row["staff_id"])]
         for key, value in row.items():
             if "__" in key:
                 period_key, name = key.split("__", 1)
                 target["current" if period_key == "c" else "previous"][name] = value or 0
     return result
+
+
+def _distinct_from_blocks(result: dict, *, scope: Scope, period: Period) -> set[int]:
+    """Fill the distinct counts of guides with one (guide, store) series in the periods from their
+    blocks (two queries); returns the guides with several, whose counts need the facts."""
+    prev = period.previous
+    in_scope = scope.filter(GuideStoreSpan.objects.filter(first_day__lte=period.last, last_day__gte=prev.first))
+    series = defaultdict(set)
+    for staff_id, store_id in GuideStoreSpan.objects.filter(
+        staff_id__in=in_scope.values("staff_id"), first_day__lte=period.last, last_day__gte=prev.first
+    ).values_list("staff_id", "store_id"):
+        series[staff_id].add(store_id)
+    single = {staff_id: stores.pop() for staff_id, stores in series.items() if len(stores) == 1}
+    current, previous = cover(period.first, period.last), cover(prev.first, prev.last)
+    stored = blocks_read(staff_ids=single, blocks=current + previous)
+    for staff_id, blocks in stored.items():
+        target = result[(single[staff_id], staff_id)]
+        target["current"].update(zip(WINDOW_MEASURES, range_counts(blocks, current), strict=True))
+        target["previous"].update(zip(WINDOW_MEASURES, range_counts(blocks, previous), strict=True))
+    return set(series) - set(single)
 
 
 @dataclass
@@ -275,9 +304,19 @@ def performance_trend(*, scope: Scope, period: Period, figure: str) -> list[tupl
     # Store and brand trends read the per-store daily rollup: at most one row per store and day.
     source = StoreDay if scope.staff_id is None else GuideDay
     rows = scope.filter(source.objects.filter(day__gte=period.first, day__lte=period.last))
-    for row in rows.values("day").annotate(**{f"s__{n}": Sum(n) for n in names}).order_by():
-        by_day[row["day"]].update({n: row[f"s__{n}"] or 0 for n in names})
-    if FIGURES_BY_KEY[figure].uses_facts:
+    sums = {n: Sum(n) for n in names}
+    uses_facts = FIGURES_BY_KEY[figure].uses_facts
+    if uses_facts and source is StoreDay:
+        # A day's distinct customers per guide, summed over the day's stores: the same as its facts.
+        sums |= {"reach": Sum("reached"), "buyers": Sum("bought"), "repeaters": Sum("rebought")}
+    if sums:
+        for row in rows.values("day").annotate(**{f"s__{n}": v for n, v in sums.items()}).order_by():
+            by_day[row["day"]].update({n: row[f"s__{n}"] or 0 for n in sums})
+    if uses_facts and source is StoreDay:
+        if "converted" in figure_parts(figure):
+            for day, converted in _store_days_converted(scope=scope, period=period):
+                by_day[day]["converted"] = converted
+    elif uses_facts:
         facts = scope.filter(GuideCustomerDay.objects.filter(day__gte=period.first, day__lte=period.last))
         for row in (
             facts.values("day")
@@ -292,6 +331,24 @@ def performance_trend(*, scope: Scope, period: Period, figure: str) -> list[tupl
             by_day[row["day"]].update({n: row[n] for n in DISTINCT})
     compute = FIGURES_BY_KEY[figure].compute
     return [(day, compute(parts)) for day, parts in sorted(by_day.items())]
+
+
+def _store_days_converted(*, scope: Scope, period: Period) -> list[tuple[dt.date, int]]:
+    """Per day: that day's new customers whose first order fell on or before the period's last day,
+    summed out of StoreDay.converted_on by the database (one query, no JSON read into Python)."""
+    # The replica when there is one, as every other rollup read (scrm.db_router).
+    connection = connections[router.db_for_read(StoreDay) or DEFAULT_DB_ALIAS]
+    if connection.vendor == "postgresql":
+        each, value = "CROSS JOIN LATERAL jsonb_each_text(s.converted_on) e", "e.value::int"
+    else:
+        each, value = ", json_each(s.converted_on) e", "CAST(e.value AS INTEGER)"
+    where, params = "s.day >= %s AND s.day <= %s AND e.key <= %s", [period.first, period.last, period.last.isoformat()]
+    if scope.store_id is not None:
+        where, params = f"{where} AND s.store_id = %s", [*params, scope.store_id]
+    table = StoreDay._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT s.day, SUM({value}) FROM {table} s {each} WHERE {where} GROUP BY s.day", params)
+        return [(day if isinstance(day, dt.date) else dt.date.fromisoformat(day), n) for day, n in cursor.fetchall()]
 
 
 # --- a guide's page (raw tables, bounded) ----------------------------------------------------

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
+from scrm.analytics.blocks import customer_blocks_rollup
 from scrm.analytics.days import day_bounds, local_day
 from scrm.analytics.facts import COUNTED_ORDERS, customer_facts_rollup, distinct_counts
 from scrm.analytics.models import (
@@ -182,7 +183,8 @@ def _guide_day_rollup(*, day: dt.date) -> tuple[int, set[tuple[int, int | None]]
     old_stores = {row.staff_id: row.store_id for row in old_rows}
     stores = {pk: old_stores.get(pk, store_id) for pk, store_id in guides.values_list("pk", "store_id")}
 
-    customer_facts_rollup(day=day, start=start, end=end, stores=stores)
+    relinked = customer_facts_rollup(day=day, start=start, end=end, stores=stores)
+    customer_blocks_rollup(day=day)
     windows = _windows_by_staff(day)
     # A guide with customers in a window (e.g. one who left last month) keeps a row for it.
     for pk, store_id in Staff.objects.filter(pk__in=set(windows) - set(stores)).values_list("pk", "store_id"):
@@ -216,6 +218,10 @@ def _guide_day_rollup(*, day: dt.date) -> tuple[int, set[tuple[int, int | None]]
     running_totals_set(day=day, rows=rows)
     spans_extend(day=day, pairs={(row.staff_id, row.store_id) for row in rows})
     store_days_rollup(day=day)
+    for other in sorted(relinked):
+        # An earlier add converted today: that day's conversions (blocks, store trend) move.
+        customer_blocks_rollup(day=other)
+        store_days_rollup(day=other)
     old = {(row.staff_id, row.store_id): own_totals(row) for row in old_rows}
     new = {(row.staff_id, row.store_id): own_totals(row) for row in rows}
     changed = {pair for pair in old.keys() | new.keys() if old.get(pair, NO_TOTALS) != new.get(pair, NO_TOTALS)}

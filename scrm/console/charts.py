@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -154,6 +156,17 @@ def cell(row: Row, key: str) -> Cell:
 
 def row_cells(row: Row) -> list[Cell]:
     return [cell(row, figure.key) for figure in FIGURES]
+
+
+def cells_html(cells: list[Cell]) -> SafeString:
+    """A board row's figure cells as HTML, joined here: 16 cells × 100 rows through a template loop
+    cost ~35 ms of the dashboard's time. Same markup as the loop it replaces."""
+    # Every value is escaped here; tone is "good", "bad" or "".
+    return mark_safe(
+        "".join(
+            f'<td class="num">{escape(c.text)}<br><em class="chg {c.tone}">{escape(c.change)}</em></td>' for c in cells
+        )
+    )
 
 
 # --- trend chart -------------------------------------------------------------------------------

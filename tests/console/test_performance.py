@@ -409,3 +409,20 @@ def test_a_range_reaching_before_the_first_rollup_counts_from_it_and_says_so(cli
     assert longer == exact  # distinct buyers no longer shrink as the range grows
     body = c.get(URL, {"preset": "custom", "from": "2025-01-01", "to": "2026-03-05"}).content.decode()
     assert "业绩数据从 2026-03-01 开始汇总" in body
+
+
+def test_board_cells_joined_in_python_are_the_markup_the_template_loop_made():
+    from django.template import Context, Template
+
+    from scrm.console.charts import Cell, cells_html
+
+    cells = [
+        Cell("gmv", "GMV", "¥1,234.50", "▲ 12.5%", "good"),
+        Cell("losses", "流失客户", "<3 & 'x'", "—", ""),
+        Cell("overdue", "逾期跟进", "7", "▼ 3.0%", "bad"),
+    ]
+    loop = Template(
+        '{% for c in cells %}<td class="num">{{ c.text }}<br><em class="chg {{ c.tone }}">{{ c.change }}</em></td>'
+        "{% endfor %}"
+    )
+    assert cells_html(cells) == loop.render(Context({"cells": cells}))

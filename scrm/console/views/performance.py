@@ -30,7 +30,7 @@ from scrm.analytics.selectors import (
     quartiles,
     rows_sorted,
 )
-from scrm.console.charts import format_value, line_chart, row_cells
+from scrm.console.charts import cells_html, format_value, line_chart, row_cells
 from scrm.console.forms.performance import PeriodForm
 from scrm.console.permissions import MANAGER_ROLES, console_required
 from scrm.csv_export import csv_response
@@ -192,7 +192,7 @@ def _dashboard(request, *, store: Store | None):
         **_sort_headers(request, sort=sort, descending=descending),
         "total_cells": row_cells(board.total),
         **_guide_page(request, guides, page_no=data["page"] or 1),
-        "store_rows": [(row, row_cells(row)) for row in stores] if store is None else [],
+        "store_rows": [(row, cells_html(row_cells(row))) for row in stores] if store is None else [],
         "csv_links": {t: _query(request, format="csv", table=t) for t in ("guides", "stores", "quartiles", "trend")},
         "quartiles": sides,
         "quartile_rows": quartile_table(sides)[1] if sides else [],
@@ -245,7 +245,7 @@ def _guide_page(request, guides: list[Row], *, page_no: int) -> dict:
     page_no = min(page_no, pages)
     shown = guides[(page_no - 1) * GUIDES_PER_PAGE : page_no * GUIDES_PER_PAGE]
     return {
-        "guide_rows": [(row, row_cells(row)) for row in shown],
+        "guide_rows": [(row, cells_html(row_cells(row))) for row in shown],
         "guide_count": len(guides),
         "page_no": page_no,
         "pages": pages,
