@@ -165,3 +165,33 @@ def report(rows: dict[str, dict[str, float]], baseline: str) -> None:
     for name, row in rows.items():
         cpu = "-" if row.get("cpu") is None else f"{row['cpu']:.2f}"
         print(f"{name:<28}{row['p50']:>10.2f}{row['p95']:>10.2f}{cpu:>12}{row['p95'] / base:>15.1f}x")
+
+
+def ensure_database(url: str) -> None:
+    """Create a bench database on first use (CREATE DATABASE cannot run inside a transaction)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[max(0, int(len(values) * q) - 1)] if values else float("nan")
+
+
+class SqlTimer:
+    """A connection.execute_wrapper that counts statements and their wall time (in-process benches)."""
+
+    def __init__(self):
+        self.queries, self.seconds = 0, 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.queries += 1

@@ -17,7 +17,7 @@ import subprocess
 import time
 import uuid
 
-from harness import bench_env, django_setup, manage
+from harness import SqlTimer, bench_env, django_setup, manage
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--batches", type=int, default=20)
@@ -47,19 +47,6 @@ client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Api-Key {secret}")
 run = uuid.uuid4().hex[:8]
 now = dt.datetime.now(dt.UTC)
 people = 0
-
-
-class SqlTimer:
-    def __init__(self):
-        self.queries, self.seconds = 0, 0.0
-
-    def __call__(self, execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - started
-            self.queries += 1
 
 
 def person(i: int) -> dict:

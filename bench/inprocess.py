@@ -12,7 +12,7 @@ import pstats
 import statistics
 import time
 
-from harness import bench_env, django_setup
+from harness import SqlTimer, bench_env, django_setup
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--rounds", type=int, default=200)
@@ -46,19 +46,6 @@ screens = {
     "timeline": ("/sidebar/c/{}/timeline/", {}),
     "materials": ("/sidebar/c/{}/materials/", to_main),
 }
-
-
-class SqlTimer:
-    def __init__(self):
-        self.queries, self.seconds = 0, 0.0
-
-    def __call__(self, execute, sql, params, many, context):
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.seconds += time.perf_counter() - started
-            self.queries += 1
 
 
 def run(url: str, headers: dict) -> None:

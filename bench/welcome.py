@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-from harness import ROOT, bench_env, django_setup, manage
+from harness import ROOT, bench_env, django_setup, ensure_database, manage, pct
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--rate", type=float, default=50.0)
@@ -83,24 +83,9 @@ env = bench_env(
 )
 
 
-def ensure_database(url: str) -> None:
-    """Create the bench database on first use (CREATE DATABASE cannot run inside a transaction)."""
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
 ensure_database(env["DATABASE_URL"])
 manage("migrate", "--noinput", "-v", "0", env=env)
 django_setup(env)
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[max(0, int(len(values) * q) - 1)] if values else float("nan")
 
 
 def start(cmd: list[str]) -> subprocess.Popen:

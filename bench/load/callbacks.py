@@ -36,7 +36,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from harness import ROOT, bench_env, django_setup, manage
+from harness import ROOT, bench_env, django_setup, ensure_database, manage, pct
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--rate", type=float, default=100.0)
@@ -67,21 +67,6 @@ env = bench_env(
     WECOM_SIM_FAULTS_FILE=str(faults),
     LOG_LEVEL="WARNING",
 )
-
-
-def ensure_database(url: str) -> None:
-    """Create the bench database on first use (CREATE DATABASE cannot run inside a transaction)."""
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[max(0, int(len(values) * q) - 1)] if values else float("nan")
 
 
 def start(cmd: list[str], log: str) -> subprocess.Popen:
