@@ -75,7 +75,9 @@ def customer_merge(
     if keep.pk == drop.pk:
         raise ValueError("cannot merge a customer into itself")
     with transaction.atomic():
-        locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[keep.pk, drop.pk])}
+        # In id order, as every locker of customers takes them (the bulk event path, undo).
+        pair = Customer.objects.select_for_update().filter(pk__in=[keep.pk, drop.pk]).order_by("pk")
+        locked = {c.pk: c for c in pair}
         keep, drop = locked[keep.pk], locked[drop.pk]
         if keep.merged_into_id or drop.merged_into_id:
             raise ValueError("cannot merge a customer that was already merged")
@@ -155,8 +157,9 @@ def customer_merge_undo(*, merge: CustomerMerge, reason: str = "") -> CustomerMe
         merge = CustomerMerge.objects.select_for_update().get(pk=merge.pk)
         if merge.undone_at:
             return merge
-        keep = Customer.objects.select_for_update().get(pk=merge.keep_id)
-        drop = Customer.objects.select_for_update().get(pk=merge.drop_id)
+        pair = Customer.objects.select_for_update().filter(pk__in=[merge.keep_id, merge.drop_id]).order_by("pk")
+        locked = {c.pk: c for c in pair}
+        keep, drop = locked[merge.keep_id], locked[merge.drop_id]
         # keep may itself have been merged since: the moved rows followed it to its survivors.
         holders = customer_survivors(keep)
         for key, ids in merge.moved.items():

@@ -14,10 +14,11 @@ import logging
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from scrm.customers.events import SCHEMA_VERSION, events_recorded
+from scrm.customers.identity import DEADLOCK
 from scrm.customers.identity_keys import SHARED_KINDS, STRENGTH
 from scrm.customers.identity_seen import identities_seen, seen_before, sql_in
 from scrm.customers.identity_values import PlaceholderValue, identity_value_normalise
@@ -126,6 +127,11 @@ def _lookup(items: list[_Item], now) -> dict[tuple[str, str], tuple[int, int, bo
         f"FROM {Identity._meta.db_table} i JOIN {Customer._meta.db_table} c ON c.id = i.customer_id "
         f"WHERE {' OR '.join(where)}"
     )
+    if connection.vendor == "postgresql":
+        # A merge holds its customers FOR UPDATE until it commits: wait for it, then see the customer as
+        # merged (PostgreSQL re-reads a locked row) and leave the item to the resolver, instead of storing
+        # the event on the customer the merge just emptied. In id order, as merges lock.
+        sql += " ORDER BY c.id FOR SHARE OF c"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {
@@ -258,6 +264,10 @@ def events_ingest_bulk(*, source: str, datas: list[dict], provenance: str = "") 
             # A concurrent batch created one of these new people first (PostgreSQL waited for it to
             # commit): looked up again, they are known now.
             logger.info("bulk event path met a concurrent batch; looking again")
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != DEADLOCK:
+                raise
+            logger.info("bulk event path met a concurrent merge (deadlock); looking again")
     return {}  # still racing: the careful path sorts it out, one by one
 
 
