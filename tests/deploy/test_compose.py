@@ -187,6 +187,10 @@ def test_brand_imports_and_callbacks_have_a_web_pool_of_their_own(compose):
     assert routes["/api/"] == routes["/wecom/callback/"] == "scrm_ingest"
     assert routes["/"] == "scrm_web"
     assert "server web-ingest:8000;" in site
+    # An identify mostly waits on PostgreSQL's commit: the ingest pool runs threads, the sidebar's does not.
+    [(unit_env, _argv)] = _unit_commands(SYSTEMD / "scrm-web-ingest.service")
+    assert int(unit_env["GUNICORN_THREADS"]) > 1 and int(services["web-ingest"]["environment"]["GUNICORN_THREADS"]) > 1
+    assert "GUNICORN_THREADS" not in services["web"].get("environment", {})
 
 
 def test_welcomes_run_on_a_threaded_pool_in_every_deployment(compose):
