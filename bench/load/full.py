@@ -51,6 +51,7 @@ parser.add_argument("--event-rate", type=float, default=1000)
 parser.add_argument("--batch", type=int, default=100, help="events per API batch")
 parser.add_argument("--think", default="1-5", help="a guide's pause between actions in seconds, min-max")
 parser.add_argument("--latency", default="0.05-0.15", help="WeCom's answer time in seconds, min-max")
+parser.add_argument("--warmup", type=float, default=10, help="first seconds of load not timed (cold workers)")
 parser.add_argument("--drain-timeout", type=float, default=300)
 parser.add_argument("--port", type=int, default=8911, help="web; +1 web-ingest; +2 simulated WeCom")
 args = parser.parse_args()
@@ -87,7 +88,7 @@ from django.db.models import Count  # noqa: E402
 
 from scrm.api.models import ApiScope  # noqa: E402
 from scrm.api.services import api_key_create  # noqa: E402
-from scrm.customers.models import Customer, Event, FollowRelation, Tag  # noqa: E402
+from scrm.customers.models import Event, FollowRelation, Tag  # noqa: E402
 from scrm.materials.models import Material  # noqa: E402
 from scrm.materials.sending import send_request_id  # noqa: E402
 from scrm.org.models import Staff, Store  # noqa: E402
@@ -116,7 +117,9 @@ run = dt.datetime.now(dt.UTC).strftime("%m%d%H%M%S")
 rng = random.Random(20261213)
 staff_ids = [
     row["staff"]
-    for row in FollowRelation.objects.filter(ended_at__isnull=True, staff__role="guide", staff__is_active=True)
+    for row in FollowRelation.objects.filter(
+        ended_at__isnull=True, staff__role="guide", staff__is_active=True, staff__user__isnull=False
+    )
     .values("staff")
     .annotate(n=Count("id"))
     .order_by("-n")[:50]
@@ -142,14 +145,16 @@ def session_for(member: Staff) -> str:
 
 
 guides = [(staff[sid], session_for(staff[sid])) for sid in (staff_ids[i % len(staff_ids)] for i in range(args.guides))]
-text_ids = list(
-    Material.objects.filter(kind=Material.Kind.TEXT, status=Material.Status.PUBLISHED).values_list("id", flat=True)
-)
+text_ids = [  # what the tab offers to send now: published and within its validity window
+    m.pk for m in Material.objects.filter(kind=Material.Kind.TEXT, status=Material.Status.PUBLISHED) if m.is_sendable()
+]
 tag_ids = list(Tag.objects.filter(deleted=False, group__deleted=False).values_list("id", flat=True))
 WORDS = ["精华", "面霜", "防晒", "口红", "面膜", "洁面"]
-event_customers = list(Customer.objects.exclude(external_userid="").values_list("external_userid", flat=True)[:20000])
+event_customers = list(
+    FollowRelation.objects.filter(ended_at__isnull=True).values_list("external_userid", flat=True)[:20000]
+)
 
-cb_count = int(args.callback_rate * args.duration)
+cb_count = int(args.callback_rate * (args.warmup + args.duration))
 store, _ = Store.objects.get_or_create(code="BENCHFULL", defaults={"name": "综合压测门店"})
 cb_guides = []
 for i in range(20):
@@ -236,11 +241,12 @@ accepted_callbacks: list[str] = []
 sent_events: list[str] = []
 lock = threading.Lock()
 stop_at = 0.0
+timed_from = 0.0  # requests before this are not timed (warm-up); their errors still count
 
 
 def timed(action: str, send, url: str, **kwargs) -> requests.Response | None:
     """send(url, **kwargs) once; record its time, or an error (no answer, or not 200)."""
-    t0 = time.perf_counter()
+    t0, t0_wall = time.perf_counter(), time.time()
     try:
         response = send(url, timeout=60, **kwargs)
         detail = f"HTTP {response.status_code}: {response.text[:100]}"
@@ -250,7 +256,8 @@ def timed(action: str, send, url: str, **kwargs) -> requests.Response | None:
     elapsed = (time.perf_counter() - t0) * 1000
     with lock:
         if ok:
-            timings[action].append(elapsed)
+            if t0_wall >= timed_from:
+                timings[action].append(elapsed)
         else:
             errors[action] += 1
             error_samples.setdefault(action, detail)
@@ -300,8 +307,9 @@ def guide_loop(member: Staff, session_key: str) -> None:
         ext, customer_id = local.choice(customers_of[member.pk])
         timed("portrait (chat switch)", session.get, f"{WEB}/sidebar/c/{ext}/")
         time.sleep(local.uniform(think_low, think_high))
-        guide_action(session, local, member, ext, customer_id)
-        time.sleep(local.uniform(think_low, think_high))
+        if time.time() < stop_at:
+            guide_action(session, local, member, ext, customer_id)
+            time.sleep(local.uniform(think_low, think_high))
 
 
 def callback_post(ext: str, query: dict, body: bytes) -> None:
@@ -343,7 +351,7 @@ def event_post(batch_no: int) -> None:
 
 
 def events_at_rate() -> None:
-    batches = int(args.event_rate * args.duration / args.batch)
+    batches = int(args.event_rate * (args.warmup + args.duration) / args.batch)
     started = time.time()
     with ThreadPoolExecutor(max_workers=16) as pool:
         for n in range(batches):
@@ -379,7 +387,8 @@ try:
     load_before = os.getloadavg()
     cpu_before = {name: cpu_seconds(p.pid) for name, p in procs.items()}
     started = time.time()
-    stop_at = started + args.duration
+    timed_from = started + args.warmup
+    stop_at = timed_from + args.duration
     stop_floor = threading.Event()
     threads = [threading.Thread(target=guide_loop, args=g) for g in guides]
     threads += [threading.Thread(target=callbacks_at_rate), threading.Thread(target=events_at_rate)]
@@ -390,7 +399,6 @@ try:
         thread.join()
     stop_floor.set()
     threads[-1].join()
-    elapsed = time.time() - started
     load_end = os.getloadavg()
     cpu = {name: cpu_seconds(p.pid) - cpu_before[name] for name, p in procs.items()}
 
@@ -411,14 +419,16 @@ try:
         f"\nlayout: web (sync, gunicorn.conf.py) :{args.port}, web-ingest (4 threads) :{args.port + 1}, fast -P "
         f"threads -c 16, slow prefork, welcome -P threads -c 32, beat; WeCom answers in {args.latency} s"
     )
-    print(f"load: {args.guides} guides (think {args.think} s), {args.callback_rate:g} callbacks/s, "
-          f"{args.event_rate:g} events/s in batches of {args.batch}, for {elapsed:.0f} s")  # fmt: skip
+    print(
+        f"load: {args.guides} guides (think {args.think} s), {args.callback_rate:g} callbacks/s, {args.event_rate:g} "
+        f"events/s in batches of {args.batch}; timed {args.duration:g} s after {args.warmup:g} s of warm-up"
+    )
     print(f"{'action':<34}{'n':>7}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}")
     for action in sorted(set(timings) | set(errors)):
         values = timings[action]
         cells = f"{pct(values, 0.5):>9.0f}{pct(values, 0.95):>9.0f}{pct(values, 0.99):>9.0f}" if values else " " * 27
         top = f"{max(values):>9.0f}" if values else " " * 9
-        print(f"{action:<34}{len(values):>7}{len(values) / elapsed:>8.1f}{cells}{top}{errors[action]:>8}")
+        print(f"{action:<34}{len(values):>7}{len(values) / args.duration:>8.1f}{cells}{top}{errors[action]:>8}")
     sidebar = [ms for a, v in timings.items() if not a.startswith(("floor", "callback", "event")) for ms in v]
     within_10 = sum(1 for ms in latencies if ms <= 10_000)
     print(f"all sidebar actions: n {len(sidebar)}, p95 {pct(sidebar, 0.95):.0f} ms (target ≤ 150)")
