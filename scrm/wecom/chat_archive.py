@@ -134,6 +134,27 @@ def _sent_from_sidebar(relation: FollowRelation, at: dt.datetime, msgtype: str) 
     return bool(kinds) and nearby.filter(kind=EventKind.MATERIAL_SENT, payload__material_kind__in=kinds).exists()
 
 
+def chat_copy_forget(*, customer_id: int, staff_id: int, at: dt.datetime, material_kind: str) -> bool:
+    """A sidebar send reported after the archive already pulled its chat copy: drop that copy (the
+    nearest one of its type), so the timeline shows one entry per send whichever arrives first."""
+    msgtype = ARCHIVED_AS.get(material_kind)
+    if msgtype is None:
+        return False
+    copy = (
+        Event.objects.filter(
+            customer_id=customer_id,
+            staff_id=staff_id,
+            kind=EventKind.CHAT_MESSAGE,
+            payload__direction="out",
+            payload__msgtype=msgtype,
+            occurred_at__range=(at - SEND_MATCH, at + SEND_MATCH),
+        )
+        .order_by("-occurred_at")
+        .first()
+    )
+    return bool(copy and copy.delete()[0])
+
+
 def _open(record: dict, sdk) -> dict | None:
     try:
         random_key = random_key_decrypt(record["encrypt_random_key"])
