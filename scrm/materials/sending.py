@@ -33,6 +33,7 @@ from scrm.materials.media import MEDIA_KINDS, material_media_ensure, material_me
 from scrm.materials.models import Material, MaterialSend
 from scrm.materials.placeholders import material_render_text, material_unknown_placeholders, placeholder_values
 from scrm.org.models import Staff
+from scrm.wecom.chat_archive import chat_copy_forget
 from scrm.wecom.errors import WeComError, admin_action
 
 logger = logging.getLogger(__name__)
@@ -257,6 +258,9 @@ def _send_move(send: MaterialSend, *, status: str, error: str, now: dt.datetime)
 def _sent_count(send: MaterialSend) -> None:
     Material.objects.filter(pk=send.material_id).update(send_count=F("send_count") + 1)
     material_sent_record(send=send)
+    chat_copy_forget(
+        customer_id=send.customer_id, staff_id=send.staff_id, at=send.sent_at, material_kind=send.material.kind
+    )
 
 
 def material_sends_settle(*, now: dt.datetime | None = None, batch: int = 500) -> int:

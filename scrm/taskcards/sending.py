@@ -24,6 +24,7 @@ from scrm.org.models import Staff
 from scrm.taskcards.coupons import CouponError, coupon_for_item
 from scrm.taskcards.models import TaskItem
 from scrm.taskcards.services import COUPON_PLACEHOLDER
+from scrm.wecom.chat_archive import chat_copy_forget
 
 _PLACEHOLDER = re.compile(r"\{([^{}\s]{1,20})\}")
 _REQUEST_ID = re.compile(r"^(\d{1,18})-([0-9a-f]{16})-([0-9a-f]{20})$")
@@ -146,6 +147,7 @@ def task_send_record(
             item_id=locked.pk,
             occurred_at=now,
         )
+        chat_copy_forget(customer_id=locked.customer_id, staff_id=staff.pk, at=now, material_kind=None)
         coupon = getattr(locked, "coupon", None) if task.coupon_mode != task.CouponMode.NONE else None
         if coupon is not None:
             coupon_sent_record(

@@ -134,6 +134,27 @@ def _sent_from_sidebar(relation: FollowRelation, at: dt.datetime, msgtype: str) 
     return bool(kinds) and nearby.filter(kind=EventKind.MATERIAL_SENT, payload__material_kind__in=kinds).exists()
 
 
+def chat_copy_forget(*, customer_id: int, staff_id: int, at: dt.datetime, material_kind: str | None) -> int:
+    """A sidebar send reported after the archive already pulled its chat copy: drop that copy, so the
+    timeline shows one entry per send whichever arrives first (the mirror of `_sent_from_sidebar`).
+
+    A material accounts for the nearest message of its own type; a task card (`material_kind` None)
+    for every message the guide sent around it, as it may carry text and attachments.
+    """
+    copies = Event.objects.filter(
+        customer_id=customer_id,
+        staff_id=staff_id,
+        kind=EventKind.CHAT_MESSAGE,
+        payload__direction="out",
+        occurred_at__range=(at - SEND_MATCH, at + SEND_MATCH),
+    )
+    if material_kind is not None:
+        msgtype = ARCHIVED_AS.get(material_kind)
+        nearest = copies.filter(payload__msgtype=msgtype).order_by("-occurred_at").first() if msgtype else None
+        copies = copies.filter(pk=nearest.pk) if nearest else copies.none()
+    return copies.delete()[0]
+
+
 def _open(record: dict, sdk) -> dict | None:
     try:
         random_key = random_key_decrypt(record["encrypt_random_key"])

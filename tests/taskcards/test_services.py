@@ -237,3 +237,22 @@ def test_sends_only_between_start_and_deadline(team, make_task):
     item = TaskItem.objects.select_related("task", "customer").get(task=over, customer=team["c"]["a1"])
     with pytest.raises(sending.TaskSendError, match="已截止"):
         sending.task_send_prepare(item=item, staff=team["guide"])
+
+
+def test_a_task_send_pulled_from_the_chat_archive_before_its_report_still_shows_once(team, make_task):
+    """WeCom may archive the card's message (and we pull it) before the sidebar reports the send."""
+    from scrm.customers.events import EventKind, chat_message_record
+
+    task = make_task()
+    item = task.items.get(customer=team["c"]["a1"])
+    relation = item.customer.follow_relations.get(staff=team["guide"])
+    prepared = sending.task_send_prepare(item=item, staff=team["guide"])
+    chat_message_record(
+        relation=relation, incoming=False, msgid="m1", msgtype="text",
+        text=prepared.msg["text"]["content"], occurred_at=timezone.now(),
+    )  # fmt: skip
+
+    sending.task_send_record(item=item, staff=team["guide"], request_id=prepared.request_id, status="sent")
+
+    kinds = Event.objects.filter(customer=item.customer).values_list("kind", flat=True)
+    assert sorted(kinds) == [EventKind.COUPON_SENT, EventKind.TASK_DONE]

@@ -174,3 +174,20 @@ def test_the_simulator_seed_counts_mirrored_chats_as_already_archived(wang):
 
     assert chat_archive.chat_archive_pull() == 0  # the timeline had them: no second copy
     assert Event.objects.filter(kind=EventKind.CHAT_MESSAGE).count() == 1
+
+
+def test_a_chat_copy_pulled_before_the_sidebar_reports_the_send_still_shows_once(wang):
+    """WeCom may archive the message (and we pull it) before the sidebar's report of the send arrives."""
+    from scrm.materials import sending
+    from tests.factories import MaterialFactory
+
+    material = MaterialFactory(kind="video", title="胜肽面霜质地展示")
+    request_id = sending.send_request_id(material_id=material.pk, customer_id=wang.customer.pk, staff_id=wang.staff.pk)
+    chat_message_add(userid="zhang", external_userid="wmWANG01", direction="out", msgtype="video", payload={})
+    _chat(wang, "out", "这是质地展示，您看看")  # the guide's own words stay
+    assert chat_archive.chat_archive_pull() == 2
+
+    sending.material_send_record(request_id=request_id, customer=wang.customer, staff=wang.staff, status="sent")
+
+    timeline = Event.objects.filter(customer=wang.customer).order_by("occurred_at", "id")
+    assert [e.title for e in timeline] == ["张导购：这是质地展示，您看看", "张导购发送了素材「胜肽面霜质地展示」"]
