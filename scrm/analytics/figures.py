@@ -94,7 +94,7 @@ FIGURES: list[Figure] = [
         "count",
         lambda p: p["buyers"],
         uses_facts=True,
-        definition=_("期间有有效订单的客户数（不论何时添加）"),
+        definition=_("期间有有效订单的客户数（不论何时添加；门店与合计按导购累加）"),
     ),
     Figure(
         "converted",
@@ -102,7 +102,7 @@ FIGURES: list[Figure] = [
         "count",
         lambda p: p["converted"],
         uses_facts=True,
-        definition=_("期间新增、且在期间内下单的客户数"),
+        definition=_("期间新增、且在期间内下单的客户数（门店与合计按导购累加）"),
     ),
     Figure(
         "conversion",
@@ -135,7 +135,7 @@ FIGURES: list[Figure] = [
         "count",
         lambda p: p["reach"],
         uses_facts=True,
-        definition=_("收到过素材的不同客户数"),
+        definition=_("收到过素材的不同客户数（门店与合计按导购累加）"),
     ),
     Figure("notes", _("跟进记录"), "count", lambda p: p["notes"], definition=_("导购写下的跟进记录条数")),
     Figure(

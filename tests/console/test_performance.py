@@ -426,3 +426,10 @@ def test_board_cells_joined_in_python_are_the_markup_the_template_loop_made():
         "{% endfor %}"
     )
     assert cells_html(cells) == loop.render(Context({"cells": cells}))
+
+
+def test_the_board_says_store_and_total_customer_counts_add_up_guides(client):
+    # A customer served by two guides who both sold to them counts once per guide in a store's row.
+    build_rolled_up()
+    body = admin_client(client).get(URL, RANGE).content.decode()
+    assert "期间有有效订单的客户数（不论何时添加；门店与合计按导购累加）" in body
