@@ -24,7 +24,6 @@ Target (issue #16): welcome p95 ≤ 2 s at 50 adds/s, none expired (WeCom's wind
 
 import argparse
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-from harness import ROOT, bench_env, django_setup, ensure_database, manage, pct
+from harness import ROOT, bench_env, cpu_seconds, django_setup, ensure_database, manage, pct, process_stop
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--rate", type=float, default=50.0)
@@ -92,14 +91,6 @@ def start(cmd: list[str]) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=env, cwd=ROOT)
 
 
-def stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
 celery = [sys.executable, "-m", "celery", "-A", "scrm"]
 subprocess.run([*celery, "purge", "-f", "-Q", "welcome,fast,slow"], env=env, cwd=ROOT, check=False)
 gunicorn_cmd = [sys.executable, "-m", "gunicorn", "scrm.wsgi", "-k", "gthread", "-w", "3", "--threads", "8",
@@ -118,21 +109,6 @@ default_worker = ["nice", "-n", str(args.processing_nice), *celery, "worker", "-
 if not args.defer_processing:
     named["processing worker"] = start(default_worker)
 procs = list(named.values())
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process and its live descendants (gunicorn's and prefork's children)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            total += sum(cpu_seconds(int(child)) for child in (task / "children").read_text().split())
-    except FileNotFoundError:  # exited meanwhile
-        return 0.0
-    return total
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def runqueue_seconds(pid: int) -> float:
@@ -344,5 +320,5 @@ try:
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 finally:
     for proc in procs:
-        stop(proc)
+        process_stop(proc)
     subprocess.run([*celery, "purge", "-f", "-Q", "welcome,fast,slow"], env=env, cwd=ROOT, check=False)

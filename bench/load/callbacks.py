@@ -23,7 +23,6 @@ after the drain timeout).
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -36,7 +35,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from harness import ROOT, bench_env, django_setup, ensure_database, manage, pct
+from harness import ROOT, bench_env, cpu_seconds, django_setup, ensure_database, manage, pct, process_stop
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--rate", type=float, default=100.0)
@@ -71,29 +70,6 @@ env = bench_env(
 
 def start(cmd: list[str], log: str) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=open(log, "w"), stderr=subprocess.STDOUT)
-
-
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process and its live descendants (a prefork pool's children, gunicorn's workers)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total = (int(fields[11]) + int(fields[12])) / _TICKS
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            total += sum(cpu_seconds(int(child)) for child in (task / "children").read_text().split())
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return total
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 ensure_database(env["DATABASE_URL"])
@@ -253,5 +229,5 @@ try:
     sys.exit(1 if lost or errors else 0)
 finally:
     for proc in procs:
-        stop(proc)
+        process_stop(proc)
     subprocess.run([*celery, "purge", "-f", "-Q", "fast,slow"], env=env, cwd=ROOT, check=False, capture_output=True)

@@ -41,7 +41,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from harness import ROOT, bench_env, django_setup, manage, pct
+from harness import ROOT, bench_env, cpu_seconds, django_setup, manage, pct
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--guides", type=int, default=200, help="concurrent simulated guides")
@@ -96,21 +96,6 @@ from scrm.wecom.models import CallbackInbox  # noqa: E402
 from scrm.wecom.simulator import services as sim  # noqa: E402
 from scrm.wecom.simulator.callbacks import CALLBACK_PATH, callback_build, contact_event  # noqa: E402
 from scrm.wecom.simulator.models import SimExternalContact, SimFollowUser, SimMember  # noqa: E402
-
-_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process and its live descendants (gunicorn's workers, a prefork pool)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total = (int(fields[11]) + int(fields[12])) / _TICKS
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            total += sum(cpu_seconds(int(child)) for child in (task / "children").read_text().split())
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return total
-
 
 # --- data: guides (sessions), their customers, materials, tags, callbacks' WeCom side -----------------
 run = dt.datetime.now(dt.UTC).strftime("%m%d%H%M%S")
