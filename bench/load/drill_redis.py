@@ -6,7 +6,6 @@ stored. Prints what happened per phase and exits non-zero on a failed request or
 """
 
 import collections
-import datetime as dt
 import os
 import secrets
 import subprocess
@@ -14,7 +13,6 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
 
 import django
 import requests
@@ -23,12 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scrm.settings")
 django.setup()
 
+from drill_kit import GUIDE, add_event, callback_send, event_batch_send, guide_setup  # noqa: E402
+
 from scrm.customers.models import Event  # noqa: E402
 from scrm.wecom.models import CallbackInbox  # noqa: E402
 from scrm.wecom.simulator import services as sim  # noqa: E402
-from scrm.wecom.simulator.callbacks import callback_build, contact_event  # noqa: E402
 
-GUIDE = "drill_guide"
 CUSTOMERS = 10
 PHASE_SECONDS = 8
 SETTLE_TIMEOUT = 180  # beat's sweeps run every minute: work dispatched while the broker was down waits for them
@@ -50,21 +48,8 @@ class Drill:
             self.results[self.phase][f"{action} {'ok' if ok else 'FAILED'}"] += 1
 
     def guide_session(self) -> tuple[requests.Session, list[str]]:
-        sim.member_add(userid=GUIDE, name="演练导购")
-        externals = [f"wmDRILL{i:02d}{secrets.token_hex(4)}" for i in range(CUSTOMERS)]
-        for ext in externals:
-            sim.follow_add(userid=GUIDE, external_userid=ext)
-            query, body = callback_build(contact_event("add_external_contact", userid=GUIDE, external_userid=ext))
-            requests.post(f"{self.base}/wecom/callback/?{urlencode(query)}", data=body, timeout=10)
-            self.callbacks.append(ext)
-        # The guide becomes staff when the worker processes these adds (user/get): wait for it.
-        deadline = time.monotonic() + 60
-        while CallbackInbox.objects.filter(external_userid__in=externals).exclude(status="done").exists():
-            assert time.monotonic() < deadline, "the worker did not process the first callbacks"
-            time.sleep(0.5)
-        session = requests.Session()
-        session.cookies.set("sim_userid", GUIDE)
-        assert session.get(f"{self.base}/sidebar/", timeout=10).status_code == 200
+        session, externals = guide_setup(self.base, CUSTOMERS)
+        self.callbacks.extend(externals)
         return session, externals
 
     def pages(self, session: requests.Session, externals: list[str]) -> None:
@@ -88,41 +73,14 @@ class Drill:
         while not self.stop.is_set():
             ext = f"wmDRILLNEW{secrets.token_hex(6)}"
             sim.follow_add(userid=GUIDE, external_userid=ext)
-            query, body = callback_build(contact_event("add_external_contact", userid=GUIDE, external_userid=ext))
-            try:
-                response = requests.post(f"{self.base}/wecom/callback/?{urlencode(query)}", data=body, timeout=15)
-                ok = response.status_code == 200 and response.text == "success"
-            except requests.RequestException:
-                ok = False
+            ok = callback_send(self.base, add_event(ext))
             self.record("callback", ok)
             if ok:
                 self.callbacks.append(ext)
-            event_id = f"drill-{secrets.token_hex(6)}"
-            batch = {
-                "source": "mp",
-                "events": [
-                    {
-                        "id": event_id,
-                        "kind": "mp_product_view",
-                        "occurred_at": dt.datetime.now(dt.UTC).isoformat(),
-                        "channel": "mp",
-                        "identities": {"wecom_external_userid": ext},
-                        "payload": {"product": "修护精华液 30ml"},
-                    }
-                ],
-            }
-            try:
-                response = requests.post(
-                    f"{self.base}/api/v1/events",
-                    json=batch,
-                    headers={"Authorization": f"Api-Key {self.api_key}"},
-                    timeout=15,
-                )
-                ok = response.status_code == 200
-                if not ok and not self.results[self.phase]["event batch FAILED"]:
-                    print(f"event batch answered {response.status_code}: {response.text[:300]}")
-            except requests.RequestException:
-                ok = False
+            event_id, status = event_batch_send(self.base, self.api_key, ext)
+            ok = status == 200
+            if not ok and not self.results[self.phase]["event batch FAILED"]:
+                print(f"event batch answered {status or 'nothing'}")
             self.record("event batch", ok)
             if ok:
                 self.events.append(event_id)
