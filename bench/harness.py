@@ -219,3 +219,18 @@ def process_stop(proc: subprocess.Popen, *, timeout: float = 30) -> None:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def simulated_wecom_env(*, site_url: str, sim_url: str, faults_file: str) -> dict[str, str]:
+    """Settings for a product that talks to the WeCom simulator served at `sim_url` (its latency and faults
+    read from `faults_file`), with the callback secrets the benches sign with."""
+    return {
+        "WECOM_SIMULATOR": "true",
+        "WECOM_SIMULATOR_UNSAFE_IN_PRODUCTION": "yes-i-know",
+        "WECOM_CALLBACK_TOKEN": "benchToken",
+        "WECOM_CALLBACK_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        "SITE_URL": site_url,
+        "WECOM_API_BASE": f"{sim_url}/_wecom/cgi-bin/",
+        "WECOM_SIM_FAULTS_FILE": faults_file,
+        "LOG_LEVEL": "WARNING",
+    }

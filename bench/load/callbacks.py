@@ -35,7 +35,17 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from harness import ROOT, bench_env, cpu_seconds, django_setup, ensure_database, manage, pct, process_stop
+from harness import (
+    ROOT,
+    bench_env,
+    cpu_seconds,
+    django_setup,
+    ensure_database,
+    manage,
+    pct,
+    process_stop,
+    simulated_wecom_env,
+)
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--rate", type=float, default=100.0)
@@ -57,14 +67,7 @@ env = bench_env(
     DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/load_bench_callbacks"),
     REDIS_URL=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/13"),
     CACHE_REDIS_URL=os.environ.get("CACHE_REDIS_URL", "redis://127.0.0.1:6379/13"),
-    WECOM_SIMULATOR="true",
-    WECOM_SIMULATOR_UNSAFE_IN_PRODUCTION="yes-i-know",
-    WECOM_CALLBACK_TOKEN="benchToken",
-    WECOM_CALLBACK_AES_KEY="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
-    SITE_URL=BASE,
-    WECOM_API_BASE=f"{SIM}/_wecom/cgi-bin/",
-    WECOM_SIM_FAULTS_FILE=str(faults),
-    LOG_LEVEL="WARNING",
+    **simulated_wecom_env(site_url=BASE, sim_url=SIM, faults_file=str(faults)),
 )
 
 

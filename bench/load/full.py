@@ -41,7 +41,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from harness import ROOT, bench_env, cpu_seconds, django_setup, manage, pct
+from harness import ROOT, bench_env, cpu_seconds, django_setup, manage, pct, simulated_wecom_env
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--guides", type=int, default=200, help="concurrent simulated guides")
@@ -66,15 +66,8 @@ env = bench_env(
     DATABASE_URL=os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/scrm_bench_cpu"),
     REDIS_URL=REDIS,
     CACHE_REDIS_URL=os.environ.get("CACHE_REDIS_URL", REDIS),
-    WECOM_SIMULATOR="true",
-    WECOM_SIMULATOR_UNSAFE_IN_PRODUCTION="yes-i-know",
-    WECOM_CALLBACK_TOKEN="benchToken",
-    WECOM_CALLBACK_AES_KEY="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
-    SITE_URL=WEB,
-    WECOM_API_BASE=f"{SIM}/_wecom/cgi-bin/",
-    WECOM_SIM_FAULTS_FILE=str(faults),
+    **simulated_wecom_env(site_url=WEB, sim_url=SIM, faults_file=str(faults)),
     API_RATE_LIMIT="10000000/min",  # one brand system posting at the asked rate: not the limit measured
-    LOG_LEVEL="WARNING",
     GUNICORN_LOG_LEVEL="warning",
 )
 manage("migrate", "--noinput", "-v", "0", env=env)
