@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from scrm.customers import events
@@ -123,15 +124,13 @@ def _sent_from_sidebar(relation: FollowRelation, at: dt.datetime, msgtype: str) 
     A material send only accounts for a message of its own type: the guide's own words typed right
     after sending a picture stay on the timeline. A task card may carry text and attachments.
     """
-    nearby = Event.objects.filter(
+    kinds = [kind for kind, archived in ARCHIVED_AS.items() if archived == msgtype]
+    return Event.objects.filter(
+        Q(kind=EventKind.TASK_DONE) | Q(kind=EventKind.MATERIAL_SENT, payload__material_kind__in=kinds),
         customer_id=relation.customer_id,
         staff_id=relation.staff_id,
         occurred_at__range=(at - SEND_MATCH, at + SEND_MATCH),
-    )
-    if nearby.filter(kind=EventKind.TASK_DONE).exists():
-        return True
-    kinds = [kind for kind, archived in ARCHIVED_AS.items() if archived == msgtype]
-    return bool(kinds) and nearby.filter(kind=EventKind.MATERIAL_SENT, payload__material_kind__in=kinds).exists()
+    ).exists()
 
 
 def chat_copy_forget(*, customer_id: int, staff_id: int, at: dt.datetime, material_kind: str | None) -> int:
@@ -150,7 +149,8 @@ def chat_copy_forget(*, customer_id: int, staff_id: int, at: dt.datetime, materi
     )
     if material_kind is not None:
         msgtype = ARCHIVED_AS.get(material_kind)
-        nearest = copies.filter(payload__msgtype=msgtype).order_by("-occurred_at").first() if msgtype else None
+        candidates = list(copies.filter(payload__msgtype=msgtype).only("pk", "occurred_at")) if msgtype else []
+        nearest = min(candidates, key=lambda e: abs(e.occurred_at - at), default=None)
         copies = copies.filter(pk=nearest.pk) if nearest else copies.none()
     return copies.delete()[0]
 
