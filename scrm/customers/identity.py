@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from scrm.customers.identity_keys import (
     EXCLUSIVE_KINDS,
     SHARED_KINDS,
-    STRENGTH,
     exclusive_conflict,
     known_apart,
     phone_may_merge,
     phone_policy,
+    strongest,
 )
 from scrm.customers.identity_merge import (
     FILLABLE,
@@ -185,8 +185,7 @@ class _Resolver:
             return None  # a merged-away record to follow, or a phone to mark verified: the full path
         identities_seen(ids=[i.pk for i in found if seen_stale(i.last_seen_at, self.now)], now=self.now)
         self._fill(customer)
-        ranked = {i.kind: i.pk for i in found}
-        via = next((ranked[kind] for kind in STRENGTH if kind in ranked), None)
+        via = strongest({i.kind: i.pk for i in found})
         return Resolution(customer=customer, via_identity_id=via, identities=named)
 
     def created(self) -> Resolution:
@@ -203,8 +202,7 @@ class _Resolver:
             for kind, value in ordered
         ]  # fmt: skip
         Identity.objects.bulk_create(rows)
-        ranked = {i.kind: i.pk for i in rows}
-        via = next((ranked[kind] for kind in STRENGTH if kind in ranked), None)
+        via = strongest({i.kind: i.pk for i in rows})
         return Resolution(customer=keep, created=True, via_identity_id=via, identities=rows)
 
     def run(self) -> Resolution:
@@ -254,7 +252,7 @@ class _Resolver:
 
     def _via(self, keep: Customer, query: Q) -> int | None:
         held = dict(Identity.objects.filter(query, customer=keep).values_list("kind", "pk"))
-        return next((held[kind] for kind in STRENGTH if kind in held), None)
+        return strongest(held)
 
     def _join_strong(self, strong: list[Identity], roots: dict[int, Customer]) -> Customer | None:
         customers = {roots[i.pk].pk: roots[i.pk] for i in strong}
