@@ -165,11 +165,16 @@ class _Resolver:
         self.now = timezone.now()
         self.result: Resolution | None = None
 
-    def named(self) -> list[Identity]:
-        """Every identity of every customer the observation names (no lock: a read), by id."""
+    def _query(self) -> Q:
+        """The observation's identities, (kind, value) OR (kind, value) …"""
         query = Q()
         for kind, value in self.wanted:
             query |= Q(kind=kind, value=value)
+        return query
+
+    def named(self) -> list[Identity]:
+        """Every identity of every customer the observation names (no lock: a read), by id."""
+        query = self._query()
         named = Identity.objects.filter(customer_id__in=Identity.objects.filter(query).values("customer_id"))
         # Capped: a phone many people share would name them all; matched() then leaves it to the full path.
         return list(named.select_related("customer").order_by("pk")[:_NAMED_CAP])
@@ -215,9 +220,7 @@ class _Resolver:
 
     def _run_once(self, *, may_yield: bool = True) -> Resolution:
         self.may_yield = may_yield
-        query = Q()
-        for kind, value in self.wanted:
-            query |= Q(kind=kind, value=value)
+        query = self._query()
         # Locked in id order, so resolutions of overlapping identities queue instead of deadlocking.
         # No join in the locking query: PostgreSQL re-checks a join after the lock wait and would drop
         # rows a concurrent merge moved; customer_id read here is the committed, current one.
