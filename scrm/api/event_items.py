@@ -16,6 +16,7 @@ from rest_framework.exceptions import ValidationError
 
 from scrm.api.fields import StrictRegexField
 from scrm.customers.identity_values import PlaceholderValue, identity_value_normalise
+from scrm.text import is_utf8
 
 
 class ItemChecker:
@@ -87,7 +88,7 @@ class ItemChecker:
                 continue
             raw = value[name]
             pattern, limit = self.identity_rules[name]
-            if type(raw) is not str or not raw or len(raw) > limit or not _utf8(raw) or not pattern.fullmatch(raw):
+            if type(raw) is not str or not raw or len(raw) > limit or not is_utf8(raw) or not pattern.fullmatch(raw):
                 return None
             try:
                 out[name] = identity_value_normalise(raw)
@@ -108,17 +109,9 @@ class ItemChecker:
         return _text(value, self.text_max[name])
 
 
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _text(value, limit: int) -> str | None:
     """A StrictCharField's value (trimmed) when it is plainly right, else None."""
-    if type(value) is not str or "\x00" in value or not _utf8(value):
+    if type(value) is not str or "\x00" in value or not is_utf8(value):
         return None
     value = value.strip()
     return value if value and len(value) <= limit else None

@@ -3,7 +3,6 @@
 Idempotent per (source, id): a redelivered item is answered `duplicate` and stored once.
 """
 
-import json
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -70,7 +69,7 @@ class EventItemSerializer(serializers.Serializer):
         problem = _payload_problem(value)
         if problem:
             raise ValidationError(problem, code="unstorable")
-        if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_PAYLOAD_BYTES:
+        if not payload_size_ok(value, MAX_PAYLOAD_BYTES):
             raise ValidationError(_("payload 不能超过 16KB。"), code="unstorable")
         return value
 

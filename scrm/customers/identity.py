@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from scrm.customers.identity_keys import (
     EXCLUSIVE_KINDS,
     SHARED_KINDS,
-    STRENGTH,
     exclusive_conflict,
     known_apart,
     phone_may_merge,
     phone_policy,
+    strongest,
 )
 from scrm.customers.identity_merge import (
     FILLABLE,
@@ -165,11 +165,16 @@ class _Resolver:
         self.now = timezone.now()
         self.result: Resolution | None = None
 
-    def named(self) -> list[Identity]:
-        """Every identity of every customer the observation names (no lock: a read), by id."""
+    def _query(self) -> Q:
+        """The observation's identities, (kind, value) OR (kind, value) …"""
         query = Q()
         for kind, value in self.wanted:
             query |= Q(kind=kind, value=value)
+        return query
+
+    def named(self) -> list[Identity]:
+        """Every identity of every customer the observation names (no lock: a read), by id."""
+        query = self._query()
         named = Identity.objects.filter(customer_id__in=Identity.objects.filter(query).values("customer_id"))
         # Capped: a phone many people share would name them all; matched() then leaves it to the full path.
         return list(named.select_related("customer").order_by("pk")[:_NAMED_CAP])
@@ -185,8 +190,7 @@ class _Resolver:
             return None  # a merged-away record to follow, or a phone to mark verified: the full path
         identities_seen(ids=[i.pk for i in found if seen_stale(i.last_seen_at, self.now)], now=self.now)
         self._fill(customer)
-        ranked = {i.kind: i.pk for i in found}
-        via = next((ranked[kind] for kind in STRENGTH if kind in ranked), None)
+        via = strongest({i.kind: i.pk for i in found})
         return Resolution(customer=customer, via_identity_id=via, identities=named)
 
     def created(self) -> Resolution:
@@ -203,8 +207,7 @@ class _Resolver:
             for kind, value in ordered
         ]  # fmt: skip
         Identity.objects.bulk_create(rows)
-        ranked = {i.kind: i.pk for i in rows}
-        via = next((ranked[kind] for kind in STRENGTH if kind in ranked), None)
+        via = strongest({i.kind: i.pk for i in rows})
         return Resolution(customer=keep, created=True, via_identity_id=via, identities=rows)
 
     def run(self) -> Resolution:
@@ -217,9 +220,7 @@ class _Resolver:
 
     def _run_once(self, *, may_yield: bool = True) -> Resolution:
         self.may_yield = may_yield
-        query = Q()
-        for kind, value in self.wanted:
-            query |= Q(kind=kind, value=value)
+        query = self._query()
         # Locked in id order, so resolutions of overlapping identities queue instead of deadlocking.
         # No join in the locking query: PostgreSQL re-checks a join after the lock wait and would drop
         # rows a concurrent merge moved; customer_id read here is the committed, current one.
@@ -254,7 +255,7 @@ class _Resolver:
 
     def _via(self, keep: Customer, query: Q) -> int | None:
         held = dict(Identity.objects.filter(query, customer=keep).values_list("kind", "pk"))
-        return next((held[kind] for kind in STRENGTH if kind in held), None)
+        return strongest(held)
 
     def _join_strong(self, strong: list[Identity], roots: dict[int, Customer]) -> Customer | None:
         customers = {roots[i.pk].pk: roots[i.pk] for i in strong}

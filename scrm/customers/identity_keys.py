@@ -27,6 +27,12 @@ STRENGTH = [
     IdentityKind.PHONE,
 ]
 
+
+def strongest(ids: dict[str, int]) -> int | None:
+    """The id under the strongest kind of {kind: id}: the identity an event or order names a person by."""
+    return next((ids[kind] for kind in STRENGTH if kind in ids), None)
+
+
 PHONE_VERIFIED = "verified"  # a phone merges when verified on at least one side; else it suggests
 PHONE_STRICT = "strict"  # phones only ever suggest
 PHONE_MERGE = "merge"  # phones merge (brands whose OneID is the phone), unless they raise a conflict

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from scrm.customers.events import SCHEMA_VERSION, events_recorded
 from scrm.customers.identity import DEADLOCK
-from scrm.customers.identity_keys import SHARED_KINDS, STRENGTH
+from scrm.customers.identity_keys import SHARED_KINDS, strongest
 from scrm.customers.identity_seen import identities_seen, seen_before, sql_in
 from scrm.customers.identity_values import PlaceholderValue, identity_value_normalise
 from scrm.customers.ingest import (
@@ -140,8 +140,11 @@ def _lookup(items: list[_Item], now) -> dict[tuple[str, str], tuple[int, int, bo
 
 
 def _via(keys, ids: dict[tuple[str, str], int]) -> int | None:
-    ranked = sorted(keys, key=lambda kv: STRENGTH.index(kv[0]) if kv[0] in STRENGTH else len(STRENGTH))
-    return next((ids[kv] for kv in ranked if kv in ids), None)
+    by_kind: dict[str, int] = {}
+    for kv in keys:
+        if kv in ids:
+            by_kind.setdefault(kv[0], ids[kv])  # the first value of a kind, as a stable sort kept it
+    return strongest(by_kind)
 
 
 def _split(items: list[_Item], found, slow_keys: set) -> tuple[list[_Item], dict[frozenset, list[_Item]]]:

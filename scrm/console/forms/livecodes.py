@@ -12,14 +12,18 @@ from scrm.materials.models import Material
 from scrm.org.models import Staff, Store
 
 
+def _staff_label(obj: Staff) -> str:
+    return f"{obj.name}（{obj.store.name}）" if obj.store else obj.name
+
+
 class StaffChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Staff) -> str:
-        return f"{obj.name}（{obj.store.name}）" if obj.store else obj.name
+        return _staff_label(obj)
 
 
 class OneStaffField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Staff) -> str:
-        return f"{obj.name}（{obj.store.name}）" if obj.store else obj.name
+        return _staff_label(obj)
 
 
 class TagChoiceField(forms.ModelMultipleChoiceField):
