@@ -18,6 +18,7 @@ from scrm.taskcards.models import GroupSendBatch, GroupSendResult, Task, TaskIte
 
 SENT = TaskItem.State.SENT
 CARD = Task.Kind.CARD
+SEND_FAILED = (GroupSendResult.NOT_FRIEND, GroupSendResult.OVER_LIMIT)  # WeCom did not deliver the group send
 
 
 def tasks_visible(*, viewer: Staff) -> QuerySet[Task]:
@@ -189,7 +190,7 @@ class GuideSend:
 def groupsend_guides(*, task: Task, now: dt.datetime | None = None) -> list[GuideSend]:
     now = now or timezone.now()
     since = (now - REMIND_WINDOW).timestamp()
-    failed = Q(items__wecom_status__in=(GroupSendResult.NOT_FRIEND, GroupSendResult.OVER_LIMIT))
+    failed = Q(items__wecom_status__in=SEND_FAILED)
     batches = (
         task.batches.select_related("staff", "staff__store")
         .annotate(
@@ -214,7 +215,7 @@ def groupsend_guides(*, task: Task, now: dt.datetime | None = None) -> list[Guid
 def groupsend_customers(*, task: Task, limit: int = 500) -> list[TaskItem]:
     """Each customer's result, failures first, then not yet sent, then received."""
     order = Case(
-        When(wecom_status__in=(GroupSendResult.NOT_FRIEND, GroupSendResult.OVER_LIMIT), then=0),
+        When(wecom_status__in=SEND_FAILED, then=0),
         When(wecom_status=GroupSendResult.RECEIVED, then=2),
         default=1,
     )
