@@ -89,8 +89,11 @@ class CompiledRows:
         with connections[self.db].cursor() as cursor:
             cursor.execute(self.sql, self._params(values))
             rows = cursor.fetchall()
+        return self._instances(rows)
+
+    def _instances(self, rows: list) -> list[Model]:
         if self.converters:
-            rows = list(self.compiler.apply_converters(rows, self.converters))
+            rows = self.compiler.apply_converters(rows, self.converters)
         return [self._instance(row) for row in rows]
 
     def _instance(self, row) -> Model:
@@ -111,11 +114,7 @@ class CompiledRow(CompiledRows):
         with connections[self.db].cursor() as cursor:
             cursor.execute(self.sql, self._params({MARKER: value}))
             row = cursor.fetchone()
-        if row is None:
-            return None
-        if self.converters:
-            row = next(iter(self.compiler.apply_converters([row], self.converters)))
-        return self._instance(row)
+        return None if row is None else self._instances([row])[0]
 
 
 def _compiled(kind: type, key: tuple, build, using: str):

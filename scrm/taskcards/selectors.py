@@ -18,6 +18,7 @@ from scrm.taskcards.models import GroupSendBatch, GroupSendResult, Task, TaskIte
 
 SENT = TaskItem.State.SENT
 CARD = Task.Kind.CARD
+SEND_FAILED = (GroupSendResult.NOT_FRIEND, GroupSendResult.OVER_LIMIT)  # WeCom did not deliver the group send
 
 
 def tasks_visible(*, viewer: Staff) -> QuerySet[Task]:
@@ -58,6 +59,11 @@ class Progress:
         return round(100 * self.sent / self.assigned) if self.assigned else 0
 
 
+def _in_store(items: QuerySet[TaskItem], store_id: int | None) -> QuerySet[TaskItem]:
+    """The items of one store's guides, or all of them when `store_id` is None (an admin)."""
+    return items if store_id is None else items.filter(staff__store_id=store_id)
+
+
 def _items_with_outcome(task: Task, store_id: int | None) -> QuerySet[TaskItem]:
     """Items with `ordered`: the customer paid an order within the task's window after the send."""
     window = dt.timedelta(days=task.order_window_days)
@@ -66,10 +72,7 @@ def _items_with_outcome(task: Task, store_id: int | None) -> QuerySet[TaskItem]:
         paid_at__gte=OuterRef("sent_at"),
         paid_at__lt=ExpressionWrapper(OuterRef("sent_at") + window, output_field=DateTimeField()),
     )
-    items = TaskItem.objects.filter(task=task)
-    if store_id is not None:
-        items = items.filter(staff__store_id=store_id)
-    return items.annotate(ordered=Exists(orders))
+    return _in_store(TaskItem.objects.filter(task=task), store_id).annotate(ordered=Exists(orders))
 
 
 def _count(rows) -> dict:
@@ -113,9 +116,7 @@ def task_progress(*, task: Task, store_id: int | None = None) -> TaskProgress:
 
 def task_totals(*, tasks: list[Task], store_id: int | None = None) -> dict[int, Progress]:
     """Assigned and sent per task, for the list (one query); one store's only when `store_id` is given."""
-    items = TaskItem.objects.filter(task__in=tasks)
-    if store_id is not None:
-        items = items.filter(staff__store_id=store_id)
+    items = _in_store(TaskItem.objects.filter(task__in=tasks), store_id)
     rows = items.values("task_id").annotate(assigned=Count("pk"), sent=Count("pk", filter=Q(state=SENT)))
     return {r["task_id"]: Progress(label="", assigned=r["assigned"], sent=r["sent"]) for r in rows}
 
@@ -189,7 +190,7 @@ class GuideSend:
 def groupsend_guides(*, task: Task, now: dt.datetime | None = None) -> list[GuideSend]:
     now = now or timezone.now()
     since = (now - REMIND_WINDOW).timestamp()
-    failed = Q(items__wecom_status__in=(GroupSendResult.NOT_FRIEND, GroupSendResult.OVER_LIMIT))
+    failed = Q(items__wecom_status__in=SEND_FAILED)
     batches = (
         task.batches.select_related("staff", "staff__store")
         .annotate(
@@ -214,7 +215,7 @@ def groupsend_guides(*, task: Task, now: dt.datetime | None = None) -> list[Guid
 def groupsend_customers(*, task: Task, limit: int = 500) -> list[TaskItem]:
     """Each customer's result, failures first, then not yet sent, then received."""
     order = Case(
-        When(wecom_status__in=(GroupSendResult.NOT_FRIEND, GroupSendResult.OVER_LIMIT), then=0),
+        When(wecom_status__in=SEND_FAILED, then=0),
         When(wecom_status=GroupSendResult.RECEIVED, then=2),
         default=1,
     )
