@@ -41,6 +41,16 @@ def distinct_counts(start: dt.date, end: dt.date) -> dict[str, Count]:
     }
 
 
+def day_counts() -> dict[str, Count]:
+    """Distinct-customer counts of facts grouped by day: a pair has at most one fact of a kind a day, so
+    each fact is a distinct customer and no previous-fact test is needed (distinct_counts for a range)."""
+    return {
+        "reach": Count("pk", filter=Q(kind=Kind.SEND)),
+        "buyers": Count("pk", filter=Q(kind=Kind.ORDER)),
+        "repeaters": Count("pk", filter=Q(kind=Kind.ORDER, n__gte=2)),
+    }
+
+
 def _latest_before(queryset, time_field: str, pairs: set[Pair], before: dt.datetime) -> dict[Pair, dt.date]:
     if not pairs:
         return {}

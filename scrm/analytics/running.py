@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery, Sum
 
 from scrm.analytics.days import ONE_DAY
+from scrm.analytics.facts import day_counts
 from scrm.analytics.models import ADDITIVE, SNAPSHOT, GuideCustomerDay, GuideDay, GuideStoreSpan, StoreDay
 
 NO_TOTALS: tuple[int, ...] = (0,) * len(ADDITIVE)
@@ -133,17 +134,9 @@ def store_days_rollup(*, day: dt.date) -> int:
     }
     facts = GuideCustomerDay.objects.filter(day=day)
     Kind = GuideCustomerDay.Kind
-    for row in (
-        facts.values("store_id")
-        .annotate(
-            reached=Count("pk", filter=Q(kind=Kind.SEND)),
-            bought=Count("pk", filter=Q(kind=Kind.ORDER)),
-            rebought=Count("pk", filter=Q(kind=Kind.ORDER, n__gte=2)),
-        )
-        .order_by()
-    ):
+    for row in facts.values("store_id").annotate(**day_counts()).order_by():
         target = rows.setdefault(row["store_id"], StoreDay(day=day, store_id=row["store_id"]))
-        target.reached, target.bought, target.rebought = row["reached"], row["bought"], row["rebought"]
+        target.reached, target.bought, target.rebought = row["reach"], row["buyers"], row["repeaters"]
     for store_id, next_day, n in (
         facts.filter(kind=Kind.ADD, next_day__isnull=False)
         .values("store_id", "next_day")

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from scrm.analytics.blocks import blocks_read, cover, range_counts
 from scrm.analytics.days import day_bounds
-from scrm.analytics.facts import distinct_counts
+from scrm.analytics.facts import day_counts, distinct_counts
 from scrm.analytics.figures import (
     DISTINCT,
     FIGURES_BY_KEY,
@@ -321,9 +321,7 @@ def performance_trend(*, scope: Scope, period: Period, figure: str) -> list[tupl
         for row in (
             facts.values("day")
             .annotate(
-                reach=Count("pk", filter=Q(kind=Kind.SEND)),
-                buyers=Count("pk", filter=Q(kind=Kind.ORDER)),
-                repeaters=Count("pk", filter=Q(kind=Kind.ORDER, n__gte=2)),
+                **day_counts(),
                 converted=Count("pk", filter=Q(kind=Kind.ADD, next_day__lte=period.last)),
             )
             .order_by()

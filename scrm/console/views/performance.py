@@ -289,12 +289,18 @@ def store_detail(request, store_id: int):
     return _dashboard(request, store=store)
 
 
-@console_required(roles=MANAGER_ROLES)
-@exports_logged
-def guide_detail(request, staff_id: int):
+def _guide_in_reach(request, staff_id: int) -> Staff:
+    """The guide, if their store is in the viewer's reach (a 404 otherwise, as for a guide who does not exist)."""
     guide = get_object_or_404(Staff.objects.select_related("store"), pk=staff_id)
     if not store_in_reach(request.staff, guide.store_id):
         raise Http404(_("没有这个导购"))
+    return guide
+
+
+@console_required(roles=MANAGER_ROLES)
+@exports_logged
+def guide_detail(request, staff_id: int):
+    guide = _guide_in_reach(request, staff_id)
     form, error = _parse(request)
     if error:
         return error
@@ -317,11 +323,7 @@ def guide_detail(request, staff_id: int):
         "history_from": history_from,
         "previous": period.previous,
         "preset": data["preset"],
-        "presets": [
-            (key, label, _query(request, preset=key, **{"from": "", "to": ""}))
-            for key, label in PRESETS.items()
-            if key != "custom"
-        ],
+        "presets": _presets(request),
         "figures": FIGURES,
         "cells": row_cells(row),
         "customers": customers,
@@ -371,9 +373,7 @@ def guide_customer(request, staff_id: int, customer_id: int):
     Same masking as the sidebar (identities and phone masked); only customers this guide serves or
     served, and only guides in the manager's reach.
     """
-    guide = get_object_or_404(Staff.objects.select_related("store"), pk=staff_id)
-    if not store_in_reach(request.staff, guide.store_id):
-        raise Http404(_("没有这个导购"))
+    guide = _guide_in_reach(request, staff_id)
     relation = (
         FollowRelation.objects.filter(staff=guide, customer_id=customer_id, customer__merged_into__isnull=True)
         .select_related("customer")
